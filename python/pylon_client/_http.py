@@ -1,0 +1,198 @@
+"""Turning an endpoint call into an HTTP exchange: the request (URL, auth, body), the retry policy, and the
+response (model or exception). Everything here is shared; `SyncSender` and `AsyncSender` only add the I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+import pydantic
+from tenacity import AsyncRetrying, Retrying, retry_all, retry_if_exception
+
+from . import __version__
+from ._config import AsyncConfig, BaseConfig, Config
+from ._endpoints import Endpoint, ResponseT, Scope, Tier
+from ._exceptions import (
+    PylonClosed,
+    PylonInvalidResponse,
+    PylonRequestException,
+    exception_for_status,
+    exception_for_transport_error,
+)
+from ._models import PylonBody
+from ._types import IdentityName, NetUid
+
+USER_AGENT = f"bittensor-pylon-client/{__version__} (python; httpx)"
+
+RetryT = TypeVar("RetryT", Retrying, AsyncRetrying)
+
+
+@dataclass(frozen=True)
+class Call(Generic[ResponseT]):
+    """One request to make, ready to send (and to resend: it holds no state)."""
+
+    endpoint: Endpoint[ResponseT]
+    url: str
+    headers: dict[str, str]
+    json: Any | None = None
+
+
+def build_call(
+    config: BaseConfig[Any],
+    endpoint: Endpoint[ResponseT],
+    tier: Tier,
+    *,
+    netuid: NetUid | None = None,
+    identity_name: IdentityName | None = None,
+    body: PylonBody | None = None,
+    path_params: Mapping[str, object] | None = None,
+) -> Call[ResponseT]:
+    templates = endpoint.templates()
+    template = templates.get(tier) or templates.get(None)
+    if template is None:
+        raise ValueError(f"{endpoint.name} cannot be called through {tier.value}")
+    values = {key: quote(str(value), safe="") for key, value in (path_params or {}).items()}
+    if netuid is not None:
+        values["netuid"] = str(int(netuid))
+    if identity_name is not None:
+        values["identity_name"] = quote(identity_name, safe="")
+    return Call(
+        endpoint=endpoint,
+        url=template.format(**values),
+        headers=_auth_header(config, endpoint, tier),
+        json=body.model_dump(mode="json") if body is not None else None,
+    )
+
+
+def _auth_header(config: BaseConfig[Any], endpoint: Endpoint[Any], tier: Tier) -> dict[str, str]:
+    if endpoint.scope is Scope.PUBLIC:
+        return {}
+    if endpoint.scope is Scope.CHAIN or tier is Tier.OPEN_ACCESS:
+        # Chain-level routes belong to the open-access tier, whichever namespace calls them.
+        token = config.open_access_token
+    else:
+        token = config.identity_token
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _not_sent(exc: BaseException) -> bool:
+    return isinstance(exc, PylonRequestException) and not exc.may_have_reached_server
+
+
+def retry_policy(configured: RetryT, endpoint: Endpoint[Any]) -> RetryT:
+    """The configured policy for reads; for writes, the same policy limited to failures that happened before
+    anything was sent, because a write that reached the server must never be submitted twice."""
+    if endpoint.idempotent:
+        return configured.copy(reraise=True)
+    return configured.copy(retry=retry_all(configured.retry, retry_if_exception(_not_sent)), reraise=True)
+
+
+def default_headers(config: BaseConfig[Any]) -> dict[str, str]:
+    return {"User-Agent": USER_AGENT, "Accept": "application/json", **config.timeout.get_header()}
+
+
+def check_status(response: httpx.Response) -> httpx.Response:
+    if not response.is_success:
+        raise exception_for_status(response)
+    return response
+
+
+def parse_response(endpoint: Endpoint[ResponseT], response: httpx.Response) -> ResponseT:
+    try:
+        return endpoint.response.model_validate_json(response.content)
+    except pydantic.ValidationError as e:
+        raise PylonInvalidResponse(
+            f"{endpoint.name} got a body that is not a {endpoint.response.__name__}",
+            status_code=response.status_code,
+            detail=str(e),
+            response=response,
+        ) from e
+
+
+class SyncSender:
+    """Holds the `httpx.Client` of a `PylonClient` and sends calls with retries."""
+
+    def __init__(self, config: Config, transport: httpx.BaseTransport | None = None) -> None:
+        self.config = config
+        self._transport = transport
+        self._http: httpx.Client | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._http is not None
+
+    def open(self) -> None:
+        self._http = httpx.Client(
+            base_url=self.config.base_url,
+            timeout=self.config.timeout.as_httpx(),
+            headers=default_headers(self.config),
+            transport=self._transport,
+        )
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+        self._http = None
+
+    def send(self, call: Call[ResponseT]) -> ResponseT:
+        response: httpx.Response | None = None
+        for attempt in retry_policy(self.config.retry, call.endpoint):
+            with attempt:
+                response = self._send_once(call)
+        assert response is not None
+        return parse_response(call.endpoint, response)
+
+    def _send_once(self, call: Call[Any]) -> httpx.Response:
+        if self._http is None:
+            raise PylonClosed("The client is closed: use `with PylonClient(...)` or call open() first.")
+        try:
+            response = self._http.request(call.endpoint.method, call.url, headers=call.headers, json=call.json)
+        except httpx.RequestError as e:
+            raise exception_for_transport_error(e, self.config.timeout.as_httpx()) from e
+        return check_status(response)
+
+
+class AsyncSender:
+    """Holds the `httpx.AsyncClient` of an `AsyncPylonClient` and sends calls with retries."""
+
+    def __init__(self, config: AsyncConfig, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._http is not None
+
+    def open(self) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=self.config.base_url,
+            timeout=self.config.timeout.as_httpx(),
+            headers=default_headers(self.config),
+            transport=self._transport,
+        )
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+        self._http = None
+
+    async def send(self, call: Call[ResponseT]) -> ResponseT:
+        response: httpx.Response | None = None
+        async for attempt in retry_policy(self.config.retry, call.endpoint):
+            with attempt:
+                response = await self._send_once(call)
+        assert response is not None
+        return parse_response(call.endpoint, response)
+
+    async def _send_once(self, call: Call[Any]) -> httpx.Response:
+        if self._http is None:
+            raise PylonClosed("The client is closed: use `async with AsyncPylonClient(...)` or call open() first.")
+        try:
+            response = await self._http.request(call.endpoint.method, call.url, headers=call.headers, json=call.json)
+        except httpx.RequestError as e:
+            raise exception_for_transport_error(e, self.config.timeout.as_httpx()) from e
+        return check_status(response)

@@ -1,0 +1,271 @@
+"""The synchronous `open_access` and `identity` namespaces of `PylonClient`.
+
+`_async_api.py` is the same API with `async`; keep the two in step (the unit tests call every method of both).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from . import _endpoints as ep
+from ._endpoints import Endpoint, ResponseT, Scope, Tier
+from ._exceptions import PylonMisconfigured, PylonNetuidMismatch
+from ._http import SyncSender, build_call
+from ._models import CertificateAlgorithm as _Algorithm
+from ._models import (
+    GenerateCertificateKeypairBody,
+    GenerateCertificateKeypairResponse,
+    GetAllRevealedCommitmentsResponse,
+    GetCertificateResponse,
+    GetCertificatesResponse,
+    GetCommitmentResponse,
+    GetCommitmentsResponse,
+    GetExtrinsicResponse,
+    GetLatestBlockInfoResponse,
+    GetNeuronsResponse,
+    GetRevealedCommitmentsResponse,
+    GetValidatorsResponse,
+    PylonBody,
+    SetCommitmentBody,
+    SetCommitmentResponse,
+    SetRevealedCommitmentBody,
+    SetRevealedCommitmentResponse,
+    SetWeightsBody,
+    SetWeightsResponse,
+)
+from ._types import (
+    BlockNumber,
+    CommitmentDataBytes,
+    CommitmentDataHex,
+    ExtrinsicIndex,
+    Hotkey,
+    IdentityName,
+    NetUid,
+    RevealedCommitmentData,
+    Weight,
+)
+
+
+class OpenAccessApi:
+    """Reads for any subnet, authenticated with the open-access token.
+
+    Every method may raise `PylonRequestException` (no response after the retries), a `PylonResponseException`
+    subclass for the service's error status (e.g. `PylonNotFound` for a block that does not exist yet), or
+    `PylonClosed` when the client is not open.
+    """
+
+    def __init__(self, sender: SyncSender) -> None:
+        self._sender = sender
+
+    def _call(self, endpoint: Endpoint[ResponseT], netuid: NetUid | None = None, **params: object) -> ResponseT:
+        config = self._sender.config
+        return self._sender.send(build_call(config, endpoint, Tier.OPEN_ACCESS, netuid=netuid, path_params=params))
+
+    def get_neurons(self, netuid: NetUid, block_number: BlockNumber) -> GetNeuronsResponse:
+        """The subnet's neurons at a past block, keyed by hotkey."""
+        return self._call(ep.GET_NEURONS, netuid, block_number=block_number)
+
+    def get_latest_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
+        """The subnet's neurons at the latest block, keyed by hotkey."""
+        return self._call(ep.GET_LATEST_NEURONS, netuid)
+
+    def get_recent_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
+        """The subnet's neurons from the service's cache: at most a few blocks old, answered without waiting
+        for the chain. The subnet must be one the service keeps recent data for."""
+        return self._call(ep.GET_RECENT_NEURONS, netuid)
+
+    def get_validators(self, netuid: NetUid, block_number: BlockNumber) -> GetValidatorsResponse:
+        """Neurons with a validator permit at a past block, by total stake, highest first."""
+        return self._call(ep.GET_VALIDATORS, netuid, block_number=block_number)
+
+    def get_latest_validators(self, netuid: NetUid) -> GetValidatorsResponse:
+        """Neurons with a validator permit at the latest block, by total stake, highest first."""
+        return self._call(ep.GET_LATEST_VALIDATORS, netuid)
+
+    def get_latest_block_info(self) -> GetLatestBlockInfoResponse:
+        """The latest block's number, hash and timestamp."""
+        return self._call(ep.GET_LATEST_BLOCK_INFO)
+
+    def get_extrinsic(self, block_number: BlockNumber, extrinsic_index: ExtrinsicIndex) -> GetExtrinsicResponse:
+        """One decoded extrinsic of a block."""
+        return self._call(ep.GET_EXTRINSIC, block_number=block_number, extrinsic_index=extrinsic_index)
+
+    def get_certificates(self, netuid: NetUid) -> GetCertificatesResponse:
+        """Every neuron certificate published on the subnet, by hotkey."""
+        return self._call(ep.GET_CERTIFICATES, netuid)
+
+    def get_certificate(self, netuid: NetUid, hotkey: Hotkey) -> GetCertificateResponse:
+        """The certificate a hotkey published on the subnet. Raises `PylonNotFound` when there is none."""
+        return self._call(ep.GET_CERTIFICATE, netuid, hotkey=hotkey)
+
+    def get_commitments(self, netuid: NetUid) -> GetCommitmentsResponse:
+        """Every hex-data commitment on the subnet at the latest block, by hotkey."""
+        return self._call(ep.GET_COMMITMENTS, netuid)
+
+    def get_commitment(self, netuid: NetUid, hotkey: Hotkey) -> GetCommitmentResponse:
+        """A hotkey's hex-data commitment. Raises `PylonNotFound` when there is none."""
+        return self._call(ep.GET_COMMITMENT, netuid, hotkey=hotkey)
+
+    def get_all_revealed_commitments(self, netuid: NetUid) -> GetAllRevealedCommitmentsResponse:
+        """Every revealed (formerly timelocked) commitment on the subnet, by hotkey."""
+        return self._call(ep.GET_ALL_REVEALED_COMMITMENTS, netuid)
+
+    def get_revealed_commitments(self, netuid: NetUid, hotkey: Hotkey) -> GetRevealedCommitmentsResponse:
+        """A hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
+        return self._call(ep.GET_REVEALED_COMMITMENTS, netuid, hotkey=hotkey)
+
+
+class IdentityApi:
+    """Reads and writes for the configured identity's subnet, authenticated with the identity's token.
+
+    The identity's netuid is looked up (`GET /api/v1/identities`) on first use and kept; when the service
+    answers 308 (the identity now serves another subnet) it is looked up again and the call repeated once.
+    Raises what `OpenAccessApi` raises, and `PylonMisconfigured` when the service does not know the identity.
+    """
+
+    def __init__(self, sender: SyncSender) -> None:
+        self._sender = sender
+        identity_name = sender.config.identity_name
+        if identity_name is None:
+            raise PylonMisconfigured("IdentityApi needs identity_name and identity_token in the config.")
+        self.identity_name: IdentityName = identity_name
+        self._netuid: NetUid | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def netuid(self) -> NetUid:
+        """The identity's netuid, once resolved by the first call."""
+        if self._netuid is None:
+            raise AttributeError("The identity's netuid is resolved by its first request.")
+        return self._netuid
+
+    def _resolve_netuid(self, stale: NetUid | None) -> NetUid:
+        with self._lock:
+            if self._netuid is None or self._netuid == stale:
+                config = self._sender.config
+                identities = self._sender.send(build_call(config, ep.GET_IDENTITIES, Tier.IDENTITY)).identities
+                if self.identity_name not in identities:
+                    raise PylonMisconfigured(f"Identity {self.identity_name!r} is not configured on the service.")
+                self._netuid = identities[self.identity_name]
+            return self._netuid
+
+    def _call(self, endpoint: Endpoint[ResponseT], body: PylonBody | None = None, **params: object) -> ResponseT:
+        if endpoint.scope in (Scope.CHAIN, Scope.PUBLIC):
+            # Chain-level data does not depend on the subnet: no netuid lookup needed.
+            return self._sender.send(build_call(self._sender.config, endpoint, Tier.IDENTITY, path_params=params))
+        netuid = self._netuid if self._netuid is not None else self._resolve_netuid(None)
+        try:
+            return self._send(endpoint, netuid, body, params)
+        except PylonNetuidMismatch:
+            # The service refused before acting, so repeating (even a write) is safe.
+            return self._send(endpoint, self._resolve_netuid(netuid), body, params)
+
+    def _send(
+        self, endpoint: Endpoint[ResponseT], netuid: NetUid, body: PylonBody | None, params: dict[str, Any]
+    ) -> ResponseT:
+        call = build_call(
+            self._sender.config,
+            endpoint,
+            Tier.IDENTITY,
+            netuid=netuid,
+            identity_name=self.identity_name,
+            body=body,
+            path_params=params,
+        )
+        return self._sender.send(call)
+
+    def get_neurons(self, block_number: BlockNumber) -> GetNeuronsResponse:
+        """The identity's subnet's neurons at a past block, keyed by hotkey."""
+        return self._call(ep.GET_NEURONS, block_number=block_number)
+
+    def get_latest_neurons(self) -> GetNeuronsResponse:
+        """The identity's subnet's neurons at the latest block, keyed by hotkey."""
+        return self._call(ep.GET_LATEST_NEURONS)
+
+    def get_recent_neurons(self) -> GetNeuronsResponse:
+        """The identity's subnet's neurons from the service's cache (at most a few blocks old, no chain wait)."""
+        return self._call(ep.GET_RECENT_NEURONS)
+
+    def get_validators(self, block_number: BlockNumber) -> GetValidatorsResponse:
+        """Neurons with a validator permit at a past block, by total stake, highest first."""
+        return self._call(ep.GET_VALIDATORS, block_number=block_number)
+
+    def get_latest_validators(self) -> GetValidatorsResponse:
+        """Neurons with a validator permit at the latest block, by total stake, highest first."""
+        return self._call(ep.GET_LATEST_VALIDATORS)
+
+    def get_latest_block_info(self) -> GetLatestBlockInfoResponse:
+        """The latest block's number, hash and timestamp (a chain-level route: it uses the open-access token
+        when one is configured)."""
+        return self._call(ep.GET_LATEST_BLOCK_INFO)
+
+    def get_extrinsic(self, block_number: BlockNumber, extrinsic_index: ExtrinsicIndex) -> GetExtrinsicResponse:
+        """One decoded extrinsic of a block (chain-level, like `get_latest_block_info`)."""
+        return self._call(ep.GET_EXTRINSIC, block_number=block_number, extrinsic_index=extrinsic_index)
+
+    def get_certificates(self) -> GetCertificatesResponse:
+        """Every neuron certificate published on the identity's subnet, by hotkey."""
+        return self._call(ep.GET_CERTIFICATES)
+
+    def get_certificate(self, hotkey: Hotkey) -> GetCertificateResponse:
+        """The certificate a hotkey published. Raises `PylonNotFound` when there is none."""
+        return self._call(ep.GET_CERTIFICATE, hotkey=hotkey)
+
+    def get_own_certificate(self) -> GetCertificateResponse:
+        """The certificate of the identity's own hotkey. Raises `PylonNotFound` when there is none."""
+        return self._call(ep.GET_OWN_CERTIFICATE)
+
+    def generate_certificate_keypair(
+        self, algorithm: _Algorithm = _Algorithm.ED25519
+    ) -> GenerateCertificateKeypairResponse:
+        """Has the service generate a keypair and publish its public key as the hotkey's certificate.
+        The response carries the private key: keep it secret. Not retried after it may have reached the service."""
+        return self._call(ep.GENERATE_CERTIFICATE_KEYPAIR, GenerateCertificateKeypairBody(algorithm=algorithm))
+
+    def get_commitments(self) -> GetCommitmentsResponse:
+        """Every hex-data commitment on the identity's subnet at the latest block, by hotkey."""
+        return self._call(ep.GET_COMMITMENTS)
+
+    def get_commitment(self, hotkey: Hotkey) -> GetCommitmentResponse:
+        """A hotkey's hex-data commitment. Raises `PylonNotFound` when there is none."""
+        return self._call(ep.GET_COMMITMENT, hotkey=hotkey)
+
+    def get_own_commitment(self) -> GetCommitmentResponse:
+        """The identity's own hotkey's commitment. Raises `PylonNotFound` when there is none."""
+        return self._call(ep.GET_OWN_COMMITMENT)
+
+    def get_all_revealed_commitments(self) -> GetAllRevealedCommitmentsResponse:
+        """Every revealed commitment on the identity's subnet, by hotkey."""
+        return self._call(ep.GET_ALL_REVEALED_COMMITMENTS)
+
+    def get_revealed_commitments(self, hotkey: Hotkey) -> GetRevealedCommitmentsResponse:
+        """A hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
+        return self._call(ep.GET_REVEALED_COMMITMENTS, hotkey=hotkey)
+
+    def get_own_revealed_commitments(self) -> GetRevealedCommitmentsResponse:
+        """The identity's own hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
+        return self._call(ep.GET_OWN_REVEALED_COMMITMENTS)
+
+    def put_weights(self, weights: dict[Hotkey, Weight]) -> SetWeightsResponse:
+        """Sets the identity's weights on its subnet: `{hotkey: weight}`, normalised by the chain.
+
+        Returns once the service has accepted the job; the service submits it (directly or with commit-reveal,
+        as the subnet requires) and retries until it is included. Raises `pydantic.ValidationError` before
+        sending for an empty mapping or a non-finite weight. Never resent once it may have reached the service.
+        """
+        return self._call(ep.PUT_WEIGHTS, SetWeightsBody(weights=weights))
+
+    def set_commitment(
+        self, commitment: CommitmentDataBytes | CommitmentDataHex | bytes | str
+    ) -> SetCommitmentResponse:
+        """Publishes a commitment for the identity's hotkey: bytes, or hex with or without `0x`."""
+        return self._call(ep.SET_COMMITMENT, SetCommitmentBody.model_validate({"commitment": commitment}))
+
+    def set_revealed_commitment(self, commitment: str, blocks_until_reveal: int = 360) -> SetRevealedCommitmentResponse:
+        """Publishes a timelocked commitment that the chain reveals after `blocks_until_reveal` blocks;
+        returns the drand round it is encrypted to."""
+        body = SetRevealedCommitmentBody(
+            commitment=RevealedCommitmentData(commitment), blocks_until_reveal=blocks_until_reveal
+        )
+        return self._call(ep.SET_REVEALED_COMMITMENT, body)
