@@ -7,7 +7,14 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from tenacity import AsyncRetrying, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from ._exceptions import PylonRequestException, PylonServiceUnavailable
 from ._types import IdentityName, PylonAuthToken
@@ -36,15 +43,18 @@ class PylonTimeout(BaseModel):
 # cannot reach the chain right now). Writes are further limited to failures before anything was sent.
 _RETRYABLE = (PylonRequestException, PylonServiceUnavailable)
 
+# 0.1 s, 0.2 s, 0.4 s... plus up to 0.2 s of jitter so that many clients do not retry in lockstep.
+_BACKOFF = wait_exponential(multiplier=0.1, max=5) + wait_random(0, 0.2)
+
 DEFAULT_RETRIES = Retrying(
-    wait=wait_exponential_jitter(initial=0.1, jitter=0.2),
+    wait=_BACKOFF,
     stop=stop_after_attempt(3),
     retry=retry_if_exception_type(_RETRYABLE),
     reraise=True,
 )
 
 ASYNC_DEFAULT_RETRIES = AsyncRetrying(
-    wait=wait_exponential_jitter(initial=0.1, jitter=0.2),
+    wait=_BACKOFF,
     stop=stop_after_attempt(3),
     retry=retry_if_exception_type(_RETRYABLE),
     reraise=True,

@@ -148,11 +148,11 @@ ALL_ENDPOINTS: tuple[Endpoint[Any], ...] = (
     GET_IDENTITIES,
     GET_LATEST_BLOCK_INFO,
     GET_EXTRINSIC,
-    GET_NEURONS,
     GET_LATEST_NEURONS,
     GET_RECENT_NEURONS,
-    GET_VALIDATORS,
+    GET_NEURONS,
     GET_LATEST_VALIDATORS,
+    GET_VALIDATORS,
     GET_CERTIFICATES,
     GET_OWN_CERTIFICATE,
     GET_CERTIFICATE,
@@ -167,4 +167,5 @@ ALL_ENDPOINTS: tuple[Endpoint[Any], ...] = (
     SET_COMMITMENT,
     SET_REVEALED_COMMITMENT,
 )
-"""Ordered so that literal segments (`self`, `revealed`) come before the `{hotkey}` that would also match them."""
+"""Ordered so that literal segments (`latest`, `self`, `revealed`) come before the parameter that would also match
+them."""
