@@ -81,7 +81,8 @@ class BaseConfig(BaseModel, Generic[RetryT]):
         timeout: client-side timeouts; `timeout.read` is sent as `X-Pylon-Timeout`.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # Unknown fields are errors, not silently ignored: a misspelt or unsupported option must not look accepted.
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     address: str
     identity_name: IdentityName | None = None

@@ -152,3 +152,8 @@ def test_blocks_until_reveal_must_be_positive() -> None:
     with script.sync_client() as client, pytest.raises(pydantic.ValidationError, match="blocks_until_reveal"):
         client.identity.set_revealed_commitment("x", blocks_until_reveal=0)
     assert script.requests == []
+
+
+def test_unknown_options_are_rejected() -> None:
+    with pytest.raises(pydantic.ValidationError, match="mtls_cert_path"):
+        Config(address=ADDRESS, mtls_cert_path="/tmp/cert.pem")  # type: ignore[call-arg]
