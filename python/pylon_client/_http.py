@@ -3,6 +3,7 @@ response (model or exception). Everything here is shared; `SyncSender` and `Asyn
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -26,6 +27,8 @@ from ._models import PylonBody
 from ._types import IdentityName, NetUid
 
 USER_AGENT = f"bittensor-pylon-client/{__version__} (python; httpx)"
+
+logger = logging.getLogger("pylon_client")
 
 RetryT = TypeVar("RetryT", Retrying, AsyncRetrying)
 
@@ -101,8 +104,10 @@ def check_status(response: httpx.Response) -> httpx.Response:
 
 
 def parse_response(endpoint: Endpoint[ResponseT], response: httpx.Response) -> ResponseT:
+    # A write may be answered with an empty body (201/204); it then means the same as `{}`.
+    content = response.content or b"{}"
     try:
-        return endpoint.response.model_validate_json(response.content)
+        return endpoint.response.model_validate_json(content)
     except pydantic.ValidationError as e:
         raise PylonInvalidResponse(
             f"{endpoint.name} got a body that is not a {endpoint.response.__name__}",
@@ -138,18 +143,20 @@ class SyncSender:
         self._http = None
 
     def send(self, call: Call[ResponseT]) -> ResponseT:
+        if self._http is None:
+            raise PylonClosed("The client is closed: use `with PylonClient(...)` or call open() first.")
+        http = self._http
         response: httpx.Response | None = None
         for attempt in retry_policy(self.config.retry, call.endpoint):
             with attempt:
-                response = self._send_once(call)
+                response = self._send_once(http, call)
         assert response is not None
         return parse_response(call.endpoint, response)
 
-    def _send_once(self, call: Call[Any]) -> httpx.Response:
-        if self._http is None:
-            raise PylonClosed("The client is closed: use `with PylonClient(...)` or call open() first.")
+    def _send_once(self, http: httpx.Client, call: Call[Any]) -> httpx.Response:
+        logger.debug("%s %s", call.endpoint.method, call.url)
         try:
-            response = self._http.request(call.endpoint.method, call.url, headers=call.headers, json=call.json)
+            response = http.request(call.endpoint.method, call.url, headers=call.headers, json=call.json)
         except httpx.RequestError as e:
             raise exception_for_transport_error(e, self.config.timeout.as_httpx()) from e
         return check_status(response)
@@ -181,18 +188,20 @@ class AsyncSender:
         self._http = None
 
     async def send(self, call: Call[ResponseT]) -> ResponseT:
+        if self._http is None:
+            raise PylonClosed("The client is closed: use `async with AsyncPylonClient(...)` or call open() first.")
+        http = self._http
         response: httpx.Response | None = None
         async for attempt in retry_policy(self.config.retry, call.endpoint):
             with attempt:
-                response = await self._send_once(call)
+                response = await self._send_once(http, call)
         assert response is not None
         return parse_response(call.endpoint, response)
 
-    async def _send_once(self, call: Call[Any]) -> httpx.Response:
-        if self._http is None:
-            raise PylonClosed("The client is closed: use `async with AsyncPylonClient(...)` or call open() first.")
+    async def _send_once(self, http: httpx.AsyncClient, call: Call[Any]) -> httpx.Response:
+        logger.debug("%s %s", call.endpoint.method, call.url)
         try:
-            response = await self._http.request(call.endpoint.method, call.url, headers=call.headers, json=call.json)
+            response = await http.request(call.endpoint.method, call.url, headers=call.headers, json=call.json)
         except httpx.RequestError as e:
             raise exception_for_transport_error(e, self.config.timeout.as_httpx()) from e
         return check_status(response)

@@ -157,3 +157,10 @@ def test_blocks_until_reveal_must_be_positive() -> None:
 def test_unknown_options_are_rejected() -> None:
     with pytest.raises(pydantic.ValidationError, match="mtls_cert_path"):
         Config(address=ADDRESS, mtls_cert_path="/tmp/cert.pem")  # type: ignore[call-arg]
+
+
+def test_an_address_with_a_path_prefix_keeps_it() -> None:
+    script = Script([httpx.Response(200, json={"number": 1, "hash": "0x1", "timestamp": 2})])
+    with script.sync_client(address="http://gateway.test/pylon/") as client:
+        client.open_access.get_latest_block_info()
+    assert str(script.requests[0].url) == "http://gateway.test/pylon/api/v1/block/latest"

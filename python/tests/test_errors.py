@@ -141,3 +141,12 @@ def test_transport_errors_say_whether_the_request_may_have_reached_the_server(er
 def test_every_exception_is_a_pylon_exception() -> None:
     for exc in (PylonNotFound(), PylonTimeoutException(TimeoutReason.READ), PylonRequestException("x")):
         assert isinstance(exc, BasePylonException)
+
+
+def test_an_empty_success_body_is_an_empty_object_for_writes() -> None:
+    script = Script([httpx.Response(201)])
+    with script.sync_client() as client:
+        client.identity.set_commitment(b"\x01")
+    script = Script([httpx.Response(204)])
+    with script.sync_client() as client, pytest.raises(PylonInvalidResponse):
+        client.open_access.get_latest_neurons(NetUid(1))
