@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -39,7 +39,8 @@ class Call(Generic[ResponseT]):
 
     endpoint: Endpoint[ResponseT]
     url: str
-    headers: dict[str, str]
+    # Holds the bearer token: kept out of repr() so that a logged or printed call does not leak it.
+    headers: dict[str, str] = field(repr=False)
     json: Any | None = None
 
 

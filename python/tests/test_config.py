@@ -164,3 +164,14 @@ def test_an_address_with_a_path_prefix_keeps_it() -> None:
     with script.sync_client(address="http://gateway.test/pylon/") as client:
         client.open_access.get_latest_block_info()
     assert str(script.requests[0].url) == "http://gateway.test/pylon/api/v1/block/latest"
+
+
+def test_a_prepared_call_does_not_show_its_token() -> None:
+    from pylon_client._endpoints import GET_LATEST_NEURONS, Tier
+    from pylon_client._http import build_call
+
+    call = build_call(
+        Config(address=ADDRESS, open_access_token="s3cret"), GET_LATEST_NEURONS, Tier.OPEN_ACCESS, netuid=NetUid(1)
+    )
+    assert call.headers == {"Authorization": "Bearer s3cret"}
+    assert "s3cret" not in repr(call)
