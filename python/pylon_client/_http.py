@@ -4,6 +4,8 @@ response (model or exception). Everything here is shared; `SyncSender` and `Asyn
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -98,9 +100,54 @@ def default_headers(config: BaseConfig[Any]) -> dict[str, str]:
     return {"User-Agent": USER_AGENT, "Accept": "application/json", **config.timeout.get_header()}
 
 
-def check_status(response: httpx.Response) -> httpx.Response:
+class ETagCache:
+    """The last successful answer per URL that came with an `ETag`, to revalidate with `If-None-Match`.
+
+    The service tags cacheable answers (a block's neurons are the same bytes for every reader of that block), so
+    polling an unchanged resource costs a 304 with no body instead of the whole payload again. Only reads are
+    cached, and only a bounded number of URLs.
+    """
+
+    def __init__(self, max_entries: int = 16) -> None:
+        self._max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[str, httpx.Response]] = OrderedDict()
+        # Shared by the threads of a sync client; never held across an await.
+        self._lock = threading.Lock()
+
+    def lookup(self, call: Call[Any]) -> tuple[str, httpx.Response] | None:
+        if not call.endpoint.idempotent:
+            return None
+        with self._lock:
+            entry = self._entries.get(call.url)
+            if entry is not None:
+                self._entries.move_to_end(call.url)
+            return entry
+
+    def store(self, call: Call[Any], response: httpx.Response) -> None:
+        etag = response.headers.get("ETag")
+        if not call.endpoint.idempotent or etag is None:
+            return
+        with self._lock:
+            self._entries[call.url] = (etag, response)
+            self._entries.move_to_end(call.url)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+
+def request_headers(call: Call[Any], cached: tuple[str, httpx.Response] | None) -> dict[str, str]:
+    return {**call.headers, "If-None-Match": cached[0]} if cached is not None else call.headers
+
+
+def accept_response(
+    call: Call[Any], response: httpx.Response, cached: tuple[str, httpx.Response] | None, cache: ETagCache
+) -> httpx.Response:
+    """The response to parse: the cached one when the service says it has not changed (304), else `response`
+    if it is a success (an exception otherwise)."""
+    if response.status_code == 304 and cached is not None:
+        return cached[1]
     if not response.is_success:
         raise exception_for_status(response)
+    cache.store(call, response)
     return response
 
 
@@ -125,6 +172,7 @@ class SyncSender:
         self.config = config
         self._transport = transport
         self._http: httpx.Client | None = None
+        self._etags = ETagCache()
 
     @property
     def is_open(self) -> bool:
@@ -156,11 +204,14 @@ class SyncSender:
 
     def _send_once(self, http: httpx.Client, call: Call[Any]) -> httpx.Response:
         logger.debug("%s %s", call.endpoint.method, call.url)
+        cached = self._etags.lookup(call)
         try:
-            response = http.request(call.endpoint.method, call.url, headers=call.headers, json=call.json)
+            response = http.request(
+                call.endpoint.method, call.url, headers=request_headers(call, cached), json=call.json
+            )
         except httpx.RequestError as e:
             raise exception_for_transport_error(e, self.config.timeout.as_httpx()) from e
-        return check_status(response)
+        return accept_response(call, response, cached, self._etags)
 
 
 class AsyncSender:
@@ -170,6 +221,7 @@ class AsyncSender:
         self.config = config
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
+        self._etags = ETagCache()
 
     @property
     def is_open(self) -> bool:
@@ -201,8 +253,11 @@ class AsyncSender:
 
     async def _send_once(self, http: httpx.AsyncClient, call: Call[Any]) -> httpx.Response:
         logger.debug("%s %s", call.endpoint.method, call.url)
+        cached = self._etags.lookup(call)
         try:
-            response = await http.request(call.endpoint.method, call.url, headers=call.headers, json=call.json)
+            response = await http.request(
+                call.endpoint.method, call.url, headers=request_headers(call, cached), json=call.json
+            )
         except httpx.RequestError as e:
             raise exception_for_transport_error(e, self.config.timeout.as_httpx()) from e
-        return check_status(response)
+        return accept_response(call, response, cached, self._etags)

@@ -98,3 +98,22 @@ def test_persistent_mismatch_is_raised_after_one_repeat() -> None:
     client = PylonClient(config, transport=httpx.MockTransport(handler))
     with client, pytest.raises(PylonNetuidMismatch, match="netuid mismatch"):
         client.identity.get_latest_neurons()
+
+
+def test_concurrent_first_calls_look_the_netuid_up_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    script = Script([httpx.Response(200, json=NEURONS)])
+    with script.sync_client() as client, ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: client.identity.get_latest_neurons(), range(16)))
+    assert script.identity_lookups == 1
+    assert len(script.requests) == 16
+
+
+async def test_concurrent_async_first_calls_look_the_netuid_up_once() -> None:
+    import asyncio
+
+    script = Script([httpx.Response(200, json=NEURONS)])
+    async with script.async_client() as client:
+        await asyncio.gather(*(client.identity.get_latest_neurons() for _ in range(16)))
+    assert script.identity_lookups == 1
