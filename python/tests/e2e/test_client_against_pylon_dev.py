@@ -239,3 +239,25 @@ def test_the_published_readme_examples_run(pylon_service: Service, netuid: NetUi
 
     asyncio.run(read_example())
     asyncio.run(write_example())
+
+
+def test_the_async_client_reads_what_the_sync_client_reads(
+    client: PylonClient, netuid: NetUid, pylon_service: Service
+) -> None:
+    block = client.open_access.get_latest_neurons(netuid).block.number
+    values = identity_config(pylon_service)
+
+    async def read() -> tuple[object, ...]:
+        async with AsyncPylonClient(AsyncConfig(**values)) as async_client:
+            return await asyncio.gather(
+                async_client.open_access.get_neurons(netuid, block),
+                async_client.open_access.get_validators(netuid, block),
+                async_client.identity.get_neurons(block),
+                async_client.open_access.get_extrinsic(block, ExtrinsicIndex(0)),
+            )
+
+    neurons, validators, identity_neurons, extrinsic = asyncio.run(read())
+    assert neurons == client.open_access.get_neurons(netuid, block)
+    assert validators == client.open_access.get_validators(netuid, block)
+    assert identity_neurons == client.identity.get_neurons(block)
+    assert extrinsic == client.open_access.get_extrinsic(block, ExtrinsicIndex(0))
