@@ -122,12 +122,22 @@ def compare(ours: Schema, theirs: Schema, where: str, our_resolve: Resolver, the
     return problems
 
 
-def _operation_response(operation: Schema) -> Schema | None:
+def _json_schema_of(content: Schema) -> Schema | None:
+    for media_type, body in content.items():
+        if media_type.split(";")[0].strip() == "application/json":
+            schema: Schema | None = body.get("schema")
+            return schema
+    return None
+
+
+def _operation_response(operation: Schema, resolve: Resolver) -> Schema | None:
     for status in ("200", "201", "202"):
         response = operation.get("responses", {}).get(status)
-        if response and "content" in response:
-            schema: Schema | None = response["content"].get("application/json", {}).get("schema")
-            return schema
+        if response is None:
+            continue
+        response = resolve(response)
+        if "content" in response:
+            return _json_schema_of(response["content"])
     return None
 
 
@@ -150,7 +160,7 @@ def check_endpoint(endpoint: Endpoint[Any], document: Schema) -> list[str]:
         if operation is None:
             problems.append(f"{label}: the service does not accept {endpoint.method} here")
             continue
-        theirs = _operation_response(operation)
+        theirs = _operation_response(operation, their_resolve)
         if theirs is None:
             problems.append(f"{label}: no documented JSON success response")
         else:
@@ -167,10 +177,10 @@ def check_endpoint(endpoint: Endpoint[Any], document: Schema) -> list[str]:
 
 
 def _check_request_body(label: str, body: type[PylonBody], operation: Schema, their_resolve: Resolver) -> list[str]:
-    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
-    if content is None:
+    schema = _json_schema_of(their_resolve(operation.get("requestBody", {})).get("content", {}))
+    if schema is None:
         return [f"{label}: the service documents no JSON request body"]
-    theirs = their_resolve(content.get("schema", {}))
+    theirs = their_resolve(schema)
     ours, our_resolve = _our_schema(body)
     problems = []
     for name in theirs.get("required", []):

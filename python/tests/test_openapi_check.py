@@ -108,3 +108,17 @@ def test_certificates_may_be_a_bare_mapping() -> None:
     wrapped = document["components"]["schemas"]["GetCertificatesResponse"]
     document["components"]["schemas"]["GetCertificatesResponse"] = wrapped["properties"]["certificates"]
     assert check_document(document) == []
+
+
+def test_response_refs_and_media_type_parameters_are_understood() -> None:
+    document = matching_document()
+    responses: dict[str, Any] = {}
+    for item in document["paths"].values():
+        for operation in item.values():
+            ok = operation["responses"]["200"]
+            ok["content"] = {"application/json; charset=utf-8": ok["content"]["application/json"]}
+            name = f"Response{len(responses)}"
+            responses[name] = ok
+            operation["responses"]["200"] = {"$ref": f"#/components/responses/{name}"}
+    document["components"]["responses"] = responses
+    assert check_document(document) == []
