@@ -1,0 +1,17 @@
+//! The weights write path's domain, independent of HTTP and of the chain connection:
+//!
+//! - [`body`]: validate `PUT …/weights` bodies as the reference client sends them;
+//! - [`mapping`]: hotkeys → uids at the latest block, reporting unregistered hotkeys;
+//! - [`convert`]: float weights → the chain's u16 weights, as the reference does it;
+//! - [`epoch`]: subtensor's epoch arithmetic, which bounds a job's life;
+//! - [`commit`]: CRv4 timelocked commits and their drand reveal round;
+//! - [`store`]: durable jobs, one live job per (identity, netuid, mechanism);
+//! - [`runner`]: the retry loop that drives a job to inclusion through a [`runner::WeightsSubmitter`].
+
+pub mod body;
+pub mod commit;
+pub mod convert;
+pub mod epoch;
+pub mod job;
+pub mod mapping;
+pub mod store;
