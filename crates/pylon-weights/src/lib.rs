@@ -14,4 +14,5 @@ pub mod convert;
 pub mod epoch;
 pub mod job;
 pub mod mapping;
+pub mod runner;
 pub mod store;

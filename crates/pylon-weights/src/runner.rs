@@ -1,0 +1,288 @@
+//! Drive one weights job to inclusion: retry with backoff until it lands or its epoch ends,
+//! recording every state in the [`JobStore`] so a restart resumes where it stopped.
+//!
+//! The chain is reached only through [`WeightsSubmitter`], implemented over the chain-access
+//! crate; each attempt re-reads the subnet's settings (tempo, commit-reveal, version key), so a
+//! change on chain between attempts is followed rather than fought.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::commit::{build_commit, reveal_target, BeaconInfo, RevealInputs, TimelockedCommit};
+use crate::convert::ChainWeights;
+use crate::job::{Job, JobId, JobKey, JobState};
+use crate::store::{Claim, JobStore, StoreError};
+
+/// The subnet settings a weights attempt depends on, read from the chain at the latest block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubnetSettings {
+    pub tempo: u16,
+    /// `CommitRevealWeightsEnabled`: on → a CRv4 timelocked commit, off → direct weights.
+    pub commit_reveal_enabled: bool,
+    /// `RevealPeriodEpochs`.
+    pub reveal_period_epochs: u64,
+    /// `WeightsVersionKey`.
+    pub version_key: u64,
+    /// The chain's block time in seconds (12 on finney; a devnet's own).
+    pub block_time_secs: f64,
+}
+
+/// Where an extrinsic landed: included in `block` without `ExtrinsicFailed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inclusion {
+    pub block: u64,
+    pub extrinsic_hash: String,
+}
+
+/// A chain call that did not succeed, classified by whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    /// Connection trouble, timeouts, a full pool, a rate limit (`SettingWeightsTooFast`), a stale
+    /// nonce, a version key that changed under us: the next attempt may succeed.
+    #[error("{0}")]
+    Retryable(String),
+    /// The chain refused for a reason retrying cannot fix (e.g. `HotKeyNotRegisteredInSubNet`,
+    /// decoded into words), or the identity has no usable key.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// The chain as the runner needs it. Submissions resolve when the extrinsic is included (or
+/// definitely not).
+pub trait WeightsSubmitter: Send + Sync {
+    fn latest_block(&self) -> impl Future<Output = Result<u64, ChainError>> + Send;
+
+    fn subnet_settings(
+        &self,
+        netuid: u16,
+    ) -> impl Future<Output = Result<SubnetSettings, ChainError>> + Send;
+
+    /// The Drand pallet's `BeaconConfig` (public key, genesis time, period).
+    fn beacon(&self) -> impl Future<Output = Result<BeaconInfo, ChainError>> + Send;
+
+    /// The identity's hotkey public key (what a CRv4 payload must carry).
+    fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], ChainError>;
+
+    /// `set_weights` (mechanism 0) or `set_mechanism_weights`, signed by the identity's hotkey.
+    fn submit_direct(
+        &self,
+        key: &JobKey,
+        weights: &ChainWeights,
+        version_key: u64,
+    ) -> impl Future<Output = Result<Inclusion, ChainError>> + Send;
+
+    /// `commit_timelocked_weights` (mechanism 0) or `commit_timelocked_mechanism_weights`, with
+    /// `commit_reveal_version` 4.
+    fn submit_commit(
+        &self,
+        key: &JobKey,
+        commit: &TimelockedCommit,
+    ) -> impl Future<Output = Result<Inclusion, ChainError>> + Send;
+
+    /// After a restart: did a weights extrinsic of this key's hotkey for its subnet and mechanism
+    /// land at or after `since_block`? Lets a job that was `submitted` when the process stopped
+    /// finish without sending a second extrinsic.
+    fn find_landed(
+        &self,
+        key: &JobKey,
+        since_block: u64,
+    ) -> impl Future<Output = Result<Option<Inclusion>, ChainError>> + Send;
+}
+
+/// How patiently a job is driven.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// First wait after a failed attempt; doubled after each one up to `max_backoff`.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Extrinsics sent at most; the epoch's end usually comes first.
+    pub max_attempts: u32,
+    /// How long one attempt (settings, encryption, submission, inclusion) may take before it
+    /// counts as failed and is retried: a stalled chain must not hold the job past its epoch.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(30),
+            max_attempts: 30,
+            attempt_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no job {0}")]
+    UnknownJob(JobId),
+}
+
+/// Run job `id` until it reaches a terminal state, and return that state.
+pub async fn run_job<S: WeightsSubmitter>(
+    id: JobId,
+    submitter: &S,
+    store: &JobStore,
+    policy: &RetryPolicy,
+) -> Result<JobState, RunError> {
+    let mut backoff = Backoff::new(policy);
+    loop {
+        let job = store.get(id)?.ok_or(RunError::UnknownJob(id))?;
+        match &job.state {
+            state if state.is_terminal() => return Ok(state.clone()),
+            JobState::Submitted { at_block, .. } => {
+                // Only seen when resuming: the previous process sent an extrinsic and stopped
+                // before recording its fate.
+                match submitter.find_landed(&job.key, *at_block).await {
+                    Ok(Some(inclusion)) => {
+                        store.update(id, included(inclusion))?;
+                    }
+                    Ok(None) => {
+                        store.retry_later(
+                            id,
+                            "the previous attempt did not land before a restart",
+                        )?;
+                    }
+                    Err(error) => {
+                        tracing::warn!(job = id, %error, "cannot check a resumed job's extrinsic");
+                        backoff.wait().await;
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+
+        let latest = match submitter.latest_block().await {
+            Ok(block) => block,
+            Err(error) => {
+                tracing::warn!(job = id, %error, "cannot read the latest block");
+                backoff.wait().await;
+                continue;
+            }
+        };
+        if job.epoch.is_over_at(latest) {
+            tracing::info!(
+                job = id,
+                latest,
+                epoch_end = job.epoch.end,
+                "weights job expired"
+            );
+            return Ok(store.update(id, JobState::Expired)?.state);
+        }
+
+        let attempt = match store.claim_attempt(id, latest)? {
+            Claim::Claimed { attempt } => attempt,
+            Claim::NotPending(state) => return Ok(state),
+            Claim::Busy { in_flight } => {
+                tracing::debug!(job = id, in_flight, "waiting for the previous extrinsic");
+                backoff.wait().await;
+                continue;
+            }
+        };
+        tracing::info!(job = id, attempt, latest, "submitting weights");
+        let outcome = tokio::time::timeout(
+            policy.attempt_timeout,
+            attempt_once(&job, latest, submitter),
+        )
+        .await
+        .unwrap_or_else(|_| Err(ChainError::Retryable("the attempt timed out".to_owned())));
+        match outcome {
+            Ok(inclusion) => {
+                tracing::info!(job = id, block = inclusion.block, "weights included");
+                return Ok(store.update(id, included(inclusion))?.state);
+            }
+            Err(ChainError::Fatal(reason)) => {
+                tracing::warn!(job = id, %reason, "weights refused");
+                return Ok(store.update(id, JobState::Failed { reason })?.state);
+            }
+            Err(ChainError::Retryable(reason)) if attempt >= policy.max_attempts => {
+                let reason = format!("gave up after {attempt} attempts: {reason}");
+                tracing::warn!(job = id, %reason, "weights job failed");
+                return Ok(store.update(id, JobState::Failed { reason })?.state);
+            }
+            Err(ChainError::Retryable(reason)) => {
+                tracing::warn!(job = id, attempt, %reason, "weights attempt failed; retrying");
+                store.retry_later(id, &reason)?;
+                backoff.wait().await;
+            }
+        }
+    }
+}
+
+/// One attempt: read the settings, then send direct weights or a CRv4 commit.
+async fn attempt_once<S: WeightsSubmitter>(
+    job: &Job,
+    latest: u64,
+    submitter: &S,
+) -> Result<Inclusion, ChainError> {
+    let settings = submitter.subnet_settings(job.key.netuid).await?;
+    if !settings.commit_reveal_enabled {
+        return submitter
+            .submit_direct(&job.key, &job.weights, settings.version_key)
+            .await;
+    }
+    let beacon = submitter.beacon().await?;
+    let hotkey = submitter.hotkey_public_key(&job.key.identity)?;
+    let target = reveal_target(
+        &RevealInputs {
+            netuid: job.key.netuid,
+            tempo: settings.tempo,
+            current_block: latest,
+            reveal_period_epochs: settings.reveal_period_epochs,
+            block_time_secs: settings.block_time_secs,
+            now_unix_secs: now_unix_secs(),
+        },
+        beacon.genesis_time,
+        beacon.period,
+    );
+    let commit = build_commit(
+        &hotkey,
+        &job.weights,
+        settings.version_key,
+        target.reveal_round,
+        &beacon,
+    )
+    .map_err(|error| ChainError::Fatal(format!("cannot build the commit: {error}")))?;
+    submitter.submit_commit(&job.key, &commit).await
+}
+
+fn included(inclusion: Inclusion) -> JobState {
+    JobState::Included {
+        block: inclusion.block,
+        extrinsic_hash: inclusion.extrinsic_hash,
+    }
+}
+
+fn now_unix_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Exponential backoff between attempts and between polls of a busy key.
+struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(policy: &RetryPolicy) -> Self {
+        Backoff {
+            next: policy.initial_backoff,
+            max: policy.max_backoff,
+        }
+    }
+
+    async fn wait(&mut self) {
+        tokio::time::sleep(self.next).await;
+        self.next = (self.next * 2).min(self.max);
+    }
+}
+
+#[cfg(test)]
+mod tests;
