@@ -6,13 +6,19 @@
 //! - [`epoch`]: subtensor's epoch arithmetic, which bounds a job's life;
 //! - [`commit`]: CRv4 timelocked commits and their drand reveal round;
 //! - [`store`]: durable jobs, one live job per (identity, netuid, mechanism);
-//! - [`runner`]: the retry loop that drives a job to inclusion through a [`runner::WeightsSubmitter`].
+//! - [`runner`]: the retry loop that drives a job to inclusion through a [`runner::WeightsSubmitter`];
+//! - [`prepare`]: request → the weights a job carries; [`jobs`]: submit and resume, in the background.
 
 pub mod body;
 pub mod commit;
 pub mod convert;
 pub mod epoch;
 pub mod job;
+pub mod jobs;
 pub mod mapping;
+pub mod prepare;
 pub mod runner;
 pub mod store;
+
+#[cfg(test)]
+mod testing;
