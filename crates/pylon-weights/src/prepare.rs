@@ -41,11 +41,11 @@ mod tests {
         let request = parse_weights_body(body.as_bytes()).unwrap();
         let neurons = [
             Neuron {
-                hotkey: registered[0].clone(),
+                hotkey: registered[0],
                 uid: 9,
             },
             Neuron {
-                hotkey: registered[1].clone(),
+                hotkey: registered[1],
                 uid: 2,
             },
         ];
