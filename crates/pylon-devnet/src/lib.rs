@@ -1,3 +1,214 @@
 //! `pylon devnet`: a local chain that speaks Substrate JSON-RPC with subtensor's real metadata.
+//!
+//! Start one in-process with [`spawn`] (port 0 picks a free port) and point any Substrate client
+//! at [`DevnetHandle::ws_url`]. See docs/DEVNET.md for scenarios, admin RPCs and fidelity notes.
 
+pub mod blocks;
+pub mod chain;
+pub mod codec;
+pub mod extrinsics;
+pub mod genesis;
+pub mod keys;
+pub mod metadata;
+pub mod node;
+pub mod rpc;
+pub mod runtime_api;
+pub mod scenario;
 pub mod state_access;
+pub mod storage;
+pub mod version;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonrpsee::server::{Server, ServerHandle};
+use tokio::sync::Mutex as AsyncMutex;
+
+pub use keys::{dev_keypair, DevKeypair};
+pub use scenario::Scenario;
+
+use crate::chain::Chain;
+use crate::metadata::ChainMetadata;
+use crate::node::{now_ms, Node};
+
+#[derive(Debug, Clone)]
+pub struct DevnetConfig {
+    pub host: IpAddr,
+    /// 0 = an ephemeral port (read it back from [`DevnetHandle::local_addr`]).
+    pub port: u16,
+    /// Time between blocks; zero = manual sealing (`dev_newBlock` or [`DevnetHandle::seal_block`]).
+    pub block_time: Duration,
+    pub scenario: Scenario,
+    /// Keep state for only the last N blocks; older state answers like a pruned node.
+    pub state_pruning: Option<u32>,
+}
+
+impl Default for DevnetConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 9944,
+            block_time: Duration::from_secs(1),
+            scenario: Scenario::builtin_default(),
+            state_pruning: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevnetError {
+    #[error("cannot load the chain metadata: {0}")]
+    Metadata(#[from] metadata::MetadataError),
+    #[error("bad scenario: {0}")]
+    Scenario(#[from] scenario::ScenarioError),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+}
+
+/// A running devnet. Dropping it does not stop it; call [`DevnetHandle::stop`].
+pub struct DevnetHandle {
+    node: Arc<Node>,
+    addr: SocketAddr,
+    server: Arc<AsyncMutex<Option<ServerHandle>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for DevnetHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevnetHandle")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl DevnetHandle {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Total RPC requests served (subscriptions count once, when opened).
+    pub fn rpc_call_count(&self) -> u64 {
+        self.node.rpc_calls.load(Ordering::Relaxed)
+    }
+
+    /// Seal one block now (with whatever is in the pool); returns its number.
+    pub async fn seal_block(&self) -> u32 {
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || node.seal_block().number)
+            .await
+            .expect("sealing does not panic")
+    }
+
+    pub fn best_number(&self) -> u32 {
+        self.node.best_number()
+    }
+
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        if let Some(server) = self.server.lock().await.take() {
+            let _ = server.stop();
+            server.stopped().await;
+        }
+    }
+}
+
+async fn start_server(
+    node: &Arc<Node>,
+    addr: SocketAddr,
+) -> Result<(SocketAddr, ServerHandle), DevnetError> {
+    let bind_err = |e: std::io::Error| DevnetError::Bind {
+        addr,
+        reason: e.to_string(),
+    };
+    let config = jsonrpsee::server::ServerConfig::builder()
+        .max_response_body_size(64 * 1024 * 1024)
+        .max_connections(1024)
+        .build();
+    let server = Server::builder()
+        .set_config(config)
+        .build(addr)
+        .await
+        .map_err(bind_err)?;
+    let local = server.local_addr().map_err(bind_err)?;
+    Ok((local, server.start(rpc::module(node.clone()))))
+}
+
+/// Start a devnet on the current tokio runtime.
+pub async fn spawn(config: DevnetConfig) -> Result<DevnetHandle, DevnetError> {
+    let meta = Arc::new(ChainMetadata::finney()?);
+    let chain = Chain::new(meta, &config.scenario, config.state_pruning, now_ms())?;
+    let node = Node::new(chain);
+    let (addr, handle) = start_server(&node, SocketAddr::new(config.host, config.port)).await?;
+    let server = Arc::new(AsyncMutex::new(Some(handle)));
+    let mut tasks = Vec::new();
+
+    if !config.block_time.is_zero() {
+        let node = node.clone();
+        let block_time = config.block_time;
+        tasks.push(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(block_time);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let node = node.clone();
+                let _ = tokio::task::spawn_blocking(move || node.seal_block()).await;
+            }
+        }));
+    }
+
+    // dev_dropConnections: stop the server (closing every connection) and listen again on the
+    // same address, like a node restart seen from the clients.
+    {
+        let node = node.clone();
+        let server = server.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                node.drop_connections.notified().await;
+                // Let the admin call's own response go out first.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let mut guard = server.lock().await;
+                if let Some(old) = guard.take() {
+                    let _ = old.stop();
+                    old.stopped().await;
+                }
+                for _ in 0..50 {
+                    match start_server(&node, addr).await {
+                        Ok((_, handle)) => {
+                            *guard = Some(handle);
+                            break;
+                        }
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
+                }
+            }
+        }));
+    }
+
+    Ok(DevnetHandle {
+        node,
+        addr,
+        server,
+        tasks,
+    })
+}
+
+/// Run a devnet until Ctrl-C (the `pylon devnet` command). Prints `listening on ws://…` first.
+pub async fn run_until_ctrl_c(config: DevnetConfig) -> Result<(), DevnetError> {
+    let handle = spawn(config).await?;
+    println!("listening on {}", handle.ws_url());
+    let _ = tokio::signal::ctrl_c().await;
+    handle.stop().await;
+    Ok(())
+}

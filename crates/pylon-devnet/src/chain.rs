@@ -1,0 +1,356 @@
+//! The chain itself: genesis, the transaction pool, block sealing with extrinsic application,
+//! per-block state history and pruning. Pure state machine; the RPC layer drives it.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use parity_scale_codec::{Compact, Encode};
+use scale_value::Value;
+
+use crate::blocks::{aura_pre_digest, extrinsics_root, Block, Hash, Header};
+use crate::codec;
+use crate::extrinsics::{self, ApplyContext};
+use crate::genesis::write_genesis;
+use crate::metadata::ChainMetadata;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::state_access::StateAccess;
+use crate::storage::{build_struct, BlockState, Phase, RawState};
+use crate::version::{RuntimeVersion, TRANSACTION_VERSION};
+
+/// Slot length of subtensor's Aura (12 s blocks); only used to fill the header's pre-digest.
+const SLOT_MS: u64 = 12_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error("UnknownBlock: header not found for 0x{}", hex::encode(.0))]
+    UnknownBlock(Hash),
+    #[error("State already discarded for 0x{}", hex::encode(.0))]
+    StatePruned(Hash),
+    #[error("Invalid Transaction: {0}")]
+    InvalidTransaction(String),
+    #[error("Transaction Already Imported")]
+    AlreadyImported,
+}
+
+#[derive(Debug, Clone)]
+pub struct PendingTx {
+    pub hash: Hash,
+    pub bytes: Vec<u8>,
+}
+
+/// What happened to the pool's transactions when a block was sealed.
+#[derive(Debug, Clone)]
+pub struct SealOutcome {
+    pub block_hash: Hash,
+    pub number: u32,
+    pub included: Vec<Hash>,
+    pub dropped: Vec<(Hash, String)>,
+}
+
+pub struct Chain {
+    meta: Arc<ChainMetadata>,
+    blocks: Vec<Block>,
+    by_hash: HashMap<Hash, u32>,
+    pool: Vec<PendingTx>,
+    /// Best state with the pool applied: what the next block will start from, used to validate
+    /// submissions in order and to answer `system_accountNextIndex`.
+    pending_state: RawState,
+    version: RuntimeVersion,
+    pruning: Option<u32>,
+}
+
+impl Chain {
+    pub fn new(
+        meta: Arc<ChainMetadata>,
+        scenario: &Scenario,
+        pruning: Option<u32>,
+        now_ms: u64,
+    ) -> Result<Self, ScenarioError> {
+        let mut state = BlockState::new(meta.clone(), RawState::new(), 0);
+        write_genesis(&mut state, scenario)?;
+        state.write("Timestamp", "Now", &[], Value::u128(now_ms.into()));
+        let raw = state.raw;
+        let mut root_input = Vec::new();
+        for (k, v) in raw.iter() {
+            (k, v).encode_to(&mut root_input);
+        }
+        let header = Header {
+            parent_hash: [0; 32],
+            number: 0,
+            state_root: sp_crypto_hashing::blake2_256(&root_input),
+            extrinsics_root: extrinsics_root(&[]),
+            digest: vec![],
+        };
+        let hash = header.hash();
+        let genesis = Block {
+            hash,
+            header,
+            extrinsics: vec![],
+            state: Some(raw.clone()),
+            timestamp_ms: now_ms,
+        };
+        Ok(Self {
+            meta,
+            by_hash: HashMap::from([(hash, 0)]),
+            blocks: vec![genesis],
+            pool: Vec::new(),
+            pending_state: raw,
+            version: RuntimeVersion::default(),
+            pruning,
+        })
+    }
+
+    pub fn metadata(&self) -> &Arc<ChainMetadata> {
+        &self.meta
+    }
+
+    pub fn version(&self) -> &RuntimeVersion {
+        &self.version
+    }
+
+    /// Simulated runtime upgrade: the spec version goes up by one.
+    pub fn bump_spec_version(&mut self) -> RuntimeVersion {
+        self.version.spec_version += 1;
+        self.version.clone()
+    }
+
+    pub fn genesis_hash(&self) -> Hash {
+        self.blocks[0].hash
+    }
+
+    pub fn best(&self) -> &Block {
+        self.blocks.last().expect("genesis always exists")
+    }
+
+    pub fn block_by_number(&self, number: u32) -> Option<&Block> {
+        self.blocks.get(number as usize)
+    }
+
+    pub fn block(&self, at: Option<Hash>) -> Result<&Block, ChainError> {
+        match at {
+            None => Ok(self.best()),
+            Some(hash) => self
+                .by_hash
+                .get(&hash)
+                .map(|n| &self.blocks[*n as usize])
+                .ok_or(ChainError::UnknownBlock(hash)),
+        }
+    }
+
+    /// The post-state of a block (best when `at` is `None`), addressed by names.
+    pub fn state_at(&self, at: Option<Hash>) -> Result<BlockState, ChainError> {
+        let block = self.block(at)?;
+        let raw = block
+            .state
+            .clone()
+            .ok_or(ChainError::StatePruned(block.hash))?;
+        Ok(BlockState::new(self.meta.clone(), raw, block.header.number))
+    }
+
+    pub fn pool(&self) -> &[PendingTx] {
+        &self.pool
+    }
+
+    /// Next nonce of an account, counting its transactions waiting in the pool.
+    pub fn account_next_index(&self, account: [u8; 32]) -> u32 {
+        let state = BlockState::new(self.meta.clone(), self.pending_state.clone(), 0);
+        state
+            .read("System", "Account", &[Value::from_bytes(account)])
+            .and_then(|info| match info.value {
+                scale_value::ValueDef::Composite(scale_value::Composite::Named(fields)) => fields
+                    .into_iter()
+                    .find(|(n, _)| n == "nonce")
+                    .and_then(|(_, v)| v.as_u128()),
+                _ => None,
+            })
+            .unwrap_or(0) as u32
+    }
+
+    fn context(&self, extrinsic_index: u32, now_ms: u64) -> ApplyContext {
+        let best = self.best();
+        ApplyContext {
+            block_number: best.header.number + 1,
+            extrinsic_index,
+            genesis_hash: self.genesis_hash(),
+            parent_hash: best.hash,
+            spec_version: self.version.spec_version,
+            transaction_version: TRANSACTION_VERSION,
+            now_ms,
+        }
+    }
+
+    /// Validate a transaction against the pending state and queue it for the next block.
+    pub fn submit(&mut self, bytes: Vec<u8>, now_ms: u64) -> Result<Hash, ChainError> {
+        let hash = sp_crypto_hashing::blake2_256(&bytes);
+        if self.pool.iter().any(|tx| tx.hash == hash) {
+            return Err(ChainError::AlreadyImported);
+        }
+        let ctx = self.context(self.pool.len() as u32 + 1, now_ms);
+        let mut state = BlockState::new(
+            self.meta.clone(),
+            self.pending_state.clone(),
+            ctx.block_number,
+        );
+        state.set_phase(Phase::ApplyExtrinsic(ctx.extrinsic_index));
+        apply_guarded(&self.meta, &mut state, &bytes, &ctx)
+            .map_err(ChainError::InvalidTransaction)?;
+        self.pending_state = state.raw;
+        self.pool.push(PendingTx { hash, bytes });
+        Ok(hash)
+    }
+
+    /// Build, seal and import the next block from the pool.
+    pub fn seal(&mut self, now_ms: u64) -> SealOutcome {
+        let parent = self.best();
+        let parent_hash = parent.hash;
+        let number = parent.header.number + 1;
+        let now_ms = now_ms.max(parent.timestamp_ms + 1);
+        let mut state = BlockState::new(
+            self.meta.clone(),
+            parent.state.clone().unwrap_or_default(),
+            number,
+        );
+        state.write("System", "Number", &[], Value::u128(number.into()));
+        state.write("System", "ParentHash", &[], Value::from_bytes(parent_hash));
+        state.write(
+            "System",
+            "BlockHash",
+            &[Value::u128((number - 1).into())],
+            Value::from_bytes(parent_hash),
+        );
+        state.write("Timestamp", "Now", &[], Value::u128(now_ms.into()));
+
+        let mut body = vec![self.timestamp_inherent(now_ms)];
+        state.set_phase(Phase::ApplyExtrinsic(0));
+        self.deposit_success(&mut state, "Mandatory");
+
+        let mut included = Vec::new();
+        let mut dropped = Vec::new();
+        for tx in std::mem::take(&mut self.pool) {
+            let ctx = self.context(body.len() as u32, now_ms);
+            let before = state.raw.clone();
+            let events = state.event_count();
+            state.set_phase(Phase::ApplyExtrinsic(ctx.extrinsic_index));
+            match apply_guarded(&self.meta, &mut state, &tx.bytes, &ctx) {
+                Ok(()) => {
+                    body.push(tx.bytes);
+                    included.push(tx.hash);
+                }
+                Err(reason) => {
+                    state.raw = before;
+                    state.truncate_events(events);
+                    dropped.push((tx.hash, reason));
+                }
+            }
+        }
+        state.set_phase(Phase::Finalization);
+        state.flush_events();
+
+        let extrinsics_root = extrinsics_root(&body);
+        let mut root_input = self.best().header.state_root.to_vec();
+        root_input.extend_from_slice(&extrinsics_root);
+        number.encode_to(&mut root_input);
+        let header = Header {
+            parent_hash,
+            number,
+            state_root: sp_crypto_hashing::blake2_256(&root_input),
+            extrinsics_root,
+            digest: vec![aura_pre_digest(now_ms / SLOT_MS)],
+        };
+        let hash = header.hash();
+        self.pending_state = state.raw.clone();
+        self.blocks.push(Block {
+            hash,
+            header,
+            extrinsics: body,
+            state: Some(state.raw),
+            timestamp_ms: now_ms,
+        });
+        self.by_hash.insert(hash, number);
+        self.prune();
+        SealOutcome {
+            block_hash: hash,
+            number,
+            included,
+            dropped,
+        }
+    }
+
+    /// Drop the state of blocks more than `pruning` behind the best one (headers stay).
+    fn prune(&mut self) {
+        let Some(keep) = self.pruning else {
+            return;
+        };
+        let best = self.best().header.number;
+        let Some(cutoff) = best.checked_sub(keep) else {
+            return;
+        };
+        for block in self.blocks[..cutoff as usize].iter_mut().rev() {
+            if block.state.is_none() {
+                break;
+            }
+            block.state = None;
+        }
+    }
+
+    /// `Timestamp.set(now)` as the unsigned inherent every subtensor block starts with.
+    fn timestamp_inherent(&self, now_ms: u64) -> Vec<u8> {
+        let call = Value::unnamed_variant(
+            "Timestamp",
+            [Value::named_variant(
+                "set",
+                [("now", Value::u128(now_ms.into()))],
+            )],
+        );
+        let mut xt = vec![0b0000_0100u8];
+        xt.extend(
+            codec::encode(&call, self.meta.call_enum_type(), self.meta.types())
+                .expect("Timestamp.set encodes against the runtime's call type"),
+        );
+        let mut out = Compact(xt.len() as u32).encode();
+        out.extend(xt);
+        out
+    }
+
+    fn deposit_success(&self, state: &mut BlockState, class: &str) {
+        let info_ty = event_field_type(&self.meta, "System", "ExtrinsicSuccess", 0);
+        let mut info = build_struct(self.meta.types(), info_ty, vec![]);
+        info =
+            crate::storage::with_fields(info, vec![("class", Value::unnamed_variant(class, []))]);
+        state.deposit_event("System", "ExtrinsicSuccess", vec![("dispatch_info", info)]);
+    }
+}
+
+fn apply_guarded(
+    meta: &ChainMetadata,
+    state: &mut BlockState,
+    bytes: &[u8],
+    ctx: &ApplyContext,
+) -> Result<(), String> {
+    match catch_unwind(AssertUnwindSafe(|| {
+        extrinsics::apply(meta, state, bytes, ctx)
+    })) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the runtime failed to apply the transaction".to_owned()),
+    }
+}
+
+/// Type id of field `index` of `pallet`'s event `event`.
+fn event_field_type(meta: &ChainMetadata, pallet: &str, event: &str, index: usize) -> u32 {
+    let types = meta.types();
+    meta.v15()
+        .pallets
+        .iter()
+        .find(|p| p.name == pallet)
+        .and_then(|p| p.event.as_ref())
+        .and_then(|e| types.resolve(e.ty.id))
+        .and_then(|t| match &t.type_def {
+            scale_info::TypeDef::Variant(v) => v.variants.iter().find(|v| v.name == event),
+            _ => None,
+        })
+        .and_then(|v| v.fields.get(index))
+        .map(|f| f.ty.id)
+        .unwrap_or(0)
+}

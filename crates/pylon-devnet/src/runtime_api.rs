@@ -1,0 +1,436 @@
+//! `state_call`: subtensor's runtime APIs answered from storage, outputs encoded against the V15
+//! metadata's output types by field name (so extrinsic writes show up in every answer).
+
+use parity_scale_codec::Encode;
+use scale_value::{Composite, Value, ValueDef};
+
+use crate::codec;
+use crate::state_access::StateAccess;
+use crate::storage::{build_struct, zero_value, BlockState};
+use crate::version::RuntimeVersion;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeApiError {
+    #[error("runtime API {0} does not exist")]
+    UnknownMethod(String),
+    #[error("cannot decode the arguments of {method}: {reason}")]
+    BadInput { method: String, reason: String },
+    #[error("internal encoding error in {method}: {reason}")]
+    Output { method: String, reason: String },
+}
+
+const SM: &str = "SubtensorModule";
+
+pub fn call(
+    state: &BlockState,
+    version: &RuntimeVersion,
+    method: &str,
+    input: &[u8],
+) -> Result<Vec<u8>, RuntimeApiError> {
+    let meta = state.metadata();
+    let api = meta
+        .runtime_api(method)
+        .ok_or_else(|| RuntimeApiError::UnknownMethod(method.to_owned()))?;
+    let types = meta.types();
+    let mut cursor = input;
+    let mut args = Vec::new();
+    for (name, ty) in &api.input_types {
+        let value = codec::decode_prefix(&mut cursor, *ty, types).map_err(|e| {
+            RuntimeApiError::BadInput {
+                method: method.to_owned(),
+                reason: format!("{name}: {e}"),
+            }
+        })?;
+        args.push(value);
+    }
+    if !cursor.is_empty() {
+        return Err(RuntimeApiError::BadInput {
+            method: method.to_owned(),
+            reason: format!("{} unexpected trailing bytes", cursor.len()),
+        });
+    }
+
+    // Opaque metadata is raw bytes, not a typed value.
+    match method {
+        "Metadata_metadata" => return Ok(meta.v14_bytes().to_vec().encode()),
+        "Metadata_metadata_at_version" => {
+            let bytes = match as_u128(&args[0]) {
+                14 => Some(meta.v14_bytes().to_vec()),
+                15 => Some(meta.v15_bytes().to_vec()),
+                _ => None,
+            };
+            return Ok(bytes.encode());
+        }
+        "Metadata_metadata_versions" => return Ok(vec![14u32, 15].encode()),
+        _ => {}
+    }
+
+    let out_ty = api.output_type;
+    let zero = || zero_value(types, out_ty);
+    let netuid = || as_u128(&args[0]) as u16;
+    let value = match method {
+        "Core_version" => build_struct(types, out_ty, version.to_fields()),
+        "AccountNonceApi_account_nonce" => {
+            let info = state.read("System", "Account", &[args[0].clone()]);
+            info.and_then(|i| field(&i, "nonce").cloned())
+                .unwrap_or(Value::u128(0))
+        }
+        "NeuronInfoRuntimeApi_get_neurons_lite" | "NeuronInfoRuntimeApi_get_neurons" => {
+            let item_ty = sequence_item(types, out_ty);
+            let full = method.ends_with("get_neurons");
+            let n = subnet_size(state, netuid());
+            Value::unnamed_composite(
+                (0..n).filter_map(|uid| neuron(state, types, item_ty, netuid(), uid, full)),
+            )
+        }
+        "NeuronInfoRuntimeApi_get_neuron_lite" | "NeuronInfoRuntimeApi_get_neuron" => {
+            let item_ty = option_item(types, out_ty);
+            let full = method.ends_with("get_neuron");
+            let uid = as_u128(&args[1]) as u16;
+            option(neuron(state, types, item_ty, netuid(), uid, full))
+        }
+        "SubnetInfoRuntimeApi_get_subnet_hyperparams"
+        | "SubnetInfoRuntimeApi_get_subnet_hyperparams_v2" => option(
+            subnet_exists(state, netuid())
+                .then(|| hyperparams(state, types, option_item(types, out_ty), netuid())),
+        ),
+        "SubnetInfoRuntimeApi_get_subnet_info" | "SubnetInfoRuntimeApi_get_subnet_info_v2" => {
+            option(
+                subnet_exists(state, netuid())
+                    .then(|| subnet_info(state, types, option_item(types, out_ty), netuid())),
+            )
+        }
+        "SubnetInfoRuntimeApi_get_subnets_info" | "SubnetInfoRuntimeApi_get_subnets_info_v2" => {
+            let item_ty = option_item(types, sequence_item(types, out_ty));
+            Value::unnamed_composite(
+                netuids(state)
+                    .into_iter()
+                    .map(|n| option(Some(subnet_info(state, types, item_ty, n)))),
+            )
+        }
+        "SubnetInfoRuntimeApi_get_dynamic_info" | "SubnetInfoRuntimeApi_get_metagraph" => option(
+            subnet_exists(state, netuid())
+                .then(|| subnet_summary(state, types, option_item(types, out_ty), netuid())),
+        ),
+        "SubnetInfoRuntimeApi_get_all_dynamic_info" | "SubnetInfoRuntimeApi_get_all_metagraphs" => {
+            let item_ty = option_item(types, sequence_item(types, out_ty));
+            Value::unnamed_composite(
+                netuids(state)
+                    .into_iter()
+                    .map(|n| option(Some(subnet_summary(state, types, item_ty, n)))),
+            )
+        }
+        // Known to the runtime but not modelled: the type's zero value (empty list, None, 0).
+        _ => zero(),
+    };
+    codec::encode(&value, out_ty, types).map_err(|e| RuntimeApiError::Output {
+        method: method.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn as_u128(v: &Value) -> u128 {
+    v.as_u128().unwrap_or_default()
+}
+
+fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    match &v.value {
+        ValueDef::Composite(Composite::Named(fields)) => {
+            fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        }
+        _ => None,
+    }
+}
+
+fn option(v: Option<Value>) -> Value {
+    match v {
+        Some(v) => Value::unnamed_variant("Some", [v]),
+        None => Value::unnamed_variant("None", []),
+    }
+}
+
+fn type_param(types: &scale_info::PortableRegistry, ty: u32) -> u32 {
+    match types.resolve(ty).map(|t| &t.type_def) {
+        Some(scale_info::TypeDef::Sequence(s)) => s.type_param.id,
+        Some(scale_info::TypeDef::Variant(v)) => v
+            .variants
+            .iter()
+            .find(|v| v.name == "Some")
+            .and_then(|v| v.fields.first())
+            .map(|f| f.ty.id)
+            .unwrap_or(ty),
+        _ => ty,
+    }
+}
+
+fn sequence_item(types: &scale_info::PortableRegistry, ty: u32) -> u32 {
+    type_param(types, ty)
+}
+
+fn option_item(types: &scale_info::PortableRegistry, ty: u32) -> u32 {
+    type_param(types, ty)
+}
+
+fn read_sm(state: &BlockState, item: &str, netuid: u16) -> Value {
+    state
+        .read(SM, item, &[Value::u128(netuid.into())])
+        .unwrap_or(Value::u128(0))
+}
+
+fn subnet_exists(state: &BlockState, netuid: u16) -> bool {
+    read_sm(state, "NetworksAdded", netuid).as_bool() == Some(true)
+}
+
+fn subnet_size(state: &BlockState, netuid: u16) -> u16 {
+    as_u128(&read_sm(state, "SubnetworkN", netuid)) as u16
+}
+
+fn netuids(state: &BlockState) -> Vec<u16> {
+    state
+        .iter_prefix(SM, "NetworksAdded", &[])
+        .into_iter()
+        .filter(|(_, added)| added.as_bool() == Some(true))
+        .filter_map(|(keys, _)| keys.first().map(|k| as_u128(k) as u16))
+        .collect()
+}
+
+/// Element `uid` of a per-subnet vector item (`Rank`, `Active`, …), or the item's zero.
+fn column(state: &BlockState, item: &str, netuid: u16, uid: u16) -> Option<Value> {
+    match read_sm(state, item, netuid).value {
+        ValueDef::Composite(c) => c.into_values().nth(uid.into()),
+        _ => None,
+    }
+}
+
+fn neuron(
+    state: &BlockState,
+    types: &scale_info::PortableRegistry,
+    ty: u32,
+    netuid: u16,
+    uid: u16,
+    full: bool,
+) -> Option<Value> {
+    let n = Value::u128(netuid.into());
+    let uid_v = Value::u128(uid.into());
+    if uid >= subnet_size(state, netuid) {
+        return None;
+    }
+    let hotkey = state.read(SM, "Keys", &[n.clone(), uid_v.clone()])?;
+    let coldkey = state
+        .read(SM, "Owner", std::slice::from_ref(&hotkey))
+        .unwrap_or_else(|| hotkey.clone());
+    let zero_of = |name: &str| zero_value(types, field_type(types, ty, name).unwrap_or(0));
+    let axon = state
+        .read(SM, "Axons", &[n.clone(), hotkey.clone()])
+        .unwrap_or_else(|| zero_of("axon_info"));
+    let prometheus = state
+        .read(SM, "Prometheus", &[n.clone(), hotkey.clone()])
+        .unwrap_or_else(|| zero_of("prometheus_info"));
+    let alpha = state
+        .read(SM, "TotalHotkeyAlpha", &[hotkey.clone(), n.clone()])
+        .unwrap_or(Value::u128(0));
+    let col = |item: &str| column(state, item, netuid, uid).unwrap_or(Value::u128(0));
+    let flag = |item: &str| column(state, item, netuid, uid).unwrap_or(Value::bool(false));
+    let mut fields = vec![
+        ("hotkey", hotkey.clone()),
+        ("coldkey", coldkey.clone()),
+        ("uid", uid_v.clone()),
+        ("netuid", n.clone()),
+        ("active", flag("Active")),
+        ("axon_info", axon),
+        ("prometheus_info", prometheus),
+        (
+            "stake",
+            Value::unnamed_composite([Value::unnamed_composite([coldkey, alpha])]),
+        ),
+        ("rank", col("Rank")),
+        ("emission", col("Emission")),
+        ("incentive", col("Incentive")),
+        ("consensus", col("Consensus")),
+        ("trust", col("Trust")),
+        ("validator_trust", col("ValidatorTrust")),
+        ("dividends", col("Dividends")),
+        ("last_update", col("LastUpdate")),
+        ("validator_permit", flag("ValidatorPermit")),
+        ("pruning_score", col("PruningScores")),
+    ];
+    if full {
+        let empty = || Value::unnamed_composite([]);
+        fields.push((
+            "weights",
+            state
+                .read(SM, "Weights", &[n.clone(), uid_v.clone()])
+                .unwrap_or_else(empty),
+        ));
+        fields.push((
+            "bonds",
+            state.read(SM, "Bonds", &[n, uid_v]).unwrap_or_else(empty),
+        ));
+    }
+    Some(build_struct(types, ty, fields))
+}
+
+fn field_type(types: &scale_info::PortableRegistry, ty: u32, name: &str) -> Option<u32> {
+    match &types.resolve(ty)?.type_def {
+        scale_info::TypeDef::Composite(c) => c
+            .fields
+            .iter()
+            .find(|f| f.name.as_deref() == Some(name))
+            .map(|f| f.ty.id),
+        _ => None,
+    }
+}
+
+/// Output fields that are one per-subnet storage item each (`field`, `SubtensorModule` item).
+const SUBNET_ITEMS: &[(&str, &str)] = &[
+    ("rho", "Rho"),
+    ("kappa", "Kappa"),
+    ("immunity_period", "ImmunityPeriod"),
+    ("min_allowed_weights", "MinAllowedWeights"),
+    ("max_weights_limit", "MaxWeightsLimit"),
+    ("max_weight_limit", "MaxWeightsLimit"),
+    ("tempo", "Tempo"),
+    ("min_difficulty", "MinDifficulty"),
+    ("max_difficulty", "MaxDifficulty"),
+    ("weights_version", "WeightsVersionKey"),
+    ("weights_rate_limit", "WeightsSetRateLimit"),
+    ("adjustment_interval", "AdjustmentInterval"),
+    ("activity_cutoff", "ActivityCutoff"),
+    ("registration_allowed", "NetworkRegistrationAllowed"),
+    ("target_regs_per_interval", "TargetRegistrationsPerInterval"),
+    ("min_burn", "MinBurn"),
+    ("max_burn", "MaxBurn"),
+    ("bonds_moving_avg", "BondsMovingAverage"),
+    ("serving_rate_limit", "ServingRateLimit"),
+    ("max_validators", "MaxAllowedValidators"),
+    ("max_allowed_validators", "MaxAllowedValidators"),
+    ("adjustment_alpha", "AdjustmentAlpha"),
+    ("difficulty", "Difficulty"),
+    ("commit_reveal_period", "RevealPeriodEpochs"),
+    (
+        "commit_reveal_weights_enabled",
+        "CommitRevealWeightsEnabled",
+    ),
+    ("liquid_alpha_enabled", "LiquidAlphaOn"),
+    ("alpha_sigmoid_steepness", "AlphaSigmoidSteepness"),
+    ("transfers_enabled", "TransferToggle"),
+    ("bonds_reset_enabled", "BondsResetOn"),
+    ("scaling_law_power", "ScalingLawPower"),
+    ("subnetwork_n", "SubnetworkN"),
+    ("max_allowed_uids", "MaxAllowedUids"),
+    ("blocks_since_last_step", "BlocksSinceLastStep"),
+    ("burn", "Burn"),
+    ("owner", "SubnetOwner"),
+    ("owner_coldkey", "SubnetOwner"),
+    ("owner_hotkey", "SubnetOwnerHotkey"),
+    ("subnet_is_active", "SubtokenEnabled"),
+    ("alpha_out", "SubnetAlphaOut"),
+    ("alpha_in", "SubnetAlphaIn"),
+    ("tao_in", "SubnetTAO"),
+    ("network_registered_at", "NetworkRegisteredAt"),
+];
+
+fn subnet_fields(state: &BlockState, netuid: u16) -> Vec<(&'static str, Value)> {
+    let mut fields: Vec<(&str, Value)> = SUBNET_ITEMS
+        .iter()
+        .map(|(f, item)| (*f, read_sm(state, item, netuid)))
+        .collect();
+    fields.push(("netuid", Value::u128(netuid.into())));
+    if let Some(ValueDef::Composite(c)) = state
+        .read(SM, "AlphaValues", &[Value::u128(netuid.into())])
+        .map(|v| v.value)
+    {
+        let mut values = c.into_values();
+        if let (Some(low), Some(high)) = (values.next(), values.next()) {
+            fields.push(("alpha_low", low));
+            fields.push(("alpha_high", high));
+        }
+    }
+    let yuma3 = read_sm(state, "Yuma3On", netuid).as_bool() == Some(true);
+    fields.push(("yuma_version", Value::u128(if yuma3 { 3 } else { 2 })));
+    fields
+}
+
+fn hyperparams(
+    state: &BlockState,
+    types: &scale_info::PortableRegistry,
+    ty: u32,
+    netuid: u16,
+) -> Value {
+    build_struct(types, ty, subnet_fields(state, netuid))
+}
+
+fn subnet_info(
+    state: &BlockState,
+    types: &scale_info::PortableRegistry,
+    ty: u32,
+    netuid: u16,
+) -> Value {
+    build_struct(types, ty, subnet_fields(state, netuid))
+}
+
+/// `DynamicInfo` / `Metagraph`: subnet-level fields from storage, per-neuron vectors from the
+/// same items the neuron APIs read.
+fn subnet_summary(
+    state: &BlockState,
+    types: &scale_info::PortableRegistry,
+    ty: u32,
+    netuid: u16,
+) -> Value {
+    let mut fields = subnet_fields(state, netuid);
+    let n = Value::u128(netuid.into());
+    let size = subnet_size(state, netuid);
+    let hotkeys: Vec<Value> = (0..size)
+        .filter_map(|uid| state.read(SM, "Keys", &[n.clone(), Value::u128(uid.into())]))
+        .collect();
+    let coldkeys: Vec<Value> = hotkeys
+        .iter()
+        .map(|h| {
+            state
+                .read(SM, "Owner", std::slice::from_ref(h))
+                .unwrap_or_else(|| h.clone())
+        })
+        .collect();
+    let axons: Vec<Value> = hotkeys
+        .iter()
+        .map(|h| {
+            state
+                .read(SM, "Axons", &[n.clone(), h.clone()])
+                .unwrap_or_else(|| zero_value(types, field_seq_item(types, ty, "axons")))
+        })
+        .collect();
+    let stakes: Vec<Value> = hotkeys
+        .iter()
+        .map(|h| {
+            state
+                .read(SM, "TotalHotkeyAlpha", &[h.clone(), n.clone()])
+                .unwrap_or(Value::u128(0))
+        })
+        .collect();
+    let vec_item = |item: &str| read_sm(state, item, netuid);
+    fields.extend([
+        ("num_uids", Value::u128(size.into())),
+        ("max_uids", read_sm(state, "MaxAllowedUids", netuid)),
+        ("hotkeys", Value::unnamed_composite(hotkeys)),
+        ("coldkeys", Value::unnamed_composite(coldkeys)),
+        ("axons", Value::unnamed_composite(axons)),
+        ("alpha_stake", Value::unnamed_composite(stakes)),
+        ("active", vec_item("Active")),
+        ("validator_permit", vec_item("ValidatorPermit")),
+        ("rank", vec_item("Rank")),
+        ("trust", vec_item("Trust")),
+        ("consensus", vec_item("Consensus")),
+        ("incentives", vec_item("Incentive")),
+        ("dividends", vec_item("Dividends")),
+        ("emission", vec_item("Emission")),
+        ("last_update", vec_item("LastUpdate")),
+        ("pruning_score", vec_item("PruningScores")),
+    ]);
+    build_struct(types, ty, fields)
+}
+
+fn field_seq_item(types: &scale_info::PortableRegistry, ty: u32, name: &str) -> u32 {
+    field_type(types, ty, name)
+        .map(|t| sequence_item(types, t))
+        .unwrap_or(0)
+}
