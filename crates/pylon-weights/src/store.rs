@@ -171,6 +171,57 @@ impl JobStore {
         Ok(live)
     }
 
+    /// Whether weights of `key` were included during the epoch containing `block` (what the
+    /// reference's `…/block/{n}/weights/status` answers as `weights_submitted`).
+    pub fn weights_included_in_epoch_of(
+        &self,
+        key: &JobKey,
+        block: u64,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let jobs = txn.open_table(JOBS).map_err(db_error)?;
+        for row in jobs.iter().map_err(db_error)?.rev() {
+            let (id, bytes) = row.map_err(db_error)?;
+            let job = decode_job(id.value(), bytes.value())?;
+            let in_epoch = job.epoch.start <= block && block < job.epoch.end;
+            if &job.key == key && in_epoch && matches!(job.state, JobState::Included { .. }) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Delete finished jobs last changed before `before_unix`, keeping each key's newest job (the
+    /// one status reports). Bounds the file's growth; returns how many were deleted.
+    pub fn prune_finished(&self, before_unix: u64) -> Result<usize, StoreError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        let deleted = {
+            let mut jobs = txn.open_table(JOBS).map_err(db_error)?;
+            let latest = txn.open_table(LATEST).map_err(db_error)?;
+            let mut newest = std::collections::HashSet::new();
+            for row in latest.iter().map_err(db_error)? {
+                newest.insert(row.map_err(db_error)?.1.value());
+            }
+            let mut doomed = Vec::new();
+            for row in jobs.iter().map_err(db_error)? {
+                let (id, bytes) = row.map_err(db_error)?;
+                let job = decode_job(id.value(), bytes.value())?;
+                if job.state.is_terminal()
+                    && job.updated_at_unix < before_unix
+                    && !newest.contains(&job.id)
+                {
+                    doomed.push(job.id);
+                }
+            }
+            for id in &doomed {
+                jobs.remove(*id).map_err(db_error)?;
+            }
+            doomed.len()
+        };
+        txn.commit().map_err(db_error)?;
+        Ok(deleted)
+    }
+
     /// Atomically move a pending job to `submitted` before its extrinsic is sent. Refused when it
     /// was superseded meanwhile, or while another job of its key has an extrinsic in flight.
     pub fn claim_attempt(&self, id: JobId, at_block: u64) -> Result<Claim, StoreError> {
@@ -471,6 +522,59 @@ mod tests {
             store.update(42, JobState::Pending),
             Err(StoreError::UnknownJob(42))
         ));
+    }
+
+    #[test]
+    fn weights_status_is_per_key_and_epoch() {
+        let (_dir, store) = temp_store();
+        let included = store.submit(new_job("alice", 1)).unwrap().id;
+        store
+            .update(
+                included,
+                JobState::Included {
+                    block: 160,
+                    extrinsic_hash: "0x01".into(),
+                },
+            )
+            .unwrap();
+        let failed = store.submit(new_job("bob", 1)).unwrap().id;
+        store
+            .update(failed, JobState::Failed { reason: "x".into() })
+            .unwrap();
+        // Epoch of new_job is [100, 200).
+        assert!(store
+            .weights_included_in_epoch_of(&key("alice"), 100)
+            .unwrap());
+        assert!(store
+            .weights_included_in_epoch_of(&key("alice"), 199)
+            .unwrap());
+        assert!(!store
+            .weights_included_in_epoch_of(&key("alice"), 200)
+            .unwrap());
+        assert!(!store
+            .weights_included_in_epoch_of(&key("alice"), 99)
+            .unwrap());
+        assert!(!store
+            .weights_included_in_epoch_of(&key("bob"), 150)
+            .unwrap());
+        assert!(!store
+            .weights_included_in_epoch_of(&key("carol"), 150)
+            .unwrap());
+    }
+
+    #[test]
+    fn pruning_deletes_old_finished_jobs_but_keeps_live_and_newest_ones() {
+        let (_dir, store) = temp_store();
+        let old = store.submit(new_job("alice", 1)).unwrap().id;
+        let newest = store.submit(new_job("alice", 2)).unwrap().id; // supersedes `old`
+        store.update(newest, JobState::Expired).unwrap();
+        let live = store.submit(new_job("bob", 3)).unwrap().id;
+
+        assert_eq!(store.prune_finished(0).unwrap(), 0, "nothing is old enough");
+        assert_eq!(store.prune_finished(u64::MAX).unwrap(), 1);
+        assert_eq!(store.get(old).unwrap(), None);
+        assert!(store.get(newest).unwrap().is_some());
+        assert!(store.get(live).unwrap().is_some());
     }
 
     #[test]
