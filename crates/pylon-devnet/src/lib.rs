@@ -96,7 +96,8 @@ impl DevnetHandle {
         format!("http://{}", self.addr)
     }
 
-    /// Total RPC requests served (subscriptions count once, when opened).
+    /// Total RPC requests served by a method (subscriptions count once, when opened; malformed
+    /// requests and unknown methods are not counted).
     pub fn rpc_call_count(&self) -> u64 {
         self.node.rpc_calls.load(Ordering::Relaxed)
     }

@@ -1,0 +1,297 @@
+//! The devnet read by independent clients: subxt (metadata-driven decoding of storage and
+//! runtime-API answers) and raw JSON-RPC for protocol edge cases.
+
+use std::time::Duration;
+
+use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
+use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::WsClientBuilder;
+use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use scale_value::{At, Value};
+use subxt::{dynamic, OnlineClient, SubstrateConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn devnet(state_pruning: Option<u32>) -> DevnetHandle {
+    pylon_devnet::spawn(DevnetConfig {
+        port: 0,
+        block_time: Duration::ZERO,
+        scenario: Scenario::builtin_default(),
+        state_pruning,
+        ..DevnetConfig::default()
+    })
+    .await
+    .expect("devnet starts")
+}
+
+fn num(v: &Value) -> u128 {
+    v.as_u128().expect("a number")
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    // Byte strings decode as a composite of u8s, possibly wrapped in a newtype composite.
+    let mut out = Vec::new();
+    fn walk(v: &Value, out: &mut Vec<u8>) {
+        match &v.value {
+            scale_value::ValueDef::Primitive(_) => out.push(v.as_u128().unwrap() as u8),
+            scale_value::ValueDef::Composite(c) => c.values().for_each(|x| walk(x, out)),
+            scale_value::ValueDef::Variant(var) => var.values.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(v, &mut out);
+    out
+}
+
+#[tokio::test]
+async fn subxt_reads_neurons_hyperparameters_axons_and_commitments_matching_the_scenario() {
+    let node = devnet(None).await;
+    node.seal_block().await;
+    let api = OnlineClient::<SubstrateConfig>::from_insecure_url(node.ws_url())
+        .await
+        .expect("subxt connects");
+    let at = api.at_current_block().await.expect("current block");
+    let alice = dev_keypair("//Alice").unwrap().public;
+
+    let neurons = at
+        .runtime_apis()
+        .call(dynamic::runtime_api_call::<_, Value>(
+            "NeuronInfoRuntimeApi",
+            "get_neurons_lite",
+            (1u16,),
+        ))
+        .await
+        .expect("get_neurons_lite");
+    let list: Vec<&Value> = match &neurons.value {
+        scale_value::ValueDef::Composite(c) => c.values().collect(),
+        other => panic!("not a list: {other:?}"),
+    };
+    assert_eq!(list.len(), 256);
+    let first = list[0];
+    assert_eq!(bytes(first.at("hotkey").unwrap()), alice);
+    assert_eq!(num(first.at("uid").unwrap()), 0);
+    assert_eq!(first.at("validator_permit").unwrap().as_bool(), Some(true));
+    assert_eq!(
+        num(first.at("axon_info").unwrap().at("port").unwrap()),
+        8091
+    );
+    assert_eq!(
+        num(first.at("axon_info").unwrap().at("ip").unwrap()),
+        u128::from(u32::from(std::net::Ipv4Addr::new(10, 0, 1, 1)))
+    );
+
+    let hyper = at
+        .runtime_apis()
+        .call(dynamic::runtime_api_call::<_, Value>(
+            "SubnetInfoRuntimeApi",
+            "get_subnet_hyperparams_v2",
+            (2u16,),
+        ))
+        .await
+        .expect("hyperparams");
+    let hyper = hyper.at(0).expect("Some(hyperparams)");
+    assert_eq!(
+        hyper.at("commit_reveal_weights_enabled").unwrap().as_bool(),
+        Some(true)
+    );
+    assert_eq!(num(hyper.at("tempo").unwrap()), 100);
+
+    let axon = at
+        .storage()
+        .fetch(
+            dynamic::storage::<(u16, [u8; 32]), Value>("SubtensorModule", "Axons"),
+            (1u16, alice),
+        )
+        .await
+        .expect("Axons entry")
+        .decode()
+        .expect("AxonInfo decodes");
+    assert_eq!(num(axon.at("port").unwrap()), 8091);
+
+    let commitment = at
+        .storage()
+        .fetch(
+            dynamic::storage::<(u16, [u8; 32]), Value>("Commitments", "CommitmentOf"),
+            (1u16, alice),
+        )
+        .await
+        .expect("CommitmentOf entry")
+        .decode()
+        .expect("Registration decodes");
+    let text = bytes(commitment.at("info").unwrap().at("fields").unwrap());
+    assert_eq!(
+        String::from_utf8(text).unwrap(),
+        "pylon-devnet commitment for netuid 1"
+    );
+
+    let tempo = at
+        .storage()
+        .fetch(
+            dynamic::storage::<(u16,), u16>("SubtensorModule", "Tempo"),
+            (1u16,),
+        )
+        .await
+        .expect("Tempo")
+        .decode()
+        .expect("u16");
+    assert_eq!(tempo, 360);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn blocks_chain_by_hash_and_heads_are_pushed_to_subscribers() {
+    let node = devnet(None).await;
+    let client = WsClientBuilder::default()
+        .build(node.ws_url())
+        .await
+        .unwrap();
+    let mut heads = client
+        .subscribe::<serde_json::Value, _>(
+            "chain_subscribeNewHeads",
+            rpc_params![],
+            "chain_unsubscribeNewHeads",
+        )
+        .await
+        .unwrap();
+    let genesis = heads.next().await.unwrap().unwrap();
+    assert_eq!(genesis["number"], "0x0");
+    assert_eq!(node.seal_block().await, 1);
+    let first = heads.next().await.unwrap().unwrap();
+    assert_eq!(first["number"], "0x1");
+    let genesis_hash: String = client
+        .request("chain_getBlockHash", rpc_params![0])
+        .await
+        .unwrap();
+    assert_eq!(first["parentHash"], genesis_hash.as_str());
+    let block: serde_json::Value = client
+        .request("chain_getBlock", rpc_params![])
+        .await
+        .unwrap();
+    // The timestamp inherent is the first extrinsic of every block.
+    assert_eq!(block["block"]["extrinsics"].as_array().unwrap().len(), 1);
+    assert_eq!(node.best_number(), 1);
+    node.stop().await;
+}
+
+async fn raw_http(node: &DevnetHandle, body: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(node.local_addr())
+        .await
+        .unwrap();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn bad_input_gets_json_rpc_errors_and_the_node_keeps_serving() {
+    let node = devnet(None).await;
+    let malformed = raw_http(&node, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":").await;
+    assert!(malformed.contains("-32700"), "{malformed}");
+
+    let client = jsonrpsee::http_client::HttpClientBuilder::default()
+        .build(node.http_url())
+        .unwrap();
+    let unknown = client
+        .request::<serde_json::Value, _>("no_such_method", rpc_params![])
+        .await
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("-32601") || unknown.to_string().contains("not found"),
+        "{unknown}"
+    );
+    let wrong = client
+        .request::<serde_json::Value, _>("state_call", rpc_params!["Core_version", "zz"])
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("Invalid params"), "{wrong}");
+    let bad_scale = client
+        .request::<serde_json::Value, _>(
+            "state_call",
+            rpc_params!["NeuronInfoRuntimeApi_get_neurons_lite", "0x01"],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        bad_scale.to_string().contains("cannot decode"),
+        "{bad_scale}"
+    );
+    let bad_xt = client
+        .request::<serde_json::Value, _>("author_submitExtrinsic", rpc_params!["0x0102"])
+        .await
+        .unwrap_err();
+    assert!(
+        bad_xt.to_string().contains("Invalid Transaction"),
+        "{bad_xt}"
+    );
+
+    // Named params work like positional ones, and the node still answers.
+    let mut params = jsonrpsee::core::params::ObjectParams::new();
+    params.insert("name", "Metadata_metadata_versions").unwrap();
+    params.insert("bytes", "0x").unwrap();
+    let named: serde_json::Value = client.request("state_call", params).await.unwrap();
+    assert_eq!(named, "0x080e0000000f000000");
+    // Every request that reached a method counts (malformed and unknown ones do not).
+    assert_eq!(node.rpc_call_count(), 4);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn pruned_state_answers_like_a_pruned_node_and_faults_are_injected() {
+    let node = devnet(Some(2)).await;
+    let client = WsClientBuilder::default()
+        .build(node.ws_url())
+        .await
+        .unwrap();
+    let genesis: String = client
+        .request("chain_getBlockHash", rpc_params![0])
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        node.seal_block().await;
+    }
+    let key = "0x26aa394eea5630e07c48ae0c9558cef702a5c1b19ab7a04f536c519aca4983ac"; // System.Number
+    let pruned = client
+        .request::<Option<String>, _>("state_getStorage", rpc_params![key, genesis])
+        .await
+        .unwrap_err();
+    assert!(
+        pruned.to_string().contains("State already discarded"),
+        "{pruned}"
+    );
+    let best: Option<String> = client
+        .request("state_getStorage", rpc_params![key])
+        .await
+        .unwrap();
+    assert_eq!(best.as_deref(), Some("0x04000000"));
+
+    let _: u32 = client
+        .request("dev_failNext", rpc_params![1])
+        .await
+        .unwrap();
+    assert!(client
+        .request::<String, _>("system_chain", rpc_params![])
+        .await
+        .is_err());
+    let chain: String = client.request("system_chain", rpc_params![]).await.unwrap();
+    assert_eq!(chain, "Bittensor");
+
+    let mut versions = client
+        .subscribe::<serde_json::Value, _>(
+            "state_subscribeRuntimeVersion",
+            rpc_params![],
+            "state_unsubscribeRuntimeVersion",
+        )
+        .await
+        .unwrap();
+    assert_eq!(versions.next().await.unwrap().unwrap()["specVersion"], 343);
+    let _: serde_json::Value = client
+        .request("dev_runtimeUpgrade", rpc_params![])
+        .await
+        .unwrap();
+    assert_eq!(versions.next().await.unwrap().unwrap()["specVersion"], 344);
+    node.stop().await;
+}
