@@ -410,6 +410,7 @@ fn subnet_summary(
     let vec_item = |item: &str| read_sm(state, item, netuid);
     fields.extend([
         ("num_uids", Value::u128(size.into())),
+        ("block", Value::u128(state.block_number().into())),
         ("max_uids", read_sm(state, "MaxAllowedUids", netuid)),
         ("hotkeys", Value::unnamed_composite(hotkeys)),
         ("coldkeys", Value::unnamed_composite(coldkeys)),
