@@ -220,6 +220,10 @@ impl Chain {
             Value::from_bytes(parent_hash),
         );
         state.write("Timestamp", "Now", &[], Value::u128(now_ms.into()));
+        let hook_ctx = self.context(0, now_ms);
+        run_hook(&mut state, |state| {
+            extrinsics::on_initialize(&self.meta, state, &hook_ctx)
+        });
 
         let mut body = vec![self.timestamp_inherent(now_ms)];
         state.set_phase(Phase::ApplyExtrinsic(0));
@@ -245,6 +249,9 @@ impl Chain {
             }
         }
         state.set_phase(Phase::Finalization);
+        run_hook(&mut state, |state| {
+            extrinsics::on_finalize(&self.meta, state, &hook_ctx)
+        });
         state.flush_events();
 
         let extrinsics_root = extrinsics_root(&body);
@@ -319,6 +326,17 @@ impl Chain {
         info =
             crate::storage::with_fields(info, vec![("class", Value::unnamed_variant(class, []))]);
         state.deposit_event("System", "ExtrinsicSuccess", vec![("dispatch_info", info)]);
+    }
+}
+
+/// Run a block hook; if it panics, undo its writes and events and carry on with the block.
+fn run_hook(state: &mut BlockState, hook: impl FnOnce(&mut BlockState)) {
+    let before = state.raw.clone();
+    let events = state.event_count();
+    if catch_unwind(AssertUnwindSafe(|| hook(&mut *state))).is_err() {
+        tracing::error!("a block hook panicked; its changes were rolled back");
+        state.raw = before;
+        state.truncate_events(events);
     }
 }
 

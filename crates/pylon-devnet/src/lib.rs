@@ -6,6 +6,7 @@
 pub mod blocks;
 pub mod chain;
 pub mod codec;
+mod counting;
 pub mod extrinsics;
 pub mod genesis;
 pub mod keys;
@@ -96,8 +97,8 @@ impl DevnetHandle {
         format!("http://{}", self.addr)
     }
 
-    /// Total RPC requests served by a method (subscriptions count once, when opened; malformed
-    /// requests and unknown methods are not counted).
+    /// Total JSON-RPC requests received that named a method, known or not (a subscription counts
+    /// once, when opened; unparseable JSON is not counted).
     pub fn rpc_call_count(&self) -> u64 {
         self.node.rpc_calls.load(Ordering::Relaxed)
     }
@@ -137,8 +138,17 @@ async fn start_server(
         .max_response_body_size(64 * 1024 * 1024)
         .max_connections(1024)
         .build();
+    let counter = node.rpc_calls.clone();
+    let rpc_middleware =
+        jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new().layer_fn(move |inner| {
+            counting::Counting {
+                inner,
+                counter: counter.clone(),
+            }
+        });
     let server = Server::builder()
         .set_config(config)
+        .set_rpc_middleware(rpc_middleware)
         .build(addr)
         .await
         .map_err(bind_err)?;

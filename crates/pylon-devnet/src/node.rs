@@ -17,7 +17,8 @@ pub struct Node {
     pub heads: broadcast::Sender<serde_json::Value>,
     pub sealed: broadcast::Sender<SealOutcome>,
     pub versions: broadcast::Sender<RuntimeVersion>,
-    pub rpc_calls: AtomicU64,
+    /// Requests that named a method, counted by the RPC middleware.
+    pub rpc_calls: Arc<AtomicU64>,
     pub faults: Faults,
     /// Woken to close every open connection (`dev_dropConnections`).
     pub drop_connections: Notify,
@@ -45,7 +46,7 @@ impl Node {
             heads: broadcast::channel(256).0,
             sealed: broadcast::channel(256).0,
             versions: broadcast::channel(16).0,
-            rpc_calls: AtomicU64::new(0),
+            rpc_calls: Arc::new(AtomicU64::new(0)),
             faults: Faults::default(),
             drop_connections: Notify::new(),
         })
@@ -71,10 +72,6 @@ impl Node {
         let version = self.chain.lock().bump_spec_version();
         let _ = self.versions.send(version.clone());
         version
-    }
-
-    pub fn count_call(&self) {
-        self.rpc_calls.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Consume one injected failure, if any are left.

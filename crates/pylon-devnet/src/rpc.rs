@@ -223,7 +223,6 @@ where
 }
 
 async fn faults(node: &Node, name: &str) -> Result<(), ErrorObjectOwned> {
-    node.count_call();
     if name.starts_with("dev_") {
         return Ok(());
     }
@@ -483,10 +482,10 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     register_watch_extrinsic(&mut m);
 
     let names: Vec<String> = m.method_names().map(str::to_owned).collect();
-    m.register_method("rpc_methods", move |_, node, _| {
-        node.count_call();
-        json!({"version": 1, "methods": names})
-    })
+    m.register_method(
+        "rpc_methods",
+        move |_, _, _| json!({"version": 1, "methods": names}),
+    )
     .expect("rpc_methods is registered once");
     m
 }
@@ -521,7 +520,6 @@ fn register_head_subscriptions(m: &mut RpcModule<Arc<Node>>) {
             unsub,
             |_, pending: PendingSubscriptionSink, node, _| async move {
                 let node: Arc<Node> = (*node).clone();
-                node.count_call();
                 let mut heads = node.heads.subscribe();
                 let current = node.chain.lock().best().header.to_json();
                 let sink = pending.accept().await?;
@@ -562,7 +560,6 @@ fn register_version_subscription(m: &mut RpcModule<Arc<Node>>) {
             unsub,
             |_, pending: PendingSubscriptionSink, node, _| async move {
                 let node: Arc<Node> = (*node).clone();
-                node.count_call();
                 let mut versions = node.versions.subscribe();
                 let current = node.chain.lock().version().to_json();
                 let sink = pending.accept().await?;

@@ -234,8 +234,8 @@ async fn bad_input_gets_json_rpc_errors_and_the_node_keeps_serving() {
     params.insert("bytes", "0x").unwrap();
     let named: serde_json::Value = client.request("state_call", params).await.unwrap();
     assert_eq!(named, "0x080e0000000f000000");
-    // Every request that reached a method counts (malformed and unknown ones do not).
-    assert_eq!(node.rpc_call_count(), 4);
+    // Every request that names a method counts, unknown ones too; unparseable JSON does not.
+    assert_eq!(node.rpc_call_count(), 5);
     node.stop().await;
 }
 
@@ -293,5 +293,58 @@ async fn pruned_state_answers_like_a_pruned_node_and_faults_are_injected() {
         .await
         .unwrap();
     assert_eq!(versions.next().await.unwrap().unwrap()["specVersion"], 344);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn subxt_decodes_block_bodies_and_events() {
+    let node = devnet(None).await;
+    node.seal_block().await;
+    let api = OnlineClient::<SubstrateConfig>::from_insecure_url(node.ws_url())
+        .await
+        .unwrap();
+    let at = api.at_current_block().await.unwrap();
+    let extrinsics = at.extrinsics().fetch().await.expect("block body decodes");
+    assert_eq!(extrinsics.len(), 1);
+    let inherent = extrinsics
+        .iter()
+        .next()
+        .unwrap()
+        .expect("the inherent decodes");
+    assert_eq!(
+        (inherent.pallet_name(), inherent.call_name()),
+        ("Timestamp", "set")
+    );
+    assert!(!inherent.is_signed());
+    let events = at.events().fetch().await.expect("System.Events decodes");
+    let names: Vec<(String, String)> = events
+        .iter()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.pallet_name().to_owned(), e.event_name().to_owned())
+        })
+        .collect();
+    assert_eq!(names, vec![("System".into(), "ExtrinsicSuccess".into())]);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn dropped_connections_close_and_the_node_accepts_new_ones() {
+    let node = devnet(None).await;
+    let client = WsClientBuilder::default()
+        .build(node.ws_url())
+        .await
+        .unwrap();
+    let _: bool = client
+        .request("dev_dropConnections", rpc_params![])
+        .await
+        .unwrap();
+    client.on_disconnect().await;
+    let again = WsClientBuilder::default()
+        .build(node.ws_url())
+        .await
+        .unwrap();
+    let chain: String = again.request("system_chain", rpc_params![]).await.unwrap();
+    assert_eq!(chain, "Bittensor");
     node.stop().await;
 }

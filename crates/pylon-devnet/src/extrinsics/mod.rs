@@ -14,6 +14,13 @@
 //!   `invalid`.
 //! - A panic is treated like `Err` (the chain catches it), but should never happen.
 //!
+//! Block hooks, for runtime logic that is not an extrinsic (drand pulses, CRv4 auto-reveal,
+//! epochs): `on_initialize` runs after the chain has set `System.Number`, `System.ParentHash`,
+//! `System.BlockHash` and `Timestamp.Now` and before any extrinsic (event phase
+//! `Initialization`); `on_finalize` runs after the last extrinsic (phase `Finalization`), just
+//! before `System.Events` is stored. `ctx.extrinsic_index` is 0 in both. Hooks cannot fail; a
+//! panic in one is caught and its writes are rolled back.
+//!
 //! This placeholder rejects everything until the real implementation replaces this module.
 
 use crate::metadata::ChainMetadata;
@@ -41,6 +48,13 @@ pub enum ApplyError {
     #[error("extrinsics are not supported by this devnet build")]
     Unsupported,
 }
+
+/// Block-start hook (placeholder: nothing to do).
+pub fn on_initialize(_metadata: &ChainMetadata, _state: &mut dyn StateAccess, _ctx: &ApplyContext) {
+}
+
+/// Block-end hook (placeholder: nothing to do).
+pub fn on_finalize(_metadata: &ChainMetadata, _state: &mut dyn StateAccess, _ctx: &ApplyContext) {}
 
 pub fn apply(
     _metadata: &ChainMetadata,
