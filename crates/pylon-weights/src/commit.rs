@@ -7,21 +7,29 @@
 //! `AccountId` (the 32 raw public-key bytes) and drops the commit unless it equals the signer, so
 //! the hotkey must be the identity's public key, not its ss58 text.
 //!
-//! The round follows bittensor-drand 2.0's `generate_commit` (the function turbobt, and so the
-//! reference service, calls): the reveal epoch is `reveal_period` epochs after the current one
-//! (subtensor's `get_epoch_index` numbering), pushed later while it is less than
-//! `SUBTENSOR_PULSE_DELAY` beacon periods away, and the round is the one published
-//! `SUBTENSOR_PULSE_DELAY` rounds before the estimated reveal time, so the chain already holds the
-//! pulse when it reveals. Differences from that function, on purpose:
-//! - genesis time, period and public key are inputs (read from the chain's Drand `BeaconConfig`)
-//!   rather than quicknet constants, so a devnet's simulated beacon works too; the minimum distance
-//!   is `SUBTENSOR_PULSE_DELAY * period`, which is its `24 * 3` seconds on quicknet;
-//! - `now` and the block time are inputs, so the computation is a pure function;
-//! - arithmetic saturates instead of panicking near genesis.
+//! The reveal round is computed by one of two rules ([`RevealRule`]); both target the epoch
+//! `reveal_period` epochs after the current one in subtensor's `get_epoch_index` numbering, which
+//! is where the chain reveals (`reveal_crv3_commits_for_subnet`; a commit whose pulse is not yet
+//! stored is retried every block of that epoch):
+//! - [`RevealRule::PulseDelay`] (default): the round published `SUBTENSOR_PULSE_DELAY` rounds
+//!   before the estimated reveal time, with the reveal epoch pushed later while it is less than
+//!   `SUBTENSOR_PULSE_DELAY` periods away — the `generate_commit` of bittensor-drand 0.5 (CRv3
+//!   era). The chain holds the pulse when the reveal epoch starts, so the reveal happens in its
+//!   first block; the cost is that the commit can be opened about `24 * period` seconds early.
+//! - [`RevealRule::IngestOffset`]: the round published at the reveal epoch's first block plus
+//!   3 blocks, rounded down — bittensor-drand 1.0.x's `generate_commit` (the CRv4 one with the
+//!   hotkey), which turbobt 0.3 and so the reference service call. Checked against the published
+//!   1.0.1 wheel. Nothing opens before the reveal epoch; the chain reveals a few blocks into it.
 //!
-//! bittensor-drand's newer `generate_commit_v2` predicts the reveal block by simulating
-//! subtensor's stateful epoch schedule; that schedule is not what finney spec 343 runs, so the
-//! fixed-tempo rule is kept here.
+//! Differences from those functions, on purpose: genesis time, period and public key are inputs
+//! (read from the chain's Drand `BeaconConfig`, so a devnet's simulated beacon works too, and the
+//! minimum distance is `SUBTENSOR_PULSE_DELAY * period`, bittensor-drand's `24 * 3` seconds on
+//! quicknet); `now` and the block time are inputs, so the computation is a pure function; the
+//! arithmetic saturates instead of panicking near genesis.
+//!
+//! bittensor-drand's current source (2.0) replaced both with `generate_commit_v2`, which predicts
+//! the reveal block by simulating subtensor's newer stateful epoch schedule (`LastEpochBlock`,
+//! `PendingEpochAt`). Finney spec 343 runs the fixed-tempo schedule, so that is what we follow.
 
 use parity_scale_codec::{Decode, Encode};
 use pylon_timelock::TimelockError;
@@ -88,6 +96,18 @@ pub struct RevealInputs {
     pub now_unix_secs: f64,
 }
 
+/// How the drand round of a commit is chosen (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RevealRule {
+    #[default]
+    PulseDelay,
+    IngestOffset,
+}
+
+/// Blocks after the reveal epoch's first block whose time [`RevealRule::IngestOffset`] targets
+/// (bittensor-drand 1.0's `SECURITY_BLOCK_OFFSET`).
+pub const INGEST_BLOCK_OFFSET: u64 = 3;
+
 /// Where and when the chain will reveal a commit made now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RevealTarget {
@@ -97,33 +117,52 @@ pub struct RevealTarget {
 }
 
 /// The epoch, block and drand round at which a commit made now will be revealed.
-pub fn reveal_target(inputs: &RevealInputs, genesis_time: u64, period: u64) -> RevealTarget {
+pub fn reveal_target(
+    inputs: &RevealInputs,
+    genesis_time: u64,
+    period: u64,
+    rule: RevealRule,
+) -> RevealTarget {
     let tempo_plus_one = u64::from(inputs.tempo) + 1;
     let netuid_plus_one = u64::from(inputs.netuid) + 1;
     let current_epoch = (inputs.current_block + netuid_plus_one) / tempo_plus_one;
     let period = period.max(1);
-    let min_secs_until_reveal = (SUBTENSOR_PULSE_DELAY * period) as f64;
+    let first_block_of = |epoch: u64| (epoch * tempo_plus_one).saturating_sub(netuid_plus_one);
+    let secs_until =
+        |block: u64| block.saturating_sub(inputs.current_block) as f64 * inputs.block_time_secs;
+    let round_at = |unix_secs: f64| (unix_secs - genesis_time as f64) / period as f64;
 
     let mut reveal_epoch = current_epoch + inputs.reveal_period_epochs;
-    let (reveal_block, secs_until_reveal) = loop {
-        let reveal_block = (reveal_epoch * tempo_plus_one).saturating_sub(netuid_plus_one);
-        let blocks_until_reveal = reveal_block.saturating_sub(inputs.current_block);
-        let secs_until_reveal = blocks_until_reveal as f64 * inputs.block_time_secs;
-        // A zero block time would never get far enough: take the first candidate then.
-        if secs_until_reveal >= min_secs_until_reveal || inputs.block_time_secs <= 0.0 {
-            break (reveal_block, secs_until_reveal);
+    match rule {
+        RevealRule::PulseDelay => {
+            let min_secs_until_reveal = (SUBTENSOR_PULSE_DELAY * period) as f64;
+            // A zero block time would never get far enough: take the first candidate then.
+            while secs_until(first_block_of(reveal_epoch)) < min_secs_until_reveal
+                && inputs.block_time_secs > 0.0
+            {
+                reveal_epoch += 1;
+            }
+            let reveal_block = first_block_of(reveal_epoch);
+            let reveal_time = inputs.now_unix_secs + secs_until(reveal_block);
+            // The saturating cast sends a (devnet) reveal time before genesis to round 0.
+            let reveal_round =
+                (round_at(reveal_time).ceil() as u64).saturating_sub(SUBTENSOR_PULSE_DELAY);
+            RevealTarget {
+                reveal_epoch,
+                reveal_block,
+                reveal_round,
+            }
         }
-        reveal_epoch += 1;
-    };
-
-    let reveal_time = inputs.now_unix_secs + secs_until_reveal;
-    let rounds_since_genesis = ((reveal_time - genesis_time as f64) / period as f64).ceil();
-    // The saturating cast sends a (devnet) reveal time before genesis to round 0.
-    let reveal_round = (rounds_since_genesis as u64).saturating_sub(SUBTENSOR_PULSE_DELAY);
-    RevealTarget {
-        reveal_epoch,
-        reveal_block,
-        reveal_round,
+        RevealRule::IngestOffset => {
+            let reveal_block = first_block_of(reveal_epoch);
+            let ingest_time = inputs.now_unix_secs + secs_until(reveal_block + INGEST_BLOCK_OFFSET);
+            let reveal_round = (round_at(ingest_time).floor() as u64).max(1);
+            RevealTarget {
+                reveal_epoch,
+                reveal_block,
+                reveal_round,
+            }
+        }
     }
 }
 
@@ -218,7 +257,12 @@ mod tests {
         // epoch (1000+2)/101 = 9 → reveal epoch 11 → block 11*101-2 = 1109, 109 blocks = 1308 s.
         // now = genesis + 1_000_000 → ceil(1_001_308 / 3) = 333_770 → minus 24 = 333_746.
         let now = (QUICKNET_GENESIS + 1_000_000) as f64;
-        let target = reveal_target(&inputs(1, 100, 1000, 2, now), QUICKNET_GENESIS, 3);
+        let target = reveal_target(
+            &inputs(1, 100, 1000, 2, now),
+            QUICKNET_GENESIS,
+            3,
+            RevealRule::PulseDelay,
+        );
         assert_eq!(
             target,
             RevealTarget {
@@ -235,7 +279,12 @@ mod tests {
         // 1 block = 12 s < 72 s → epoch 2 → block 21, 12 blocks = 144 s.
         // now = genesis + 0.5 → ceil(144.5 / 3) = 49 → minus 24 = 25.
         let now = QUICKNET_GENESIS as f64 + 0.5;
-        let target = reveal_target(&inputs(0, 10, 9, 1, now), QUICKNET_GENESIS, 3);
+        let target = reveal_target(
+            &inputs(0, 10, 9, 1, now),
+            QUICKNET_GENESIS,
+            3,
+            RevealRule::PulseDelay,
+        );
         assert_eq!(
             target,
             RevealTarget {
@@ -251,17 +300,69 @@ mod tests {
         // With a 1 s beacon the minimum is 24 s: one block (12 s) away still moves a whole epoch
         // later, two blocks (24 s) away does not.
         let now = 1_000.0;
-        let close = reveal_target(&inputs(0, 10, 9, 1, now), 0, 1);
+        let close = reveal_target(&inputs(0, 10, 9, 1, now), 0, 1, RevealRule::PulseDelay);
         assert_eq!(close.reveal_block, 21);
-        let exact = reveal_target(&inputs(0, 10, 8, 1, now), 0, 1);
+        let exact = reveal_target(&inputs(0, 10, 8, 1, now), 0, 1, RevealRule::PulseDelay);
         assert_eq!(exact.reveal_block, 10);
         // ceil((1000 + 24) / 1) - 24 = 1000.
         assert_eq!(exact.reveal_round, 1000);
     }
 
     #[test]
+    fn ingest_offset_rule_by_hand() {
+        // tempo 100, netuid 1, block 1000, reveal period 2, 12 s blocks: reveal epoch 11 starts at
+        // block 1109; target 1112 = 112 blocks = 1344 s; now = genesis + 1_000_000 →
+        // floor(1_001_344 / 3) = 333_781.
+        let now = (QUICKNET_GENESIS + 1_000_000) as f64;
+        let target = reveal_target(
+            &inputs(1, 100, 1000, 2, now),
+            QUICKNET_GENESIS,
+            3,
+            RevealRule::IngestOffset,
+        );
+        assert_eq!(
+            target,
+            RevealTarget {
+                reveal_epoch: 11,
+                reveal_block: 1109,
+                reveal_round: 333_781
+            }
+        );
+        // No push to a later epoch however close: tempo 10, netuid 0, block 9 → epoch 1 starts at
+        // block 10; target 13 = 4 blocks = 48 s; now = genesis + 0.5 → floor(48.5 / 3) = 16.
+        let now = QUICKNET_GENESIS as f64 + 0.5;
+        let target = reveal_target(
+            &inputs(0, 10, 9, 1, now),
+            QUICKNET_GENESIS,
+            3,
+            RevealRule::IngestOffset,
+        );
+        assert_eq!(
+            target,
+            RevealTarget {
+                reveal_epoch: 1,
+                reveal_block: 10,
+                reveal_round: 16
+            }
+        );
+        // Before genesis the round is clamped to 1, as bittensor-drand does.
+        let early = reveal_target(
+            &inputs(0, 10, 9, 1, 0.0),
+            1_000_000,
+            3,
+            RevealRule::IngestOffset,
+        );
+        assert_eq!(early.reveal_round, 1);
+    }
+
+    #[test]
     fn reveal_before_beacon_genesis_saturates_to_round_zero() {
-        let target = reveal_target(&inputs(0, 10, 9, 1, 0.0), 1_000_000, 3);
+        let target = reveal_target(
+            &inputs(0, 10, 9, 1, 0.0),
+            1_000_000,
+            3,
+            RevealRule::PulseDelay,
+        );
         assert_eq!(target.reveal_round, 0);
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use crate::job::{JobId, JobState, NewJob};
-use crate::runner::{run_job, RetryPolicy, RunError, WeightsSubmitter};
+use crate::runner::{run_job, RunError, RunnerConfig, WeightsSubmitter};
 use crate::store::{JobStore, StoreError, Submitted};
 
 pub type JobTask = JoinHandle<Result<JobState, RunError>>;
@@ -18,7 +18,7 @@ pub type JobTask = JoinHandle<Result<JobState, RunError>>;
 pub struct WeightsJobs<S> {
     store: Arc<JobStore>,
     submitter: Arc<S>,
-    policy: RetryPolicy,
+    config: RunnerConfig,
 }
 
 impl<S> Clone for WeightsJobs<S> {
@@ -26,17 +26,17 @@ impl<S> Clone for WeightsJobs<S> {
         WeightsJobs {
             store: Arc::clone(&self.store),
             submitter: Arc::clone(&self.submitter),
-            policy: self.policy.clone(),
+            config: self.config.clone(),
         }
     }
 }
 
 impl<S: WeightsSubmitter + 'static> WeightsJobs<S> {
-    pub fn new(store: Arc<JobStore>, submitter: Arc<S>, policy: RetryPolicy) -> Self {
+    pub fn new(store: Arc<JobStore>, submitter: Arc<S>, config: RunnerConfig) -> Self {
         WeightsJobs {
             store,
             submitter,
-            policy,
+            config,
         }
     }
 
@@ -67,7 +67,7 @@ impl<S: WeightsSubmitter + 'static> WeightsJobs<S> {
     fn spawn(&self, id: JobId) -> JobTask {
         let jobs = self.clone();
         tokio::spawn(async move {
-            let outcome = run_job(id, jobs.submitter.as_ref(), &jobs.store, &jobs.policy).await;
+            let outcome = run_job(id, jobs.submitter.as_ref(), &jobs.store, &jobs.config).await;
             if let Err(error) = &outcome {
                 tracing::error!(job = id, %error, "weights job stopped on a store error");
             }
@@ -85,7 +85,7 @@ mod tests {
     async fn two_requests_in_one_epoch_send_one_extrinsic_with_the_second_weights() {
         let (_dir, store) = store();
         let chain = Arc::new(ScriptedChain::new(direct_settings()));
-        let jobs = WeightsJobs::new(Arc::new(store), Arc::clone(&chain), policy());
+        let jobs = WeightsJobs::new(Arc::new(store), Arc::clone(&chain), config());
 
         let mut first_request = new_job(1000);
         first_request.weights.values = vec![1, 1];
@@ -122,7 +122,7 @@ mod tests {
         let jobs = WeightsJobs::new(
             Arc::new(JobStore::open(&path).unwrap()),
             Arc::clone(&chain),
-            policy(),
+            config(),
         );
         let resumed = jobs.resume().unwrap();
         assert_eq!(resumed.len(), 1);

@@ -8,7 +8,9 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::commit::{build_commit, reveal_target, BeaconInfo, RevealInputs, TimelockedCommit};
+use crate::commit::{
+    build_commit, reveal_target, BeaconInfo, RevealInputs, RevealRule, TimelockedCommit,
+};
 use crate::convert::ChainWeights;
 use crate::job::{Job, JobId, JobKey, JobState};
 use crate::store::{Claim, JobStore, StoreError};
@@ -89,9 +91,9 @@ pub trait WeightsSubmitter: Send + Sync {
     ) -> impl Future<Output = Result<Option<Inclusion>, ChainError>> + Send;
 }
 
-/// How patiently a job is driven.
+/// How a job is driven: how patiently, and how CRv4 rounds are chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub struct RunnerConfig {
     /// First wait after a failed attempt; doubled after each one up to `max_backoff`.
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
@@ -100,15 +102,18 @@ pub struct RetryPolicy {
     /// How long one attempt (settings, encryption, submission, inclusion) may take before it
     /// counts as failed and is retried: a stalled chain must not hold the job past its epoch.
     pub attempt_timeout: Duration,
+    /// How a CRv4 commit's drand round is chosen.
+    pub reveal_rule: RevealRule,
 }
 
-impl Default for RetryPolicy {
+impl Default for RunnerConfig {
     fn default() -> Self {
-        RetryPolicy {
+        RunnerConfig {
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(30),
             max_attempts: 30,
             attempt_timeout: Duration::from_secs(120),
+            reveal_rule: RevealRule::default(),
         }
     }
 }
@@ -126,9 +131,9 @@ pub async fn run_job<S: WeightsSubmitter>(
     id: JobId,
     submitter: &S,
     store: &JobStore,
-    policy: &RetryPolicy,
+    config: &RunnerConfig,
 ) -> Result<JobState, RunError> {
-    let mut backoff = Backoff::new(policy);
+    let mut backoff = Backoff::new(config);
     loop {
         let job = store.get(id)?.ok_or(RunError::UnknownJob(id))?;
         match &job.state {
@@ -185,8 +190,8 @@ pub async fn run_job<S: WeightsSubmitter>(
         };
         tracing::info!(job = id, attempt, latest, "submitting weights");
         let outcome = tokio::time::timeout(
-            policy.attempt_timeout,
-            attempt_once(&job, latest, submitter),
+            config.attempt_timeout,
+            attempt_once(&job, latest, submitter, config.reveal_rule),
         )
         .await
         .unwrap_or_else(|_| Err(ChainError::Retryable("the attempt timed out".to_owned())));
@@ -199,7 +204,7 @@ pub async fn run_job<S: WeightsSubmitter>(
                 tracing::warn!(job = id, %reason, "weights refused");
                 return Ok(store.update(id, JobState::Failed { reason })?.state);
             }
-            Err(ChainError::Retryable(reason)) if attempt >= policy.max_attempts => {
+            Err(ChainError::Retryable(reason)) if attempt >= config.max_attempts => {
                 let reason = format!("gave up after {attempt} attempts: {reason}");
                 tracing::warn!(job = id, %reason, "weights job failed");
                 return Ok(store.update(id, JobState::Failed { reason })?.state);
@@ -218,6 +223,7 @@ async fn attempt_once<S: WeightsSubmitter>(
     job: &Job,
     latest: u64,
     submitter: &S,
+    reveal_rule: RevealRule,
 ) -> Result<Inclusion, ChainError> {
     let settings = submitter.subnet_settings(job.key.netuid).await?;
     if !settings.commit_reveal_enabled {
@@ -238,6 +244,7 @@ async fn attempt_once<S: WeightsSubmitter>(
         },
         beacon.genesis_time,
         beacon.period,
+        reveal_rule,
     );
     let commit = build_commit(
         &hotkey,
@@ -271,10 +278,10 @@ struct Backoff {
 }
 
 impl Backoff {
-    fn new(policy: &RetryPolicy) -> Self {
+    fn new(config: &RunnerConfig) -> Self {
         Backoff {
-            next: policy.initial_backoff,
-            max: policy.max_backoff,
+            next: config.initial_backoff,
+            max: config.max_backoff,
         }
     }
 

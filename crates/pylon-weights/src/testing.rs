@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use pylon_timelock::SimulatedBeacon;
 
-use crate::commit::{BeaconInfo, TimelockedCommit};
+use crate::commit::{BeaconInfo, RevealRule, TimelockedCommit};
 use crate::convert::ChainWeights;
 use crate::epoch::Epoch;
 use crate::job::{JobKey, NewJob};
-use crate::runner::{ChainError, Inclusion, RetryPolicy, SubnetSettings, WeightsSubmitter};
+use crate::runner::{ChainError, Inclusion, RunnerConfig, SubnetSettings, WeightsSubmitter};
 use crate::store::JobStore;
 
 pub(crate) const HOTKEY: [u8; 32] = [0x11; 32];
@@ -224,12 +224,13 @@ pub(crate) fn new_job(epoch_end: u64) -> NewJob {
     }
 }
 
-pub(crate) fn policy() -> RetryPolicy {
-    RetryPolicy {
+pub(crate) fn config() -> RunnerConfig {
+    RunnerConfig {
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(4),
         max_attempts: 5,
         attempt_timeout: Duration::from_secs(30),
+        reveal_rule: RevealRule::PulseDelay,
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use parity_scale_codec::Decode;
 
 use super::*;
-use crate::commit::{RevealTarget, WeightsTlockPayload};
+use crate::commit::{RevealRule, RevealTarget, WeightsTlockPayload};
 use crate::testing::*;
 
 #[tokio::test]
@@ -17,7 +17,7 @@ async fn direct_weights_land_on_the_first_attempt() {
     let chain = ScriptedChain::new(direct_settings());
     let id = store.submit(new_job(1000)).unwrap().id;
 
-    let state = run_job(id, &chain, &store, &policy()).await.unwrap();
+    let state = run_job(id, &chain, &store, &config()).await.unwrap();
 
     assert_eq!(
         state,
@@ -47,7 +47,7 @@ async fn transient_failures_are_retried_until_included() {
         .script([retryable("pool full"), retryable("SettingWeightsTooFast")]);
     let id = store.submit(new_job(1000)).unwrap().id;
 
-    let state = run_job(id, &chain, &store, &policy()).await.unwrap();
+    let state = run_job(id, &chain, &store, &config()).await.unwrap();
 
     assert!(matches!(state, JobState::Included { .. }), "{state:?}");
     assert_eq!(direct_blocks(&chain.calls()).len(), 3);
@@ -64,7 +64,7 @@ async fn a_refusal_fails_the_job_with_its_reason() {
     ))]);
     let id = store.submit(new_job(1000)).unwrap().id;
 
-    let state = run_job(id, &chain, &store, &policy()).await.unwrap();
+    let state = run_job(id, &chain, &store, &config()).await.unwrap();
 
     assert_eq!(
         state,
@@ -83,7 +83,7 @@ async fn the_job_expires_when_its_epoch_ends_and_sends_nothing_after() {
     chain.blocks_per_read = 2;
     let id = store.submit(new_job(107)).unwrap().id;
 
-    let state = run_job(id, &chain, &store, &policy()).await.unwrap();
+    let state = run_job(id, &chain, &store, &config()).await.unwrap();
 
     assert_eq!(state, JobState::Expired);
     // Reads see 100, 102, 104, 106 (attempts) and 108 (expired: the epoch ended at 107).
@@ -98,12 +98,12 @@ async fn attempts_run_out_into_a_failure_that_says_why() {
     let chain =
         ScriptedChain::new(direct_settings()).script((0..10).map(|_| retryable("pool full")));
     let id = store.submit(new_job(1000)).unwrap().id;
-    let policy = RetryPolicy {
+    let config = RunnerConfig {
         max_attempts: 3,
-        ..policy()
+        ..config()
     };
 
-    let state = run_job(id, &chain, &store, &policy).await.unwrap();
+    let state = run_job(id, &chain, &store, &config).await.unwrap();
 
     assert_eq!(
         state,
@@ -116,54 +116,67 @@ async fn attempts_run_out_into_a_failure_that_says_why() {
 
 #[tokio::test]
 async fn commit_reveal_subnets_get_a_crv4_commit_that_opens_at_its_round() {
-    let (_dir, store) = store();
-    let chain = ScriptedChain::new(SubnetSettings {
-        commit_reveal_enabled: true,
-        reveal_period_epochs: 2,
-        ..direct_settings()
-    });
-    let id = store.submit(new_job(1000)).unwrap().id;
+    for rule in [RevealRule::PulseDelay, RevealRule::IngestOffset] {
+        let (_dir, store) = store();
+        let chain = ScriptedChain::new(SubnetSettings {
+            commit_reveal_enabled: true,
+            reveal_period_epochs: 2,
+            ..direct_settings()
+        });
+        let id = store.submit(new_job(1000)).unwrap().id;
+        let config = RunnerConfig {
+            reveal_rule: rule,
+            ..config()
+        };
 
-    let before = now_unix_secs();
-    let state = run_job(id, &chain, &store, &policy()).await.unwrap();
-    let after = now_unix_secs();
+        let before = now_unix_secs();
+        let state = run_job(id, &chain, &store, &config).await.unwrap();
+        let after = now_unix_secs();
 
-    assert!(matches!(state, JobState::Included { .. }), "{state:?}");
-    let calls = chain.calls();
-    let [Call::Commit { at_block, commit }] = calls.as_slice() else {
-        panic!("expected one commit, got {calls:?}");
-    };
-    // The round is the one `reveal_target` gives for the block the attempt saw, at a time
-    // between the run's start and end.
-    let target_at = |now: f64| -> RevealTarget {
-        reveal_target(
-            &RevealInputs {
-                netuid: 7,
-                tempo: 100,
-                current_block: *at_block,
-                reveal_period_epochs: 2,
-                block_time_secs: 12.0,
-                now_unix_secs: now,
-            },
-            chain.beacon_genesis,
-            3,
-        )
-    };
-    assert!(target_at(before).reveal_round <= commit.reveal_round);
-    assert!(commit.reveal_round <= target_at(after).reveal_round);
+        assert!(matches!(state, JobState::Included { .. }), "{state:?}");
+        let calls = chain.calls();
+        let [Call::Commit { at_block, commit }] = calls.as_slice() else {
+            panic!("expected one commit, got {calls:?}");
+        };
+        // The round is the one `reveal_target` gives under the configured rule for the block the
+        // attempt saw, at a time between the run's start and end.
+        let target_at = |now: f64| -> RevealTarget {
+            reveal_target(
+                &RevealInputs {
+                    netuid: 7,
+                    tempo: 100,
+                    current_block: *at_block,
+                    reveal_period_epochs: 2,
+                    block_time_secs: 12.0,
+                    now_unix_secs: now,
+                },
+                chain.beacon_genesis,
+                3,
+                rule,
+            )
+        };
+        assert!(
+            target_at(before).reveal_round <= commit.reveal_round,
+            "{rule:?}"
+        );
+        assert!(
+            commit.reveal_round <= target_at(after).reveal_round,
+            "{rule:?}"
+        );
 
-    let signature = chain.beacon.signature(commit.reveal_round);
-    let plaintext = pylon_timelock::decrypt(&commit.ciphertext, &signature).unwrap();
-    let payload = WeightsTlockPayload::decode(&mut &plaintext[..]).unwrap();
-    assert_eq!(
-        payload,
-        WeightsTlockPayload {
-            hotkey: HOTKEY.to_vec(),
-            uids: vec![1, 4],
-            values: vec![65535, 21845],
-            version_key: VERSION_KEY,
-        }
-    );
+        let signature = chain.beacon.signature(commit.reveal_round);
+        let plaintext = pylon_timelock::decrypt(&commit.ciphertext, &signature).unwrap();
+        let payload = WeightsTlockPayload::decode(&mut &plaintext[..]).unwrap();
+        assert_eq!(
+            payload,
+            WeightsTlockPayload {
+                hotkey: HOTKEY.to_vec(),
+                uids: vec![1, 4],
+                values: vec![65535, 21845],
+                version_key: VERSION_KEY,
+            }
+        );
+    }
 }
 
 #[tokio::test]
@@ -173,7 +186,7 @@ async fn a_superseded_job_sends_nothing() {
     let first = store.submit(new_job(1000)).unwrap().id;
     let second = store.submit(new_job(1000)).unwrap().id;
 
-    let state = run_job(first, &chain, &store, &policy()).await.unwrap();
+    let state = run_job(first, &chain, &store, &config()).await.unwrap();
 
     assert_eq!(state, JobState::Superseded { by: second });
     assert!(chain.calls().is_empty());
@@ -184,12 +197,12 @@ async fn a_stalled_attempt_times_out_and_is_retried() {
     let (_dir, store) = store();
     let chain = ScriptedChain::new(direct_settings()).script([Outcome::Stall]);
     let id = store.submit(new_job(1000)).unwrap().id;
-    let policy = RetryPolicy {
+    let config = RunnerConfig {
         attempt_timeout: Duration::from_millis(20),
-        ..policy()
+        ..config()
     };
 
-    let state = run_job(id, &chain, &store, &policy).await.unwrap();
+    let state = run_job(id, &chain, &store, &config).await.unwrap();
 
     assert!(matches!(state, JobState::Included { .. }), "{state:?}");
     assert!(chain.calls().len() >= 2);
@@ -204,7 +217,7 @@ async fn failed_chain_reads_are_retried() {
     chain.failing_reads.store(3, Ordering::SeqCst);
     let id = store.submit(new_job(1000)).unwrap().id;
 
-    let state = run_job(id, &chain, &store, &policy()).await.unwrap();
+    let state = run_job(id, &chain, &store, &config()).await.unwrap();
 
     assert!(matches!(state, JobState::Included { .. }), "{state:?}");
     assert_eq!(chain.calls().len(), 1);
@@ -226,7 +239,7 @@ async fn a_resumed_job_whose_extrinsic_landed_completes_without_sending_again() 
         Claim::Claimed { attempt: 1 }
     );
 
-    let state = run_job(id, &chain, &store, &policy()).await.unwrap();
+    let state = run_job(id, &chain, &store, &config()).await.unwrap();
 
     assert_eq!(
         state,
@@ -245,7 +258,7 @@ async fn a_resumed_job_whose_extrinsic_did_not_land_is_sent_again() {
     let id = store.submit(new_job(1000)).unwrap().id;
     store.claim_attempt(id, 95).unwrap();
 
-    let state = run_job(id, &chain, &store, &policy()).await.unwrap();
+    let state = run_job(id, &chain, &store, &config()).await.unwrap();
 
     assert!(matches!(state, JobState::Included { .. }), "{state:?}");
     let calls = chain.calls();
@@ -285,7 +298,7 @@ async fn a_job_waits_while_an_older_extrinsic_of_its_key_is_in_flight() {
         }
     }));
 
-    let state = run_job(newer, &chain, &store, &policy()).await.unwrap();
+    let state = run_job(newer, &chain, &store, &config()).await.unwrap();
 
     assert!(matches!(state, JobState::Included { .. }), "{state:?}");
     let calls = chain.calls();
