@@ -68,7 +68,31 @@ pub enum InvalidWeights {
     Entries(Vec<EntryError>),
 }
 
+/// One problem in a form an error answer can list: the field (`weights.<hotkey>`) and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
 impl InvalidWeights {
+    /// Every problem, one per field, for a structured 4xx body.
+    pub fn problems(&self) -> Vec<FieldProblem> {
+        match self {
+            InvalidWeights::Entries(errors) => errors
+                .iter()
+                .map(|error| FieldProblem {
+                    field: format!("weights.{}", error.hotkey),
+                    message: error.problem.to_string(),
+                })
+                .collect(),
+            other => vec![FieldProblem {
+                field: other.field(),
+                message: other.to_string(),
+            }],
+        }
+    }
+
     /// The body field the problem is in, for the error answer: `weights` or `weights.<hotkey>`.
     pub fn field(&self) -> String {
         match self {
@@ -380,6 +404,37 @@ mod tests {
             format!("weights[\"{ALICE}\"]: weight must not be negative")
         );
         assert_eq!(InvalidWeights::Empty.field(), "weights");
+        assert_eq!(
+            InvalidWeights::Empty.problems(),
+            vec![FieldProblem {
+                field: "weights".into(),
+                message: "no weights provided".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn every_bad_entry_is_listed_as_its_own_field() {
+        let error = parse(&format!(
+            r#"{{"weights": {{"{ALICE}": -1, "{BOB}": null}}}}"#
+        ))
+        .unwrap_err();
+        let mut problems = error.problems();
+        problems.sort_by(|a, b| a.field.cmp(&b.field));
+        assert_eq!(
+            problems,
+            vec![
+                FieldProblem {
+                    field: format!("weights.{BOB}"),
+                    message: "weight must be a number".into()
+                },
+                FieldProblem {
+                    field: format!("weights.{ALICE}"),
+                    message: "weight must not be negative".into()
+                },
+            ]
+        );
+        assert_eq!(error.field(), "weights");
     }
 
     fn entry_problems_error(body: &str) -> InvalidWeights {
