@@ -7,11 +7,13 @@
 //! - [`commit`]: CRv4 timelocked commits and their drand reveal round;
 //! - [`store`]: durable jobs, one live job per (identity, netuid, mechanism);
 //! - [`runner`]: the retry loop that drives a job to inclusion through a [`runner::WeightsSubmitter`];
-//! - [`prepare`]: request → the weights a job carries; [`jobs`]: submit and resume, in the background.
+//! - [`prepare`]: request → the weights a job carries; [`jobs`]: submit and resume, in the background;
+//! - [`dispatch`]: which decoded chain refusals are worth another attempt.
 
 pub mod body;
 pub mod commit;
 pub mod convert;
+pub mod dispatch;
 pub mod epoch;
 pub mod job;
 pub mod jobs;
