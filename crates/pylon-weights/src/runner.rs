@@ -176,7 +176,7 @@ pub async fn run_job<S: WeightsSubmitter>(
                 epoch_end = job.epoch.end,
                 "weights job expired"
             );
-            return Ok(store.update(id, JobState::Expired)?.state);
+            return finish(store, id, JobState::Expired);
         }
 
         let attempt = match store.claim_attempt(id, latest)? {
@@ -198,16 +198,16 @@ pub async fn run_job<S: WeightsSubmitter>(
         match outcome {
             Ok(inclusion) => {
                 tracing::info!(job = id, block = inclusion.block, "weights included");
-                return Ok(store.update(id, included(inclusion))?.state);
+                return finish(store, id, included(inclusion));
             }
             Err(ChainError::Fatal(reason)) => {
                 tracing::warn!(job = id, %reason, "weights refused");
-                return Ok(store.update(id, JobState::Failed { reason })?.state);
+                return finish(store, id, JobState::Failed { reason });
             }
             Err(ChainError::Retryable(reason)) if attempt >= config.max_attempts => {
                 let reason = format!("gave up after {attempt} attempts: {reason}");
                 tracing::warn!(job = id, %reason, "weights job failed");
-                return Ok(store.update(id, JobState::Failed { reason })?.state);
+                return finish(store, id, JobState::Failed { reason });
             }
             Err(ChainError::Retryable(reason)) => {
                 tracing::warn!(job = id, attempt, %reason, "weights attempt failed; retrying");
@@ -255,6 +255,16 @@ async fn attempt_once<S: WeightsSubmitter>(
     )
     .map_err(|error| ChainError::Fatal(format!("cannot build the commit: {error}")))?;
     submitter.submit_commit(&job.key, &commit).await
+}
+
+/// Record a terminal state. If the job reached one meanwhile (a newer request superseded it
+/// between our read and this write), that state stands and is the outcome.
+fn finish(store: &JobStore, id: JobId, state: JobState) -> Result<JobState, RunError> {
+    match store.update(id, state) {
+        Ok(job) => Ok(job.state),
+        Err(StoreError::Final { state, .. }) => Ok(state),
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn included(inclusion: Inclusion) -> JobState {

@@ -311,3 +311,31 @@ async fn a_job_waits_while_an_older_extrinsic_of_its_key_is_in_flight() {
         }
     ));
 }
+
+#[tokio::test]
+async fn a_job_superseded_during_a_step_ends_superseded() {
+    let (_dir, store) = store();
+    let store = Arc::new(store);
+    // The epoch is already over at the first read, and a newer request arrives during that read.
+    let id = store.submit(new_job(50)).unwrap().id;
+    let mut chain = ScriptedChain::new(direct_settings());
+    let hook_store = Arc::clone(&store);
+    let newer = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let newer_seen = Arc::clone(&newer);
+    chain.on_read = Some(Box::new(move |read| {
+        if read == 1 {
+            let id = hook_store.submit(new_job(1000)).unwrap().id;
+            newer_seen.store(id, Ordering::SeqCst);
+        }
+    }));
+
+    let state = run_job(id, &chain, &store, &config()).await.unwrap();
+
+    assert_eq!(
+        state,
+        JobState::Superseded {
+            by: newer.load(Ordering::SeqCst)
+        }
+    );
+    assert!(chain.calls().is_empty());
+}
