@@ -26,6 +26,7 @@ where
         request: Request<'a>,
     ) -> impl std::future::Future<Output = Self::MethodResponse> + Send + 'a {
         self.counter.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(method = request.method_name(), "rpc request");
         self.inner.call(request)
     }
 

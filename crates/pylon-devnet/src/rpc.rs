@@ -267,10 +267,13 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     method(&mut m, "system_properties", |_, _| async {
         Ok(json!({"ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO"}))
     });
-    method(&mut m, "system_accountNextIndex", |p, node| async move {
-        let AccountParams { account } = parse(&p)?;
-        Ok(json!(node.chain.lock().account_next_index(account.0)))
-    });
+    // `account_nextIndex` is Substrate's alias, used by the Bittensor SDK.
+    for name in ["system_accountNextIndex", "account_nextIndex"] {
+        method(&mut m, name, |p, node| async move {
+            let AccountParams { account } = parse(&p)?;
+            Ok(json!(node.chain.lock().account_next_index(account.0)))
+        });
+    }
 
     method(&mut m, "chain_getBlockHash", |p, node| async move {
         let BlockHashParams { hash } = parse(&p)?;
@@ -337,15 +340,18 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
         chain.block(hash.map(|h| h.0)).map_err(chain_error)?;
         Ok(json!(hex0x(chain.metadata().v14_bytes())))
     });
-    method(&mut m, "state_call", |p, node| async move {
-        let CallParams { name, bytes, hash } = parse(&p)?;
-        let (state, version) = {
-            let chain = node.chain.lock();
-            let state = chain.state_at(hash.map(|h| h.0)).map_err(chain_error)?;
-            (state, chain.version().clone())
-        };
-        // Large answers (all neurons) are built off the async workers.
-        tokio::task::spawn_blocking(move || runtime_api::call(&state, &version, &name, &bytes.0))
+    for name in ["state_call", "state_callAt"] {
+        method(&mut m, name, |p, node| async move {
+            let CallParams { name, bytes, hash } = parse(&p)?;
+            let (state, version) = {
+                let chain = node.chain.lock();
+                let state = chain.state_at(hash.map(|h| h.0)).map_err(chain_error)?;
+                (state, chain.version().clone())
+            };
+            // Large answers (all neurons) are built off the async workers.
+            tokio::task::spawn_blocking(move || {
+                runtime_api::call(&state, &version, &name, &bytes.0)
+            })
             .await
             .map_err(|_| ErrorObjectOwned::owned(SERVER_ERROR, "runtime call failed", None::<()>))?
             .map(|out| json!(hex0x(&out)))
@@ -356,7 +362,8 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
                     None::<()>,
                 )
             })
-    });
+        });
+    }
     for name in ["state_getStorage", "state_getStorageAt"] {
         method(&mut m, name, |p, node| async move {
             let StorageParams { key, hash } = parse(&p)?;
