@@ -30,8 +30,12 @@ impl JobKey {
 pub enum JobState {
     /// Waiting for its (next) attempt.
     Pending,
-    /// An extrinsic for it is on its way to the chain.
-    Submitted { attempt: u32, at_block: u64 },
+    /// An extrinsic for it is on its way to the chain; its hash once signed.
+    Submitted {
+        attempt: u32,
+        at_block: u64,
+        extrinsic_hash: Option<String>,
+    },
     /// Included in `block` without `ExtrinsicFailed`.
     Included { block: u64, extrinsic_hash: String },
     /// Given up: the chain refused it for a reason retrying cannot fix, or attempts ran out.

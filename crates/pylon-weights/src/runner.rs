@@ -49,8 +49,24 @@ pub enum ChainError {
     Fatal(String),
 }
 
-/// The chain as the runner needs it. Submissions resolve when the extrinsic is included (or
-/// definitely not).
+/// Where a submission reports its extrinsic's hash as soon as it is signed, before inclusion, so
+/// the job's `submitted` state carries it.
+pub struct SignedNote<'a> {
+    store: &'a JobStore,
+    id: JobId,
+}
+
+impl SignedNote<'_> {
+    pub fn signed(&self, extrinsic_hash: &str) {
+        // The hash is informative: failing to note it must not fail the submission.
+        if let Err(error) = self.store.record_extrinsic_hash(self.id, extrinsic_hash) {
+            tracing::warn!(job = self.id, %error, "cannot note the extrinsic hash");
+        }
+    }
+}
+
+/// The chain as the runner needs it. Submissions call `note.signed(hash)` once the extrinsic is
+/// signed and resolve when it is included (or definitely not).
 pub trait WeightsSubmitter: Send + Sync {
     fn latest_block(&self) -> impl Future<Output = Result<u64, ChainError>> + Send;
 
@@ -71,6 +87,7 @@ pub trait WeightsSubmitter: Send + Sync {
         key: &JobKey,
         weights: &ChainWeights,
         version_key: u64,
+        note: &SignedNote<'_>,
     ) -> impl Future<Output = Result<Inclusion, ChainError>> + Send;
 
     /// `commit_timelocked_weights` (mechanism 0) or `commit_timelocked_mechanism_weights`, with
@@ -79,15 +96,17 @@ pub trait WeightsSubmitter: Send + Sync {
         &self,
         key: &JobKey,
         commit: &TimelockedCommit,
+        note: &SignedNote<'_>,
     ) -> impl Future<Output = Result<Inclusion, ChainError>> + Send;
 
     /// After a restart: did a weights extrinsic of this key's hotkey for its subnet and mechanism
-    /// land at or after `since_block`? Lets a job that was `submitted` when the process stopped
-    /// finish without sending a second extrinsic.
+    /// land at or after `since_block` (the one with `extrinsic_hash`, when it was noted)? Lets a
+    /// job that was `submitted` when the process stopped finish without sending a second one.
     fn find_landed(
         &self,
         key: &JobKey,
         since_block: u64,
+        extrinsic_hash: Option<&str>,
     ) -> impl Future<Output = Result<Option<Inclusion>, ChainError>> + Send;
 }
 
@@ -138,10 +157,17 @@ pub async fn run_job<S: WeightsSubmitter>(
         let job = store.get(id)?.ok_or(RunError::UnknownJob(id))?;
         match &job.state {
             state if state.is_terminal() => return Ok(state.clone()),
-            JobState::Submitted { at_block, .. } => {
+            JobState::Submitted {
+                at_block,
+                extrinsic_hash,
+                ..
+            } => {
                 // Only seen when resuming: the previous process sent an extrinsic and stopped
                 // before recording its fate.
-                match submitter.find_landed(&job.key, *at_block).await {
+                let landed = submitter
+                    .find_landed(&job.key, *at_block, extrinsic_hash.as_deref())
+                    .await;
+                match landed {
                     Ok(Some(inclusion)) => {
                         store.update(id, included(inclusion))?;
                     }
@@ -191,7 +217,13 @@ pub async fn run_job<S: WeightsSubmitter>(
         tracing::info!(job = id, attempt, latest, "submitting weights");
         let outcome = tokio::time::timeout(
             config.attempt_timeout,
-            attempt_once(&job, latest, submitter, config.reveal_rule),
+            attempt_once(
+                &job,
+                latest,
+                submitter,
+                config.reveal_rule,
+                &SignedNote { store, id },
+            ),
         )
         .await
         .unwrap_or_else(|_| Err(ChainError::Retryable("the attempt timed out".to_owned())));
@@ -224,11 +256,12 @@ async fn attempt_once<S: WeightsSubmitter>(
     latest: u64,
     submitter: &S,
     reveal_rule: RevealRule,
+    note: &SignedNote<'_>,
 ) -> Result<Inclusion, ChainError> {
     let settings = submitter.subnet_settings(job.key.netuid).await?;
     if !settings.commit_reveal_enabled {
         return submitter
-            .submit_direct(&job.key, &job.weights, settings.version_key)
+            .submit_direct(&job.key, &job.weights, settings.version_key, note)
             .await;
     }
     let beacon = submitter.beacon().await?;
@@ -254,7 +287,7 @@ async fn attempt_once<S: WeightsSubmitter>(
         &beacon,
     )
     .map_err(|error| ChainError::Fatal(format!("cannot build the commit: {error}")))?;
-    submitter.submit_commit(&job.key, &commit).await
+    submitter.submit_commit(&job.key, &commit, note).await
 }
 
 /// Record a terminal state. If the job reached one meanwhile (a newer request superseded it

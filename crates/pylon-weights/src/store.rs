@@ -243,6 +243,7 @@ impl JobStore {
                     job.state = JobState::Submitted {
                         attempt: job.attempts,
                         at_block,
+                        extrinsic_hash: None,
                     };
                     job.updated_at_unix = now_unix();
                     write_job(&mut jobs, &job)?;
@@ -263,6 +264,23 @@ impl JobStore {
     /// final: changing it is an error.
     pub fn update(&self, id: JobId, state: JobState) -> Result<Job, StoreError> {
         self.change(id, |job| job.state = state)
+    }
+
+    /// Note the hash of a submitted job's signed extrinsic (for status, and to find it after a
+    /// restart). Ignored unless the job is still `submitted`.
+    pub fn record_extrinsic_hash(&self, id: JobId, hash: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        {
+            let mut jobs = txn.open_table(JOBS).map_err(db_error)?;
+            let mut job = read_job(&jobs, id)?;
+            if let JobState::Submitted { extrinsic_hash, .. } = &mut job.state {
+                *extrinsic_hash = Some(hash.to_owned());
+                job.updated_at_unix = now_unix();
+                write_job(&mut jobs, &job)?;
+            }
+        }
+        txn.commit().map_err(db_error)?;
+        Ok(())
     }
 
     /// Put a submitted job back to `pending` after an attempt that did not land, noting why.
@@ -411,7 +429,8 @@ mod tests {
                     submitted_id,
                     JobState::Submitted {
                         attempt: 1,
-                        at_block: 160
+                        at_block: 160,
+                        extrinsic_hash: None,
                     }
                 ),
             ]
@@ -489,10 +508,23 @@ mod tests {
             store.claim_attempt(id, 150).unwrap(),
             Claim::NotPending(JobState::Submitted {
                 attempt: 1,
-                at_block: 150
+                at_block: 150,
+                extrinsic_hash: None,
             })
         );
+        store.record_extrinsic_hash(id, "0xabc").unwrap();
+        assert_eq!(
+            store.get(id).unwrap().unwrap().state,
+            JobState::Submitted {
+                attempt: 1,
+                at_block: 150,
+                extrinsic_hash: Some("0xabc".into()),
+            }
+        );
         let job = store.retry_later(id, "connection reset").unwrap();
+        // Only a submitted job takes a hash.
+        store.record_extrinsic_hash(id, "0xdef").unwrap();
+        assert_eq!(store.get(id).unwrap().unwrap().state, JobState::Pending);
         assert_eq!(job.state, JobState::Pending);
         assert_eq!(job.last_error.as_deref(), Some("connection reset"));
         assert_eq!(

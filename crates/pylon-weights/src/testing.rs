@@ -13,7 +13,9 @@ use crate::commit::{BeaconInfo, RevealRule, TimelockedCommit};
 use crate::convert::ChainWeights;
 use crate::epoch::Epoch;
 use crate::job::{JobKey, NewJob};
-use crate::runner::{ChainError, Inclusion, RunnerConfig, SubnetSettings, WeightsSubmitter};
+use crate::runner::{
+    ChainError, Inclusion, RunnerConfig, SignedNote, SubnetSettings, WeightsSubmitter,
+};
 use crate::store::JobStore;
 
 pub(crate) const HOTKEY: [u8; 32] = [0x11; 32];
@@ -40,6 +42,7 @@ pub(crate) enum Call {
     },
     FindLanded {
         since_block: u64,
+        extrinsic_hash: Option<String>,
     },
 }
 
@@ -87,6 +90,11 @@ impl ScriptedChain {
         self
     }
 
+    /// The hash the extrinsic sent after the last read gets.
+    pub(crate) fn hash_of_next(&self) -> String {
+        format!("0x{:064x}", self.last_read())
+    }
+
     pub(crate) fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
@@ -102,7 +110,7 @@ impl ScriptedChain {
             Some(Outcome::Stall) => std::future::pending().await,
             None => Ok(Inclusion {
                 block: self.last_read() + 1,
-                extrinsic_hash: format!("0x{:064x}", self.last_read()),
+                extrinsic_hash: self.hash_of_next(),
             }),
         }
     }
@@ -149,8 +157,10 @@ impl WeightsSubmitter for ScriptedChain {
         key: &JobKey,
         weights: &ChainWeights,
         version_key: u64,
+        note: &SignedNote<'_>,
     ) -> Result<Inclusion, ChainError> {
         assert_eq!(key, &job_key());
+        note.signed(&self.hash_of_next());
         self.calls.lock().unwrap().push(Call::Direct {
             at_block: self.last_read(),
             weights: weights.clone(),
@@ -164,8 +174,10 @@ impl WeightsSubmitter for ScriptedChain {
         &self,
         key: &JobKey,
         commit: &TimelockedCommit,
+        note: &SignedNote<'_>,
     ) -> Result<Inclusion, ChainError> {
         assert_eq!(key, &job_key());
+        note.signed(&self.hash_of_next());
         self.calls.lock().unwrap().push(Call::Commit {
             at_block: self.last_read(),
             commit: commit.clone(),
@@ -177,12 +189,13 @@ impl WeightsSubmitter for ScriptedChain {
         &self,
         key: &JobKey,
         since_block: u64,
+        extrinsic_hash: Option<&str>,
     ) -> Result<Option<Inclusion>, ChainError> {
         assert_eq!(key, &job_key());
-        self.calls
-            .lock()
-            .unwrap()
-            .push(Call::FindLanded { since_block });
+        self.calls.lock().unwrap().push(Call::FindLanded {
+            since_block,
+            extrinsic_hash: extrinsic_hash.map(str::to_owned),
+        });
         Ok(self.landed.clone())
     }
 }

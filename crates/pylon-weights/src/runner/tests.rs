@@ -233,11 +233,12 @@ async fn a_resumed_job_whose_extrinsic_landed_completes_without_sending_again() 
         extrinsic_hash: "0xaa".into(),
     });
     let id = store.submit(new_job(1000)).unwrap().id;
-    // The previous process claimed an attempt at block 95 and stopped.
+    // The previous process claimed an attempt at block 95, signed and sent it, and stopped.
     assert_eq!(
         store.claim_attempt(id, 95).unwrap(),
         Claim::Claimed { attempt: 1 }
     );
+    store.record_extrinsic_hash(id, "0xaa").unwrap();
 
     let state = run_job(id, &chain, &store, &config()).await.unwrap();
 
@@ -248,7 +249,13 @@ async fn a_resumed_job_whose_extrinsic_landed_completes_without_sending_again() 
             extrinsic_hash: "0xaa".into()
         }
     );
-    assert_eq!(chain.calls(), vec![Call::FindLanded { since_block: 95 }]);
+    assert_eq!(
+        chain.calls(),
+        vec![Call::FindLanded {
+            since_block: 95,
+            extrinsic_hash: Some("0xaa".into())
+        }]
+    );
 }
 
 #[tokio::test]
@@ -263,7 +270,13 @@ async fn a_resumed_job_whose_extrinsic_did_not_land_is_sent_again() {
     assert!(matches!(state, JobState::Included { .. }), "{state:?}");
     let calls = chain.calls();
     assert_eq!(calls.len(), 2);
-    assert_eq!(calls[0], Call::FindLanded { since_block: 95 });
+    assert_eq!(
+        calls[0],
+        Call::FindLanded {
+            since_block: 95,
+            extrinsic_hash: None
+        }
+    );
     assert!(matches!(calls[1], Call::Direct { .. }));
     assert_eq!(store.get(id).unwrap().unwrap().attempts, 2);
 }
@@ -338,4 +351,32 @@ async fn a_job_superseded_during_a_step_ends_superseded() {
         }
     );
     assert!(chain.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_submitted_job_shows_its_extrinsic_hash_while_in_flight() {
+    let (_dir, store) = store();
+    let store = Arc::new(store);
+    let chain = Arc::new(ScriptedChain::new(direct_settings()).script([Outcome::Stall]));
+    let id = store.submit(new_job(1000)).unwrap().id;
+
+    let runner = {
+        let (store, chain) = (Arc::clone(&store), Arc::clone(&chain));
+        tokio::spawn(async move { run_job(id, chain.as_ref(), &store, &config()).await })
+    };
+    let mut seen = None;
+    for _ in 0..10_000 {
+        if let JobState::Submitted {
+            extrinsic_hash: Some(hash),
+            ..
+        } = store.get(id).unwrap().unwrap().state
+        {
+            seen = Some(hash);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    runner.abort();
+
+    assert_eq!(seen, Some(format!("0x{:064x}", 100)));
 }
