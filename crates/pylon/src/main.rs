@@ -1,1 +1,62 @@
-fn main() {}
+//! `pylon`: the service, the quick-start dev mode and the local chain, in one binary.
+
+mod cli;
+mod logging;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    logging::init();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve | Command::Dev(_) => {
+            anyhow::bail!("the HTTP service is not built into this binary yet; `pylon devnet` runs the local chain")
+        }
+        Command::Devnet(args) => devnet(args).await,
+    }
+}
+
+async fn devnet(args: cli::DevnetArgs) -> anyhow::Result<()> {
+    let config = pylon_devnet::DevnetConfig {
+        host: args.host,
+        port: args.port,
+        block_time: args.chain.block_time,
+        scenario: match &args.chain.scenario {
+            Some(path) => pylon_devnet::Scenario::from_path(path)?,
+            None => pylon_devnet::Scenario::builtin_default(),
+        },
+        state_pruning: args.state_pruning,
+    };
+    let handle = pylon_devnet::spawn(config).await?;
+    // The first stdout line is the address, so scripts and tests can start us on port 0.
+    println!("listening on {}", handle.ws_url());
+    shutdown_signal().await;
+    handle.stop().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` and orchestrators send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}
