@@ -1,1 +1,28 @@
-//! placeholder
+//! Pylon's access to a subtensor chain.
+//!
+//! Layers, each with one job:
+//! - [`connection`]: one node — connect, follow new heads by subscription, reconnect with backoff.
+//! - [`client`]: the main node plus an optional archive node, and which of them answers a block.
+//! - queries ([`neurons`], [`certificates`], [`commitments`], [`extrinsic`], [`blocks`]): decode the
+//!   chain's answers by pallet/item/field *names* from its metadata (scale-decode / scale-value).
+//! - [`model`]: the plain domain values the queries return.
+
+pub mod blocks;
+pub mod certificates;
+pub mod client;
+pub mod commitments;
+pub mod connection;
+mod decode;
+pub mod error;
+pub mod extrinsic;
+pub mod model;
+pub mod network;
+pub mod neurons;
+
+pub use client::{ChainClient, ChainConfig};
+pub use error::ChainError;
+pub use model::{
+    AxonInfo, BlockRef, Certificate, Commitment, Extrinsic, ExtrinsicArg, Neuron,
+    RevealedCommitment, Stakes,
+};
+pub use network::{Network, NetworkError};

@@ -1,0 +1,202 @@
+//! Commitments neurons published: `Commitments.CommitmentOf(netuid, hotkey)` and
+//! `Commitments.RevealedCommitments(netuid, hotkey)` (timelocked ones, once revealed).
+
+use scale_value::{At, Value, ValueDef};
+use subxt::dynamic;
+
+use crate::client::ChainClient;
+use crate::connection::Connection;
+use crate::decode::{account_of, bytes_of, ss58};
+use crate::error::ChainError;
+use crate::model::{BlockRef, Commitment, RevealedCommitment};
+
+const PALLET: &str = "Commitments";
+const COMMITMENTS: &str = "CommitmentOf";
+const REVEALED: &str = "RevealedCommitments";
+
+impl ChainClient {
+    /// Every commitment on the subnet at `block`, by hotkey (ss58).
+    pub async fn commitments(
+        &self,
+        netuid: u16,
+        block: &BlockRef,
+    ) -> Result<Vec<(String, Commitment)>, ChainError> {
+        self.route(block.number, |connection| async move {
+            let entries = iter_subnet(&connection, COMMITMENTS, netuid, block).await?;
+            entries
+                .into_iter()
+                .map(|(hotkey, value)| Ok((hotkey, commitment_of(&value)?)))
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn commitment(
+        &self,
+        netuid: u16,
+        hotkey: [u8; 32],
+        block: &BlockRef,
+    ) -> Result<Option<Commitment>, ChainError> {
+        self.route(block.number, |connection| async move {
+            fetch_one(&connection, COMMITMENTS, netuid, hotkey, block)
+                .await?
+                .map(|value| commitment_of(&value))
+                .transpose()
+        })
+        .await
+    }
+
+    /// Every revealed commitment on the subnet at `block`, by hotkey (ss58).
+    pub async fn revealed_commitments(
+        &self,
+        netuid: u16,
+        block: &BlockRef,
+    ) -> Result<Vec<(String, Vec<RevealedCommitment>)>, ChainError> {
+        self.route(block.number, |connection| async move {
+            let entries = iter_subnet(&connection, REVEALED, netuid, block).await?;
+            entries
+                .into_iter()
+                .map(|(hotkey, value)| Ok((hotkey, revealed_of(&value)?)))
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn revealed_commitment(
+        &self,
+        netuid: u16,
+        hotkey: [u8; 32],
+        block: &BlockRef,
+    ) -> Result<Vec<RevealedCommitment>, ChainError> {
+        self.route(block.number, |connection| async move {
+            match fetch_one(&connection, REVEALED, netuid, hotkey, block).await? {
+                Some(value) => revealed_of(&value),
+                None => Ok(Vec::new()),
+            }
+        })
+        .await
+    }
+}
+
+async fn fetch_one(
+    connection: &Connection,
+    item: &str,
+    netuid: u16,
+    hotkey: [u8; 32],
+    block: &BlockRef,
+) -> Result<Option<Value>, ChainError> {
+    let at = connection.at(block).await?;
+    let value = at
+        .storage()
+        .try_fetch(
+            dynamic::storage::<(u16, [u8; 32]), Value>(PALLET, item),
+            (netuid, hotkey),
+        )
+        .await
+        .map_err(ChainError::from_subxt)?;
+    value
+        .map(|v| v.decode().map_err(ChainError::from_subxt))
+        .transpose()
+}
+
+async fn iter_subnet(
+    connection: &Connection,
+    item: &str,
+    netuid: u16,
+    block: &BlockRef,
+) -> Result<Vec<(String, Value)>, ChainError> {
+    let at = connection.at(block).await?;
+    let mut entries = at
+        .storage()
+        .iter(
+            dynamic::storage::<(u16, [u8; 32]), Value>(PALLET, item),
+            (netuid,),
+        )
+        .await
+        .map_err(ChainError::from_subxt)?;
+    let mut out = Vec::new();
+    while let Some(entry) = entries.next().await {
+        let entry = entry.map_err(ChainError::from_subxt)?;
+        let key = entry.key().map_err(ChainError::from_subxt)?;
+        let hotkey = key
+            .part(1)
+            .and_then(|part| part.decode_as::<Value>().ok().flatten())
+            .and_then(|v| account_of(&v))
+            .ok_or_else(|| ChainError::Decode(format!("{item} key without a hotkey")))?;
+        let value = entry.value().decode().map_err(ChainError::from_subxt)?;
+        out.push((ss58(hotkey), value));
+    }
+    Ok(out)
+}
+
+/// A `Registration { block, info: { fields: [Data] } }`: the bytes of its raw data fields.
+fn commitment_of(value: &Value) -> Result<Commitment, ChainError> {
+    let block = value
+        .at("block")
+        .and_then(|b| b.as_u128())
+        .ok_or_else(|| ChainError::Decode("commitment without a block".into()))?;
+    let fields = value
+        .at("info")
+        .and_then(|info| info.at("fields"))
+        .ok_or_else(|| ChainError::Decode("commitment without info.fields".into()))?;
+    let mut data = Vec::new();
+    for field in data_variants(fields) {
+        // `Raw0`..`Raw128` and the hash variants carry bytes; `None` and the timelocked variant
+        // (not readable until revealed) add nothing.
+        if let ValueDef::Variant(variant) = &field.value {
+            if variant.name != "TimelockEncrypted" {
+                data.extend(bytes_of(field));
+            }
+        }
+    }
+    Ok(Commitment {
+        block: block as u32,
+        data,
+    })
+}
+
+/// The `Data` variants of a (possibly newtype-wrapped) sequence, in order.
+fn data_variants(value: &Value) -> Vec<&Value> {
+    match &value.value {
+        ValueDef::Variant(_) => vec![value],
+        ValueDef::Composite(items) => items.values().flat_map(data_variants).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// BoundedVec-like newtypes wrap their sequence in a one-field composite.
+fn unwrap_newtype(value: &Value) -> Vec<&Value> {
+    match &value.value {
+        ValueDef::Composite(inner) if inner.len() == 1 => {
+            let only = inner.values().next().expect("one value");
+            match &only.value {
+                ValueDef::Composite(items) => items.values().collect(),
+                _ => vec![value],
+            }
+        }
+        _ => vec![value],
+    }
+}
+
+/// `[(data, reveal_block)]`.
+fn revealed_of(value: &Value) -> Result<Vec<RevealedCommitment>, ChainError> {
+    let items: Vec<&Value> = match &value.value {
+        ValueDef::Composite(c) if c.len() == 1 => unwrap_newtype(value),
+        ValueDef::Composite(c) => c.values().collect(),
+        _ => Vec::new(),
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let data = item.at(0).map(bytes_of).unwrap_or_default();
+            let reveal_block = item
+                .at(1)
+                .and_then(|b| b.as_u128())
+                .ok_or_else(|| ChainError::Decode("revealed commitment without a block".into()))?;
+            Ok(RevealedCommitment {
+                reveal_block: reveal_block as u64,
+                data,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,149 @@
+//! Small helpers shared by the queries: account ids, byte strings and dynamic values.
+
+use scale_info::{PortableRegistry, TypeDef, TypeDefPrimitive};
+use scale_value::{Composite, Primitive, Value, ValueDef};
+use subxt::utils::AccountId32;
+
+/// ss58 (prefix 42) of a 32-byte account id.
+pub(crate) fn ss58(bytes: [u8; 32]) -> String {
+    AccountId32(bytes).to_string()
+}
+
+/// Every u8 in a value, in order: byte strings arrive as (possibly nested) composites of u8.
+pub(crate) fn bytes_of<T>(value: &Value<T>) -> Vec<u8> {
+    let mut out = Vec::new();
+    collect_bytes(value, &mut out);
+    out
+}
+
+fn collect_bytes<T>(value: &Value<T>, out: &mut Vec<u8>) {
+    match &value.value {
+        ValueDef::Primitive(Primitive::U128(n)) => out.push(*n as u8),
+        ValueDef::Composite(composite) => composite.values().for_each(|v| collect_bytes(v, out)),
+        ValueDef::Variant(variant) => variant.values.values().for_each(|v| collect_bytes(v, out)),
+        _ => {}
+    }
+}
+
+/// A 32-byte account id held in a value (an `AccountId32([u8; 32])` composite).
+pub(crate) fn account_of<T>(value: &Value<T>) -> Option<[u8; 32]> {
+    bytes_of(value).try_into().ok()
+}
+
+/// A dynamic value (decoded with type ids as context) as JSON the way Substrate tooling shows it:
+/// byte strings and byte arrays as `0x` hex, named composites as objects, newtypes as their
+/// content, variants as `{name: fields}` or the bare name when they carry nothing.
+pub(crate) fn to_json(value: &Value<u32>, types: &PortableRegistry) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &value.value {
+        ValueDef::Primitive(p) => match p {
+            Primitive::Bool(b) => J::Bool(*b),
+            Primitive::Char(c) => J::String(c.to_string()),
+            Primitive::String(s) => J::String(s.clone()),
+            Primitive::U128(n) => number(*n),
+            Primitive::I128(n) => i64::try_from(*n)
+                .map(J::from)
+                .unwrap_or_else(|_| J::String(n.to_string())),
+            Primitive::U256(b) | Primitive::I256(b) => J::String(format!("0x{}", hex::encode(b))),
+        },
+        ValueDef::Composite(composite) => {
+            if is_byte_string(value.context, types) {
+                J::String(format!("0x{}", hex::encode(bytes_of(value))))
+            } else {
+                composite_json(composite, types)
+            }
+        }
+        ValueDef::Variant(variant) => {
+            if variant.values.is_empty() {
+                J::String(variant.name.clone())
+            } else {
+                let mut map = serde_json::Map::new();
+                map.insert(variant.name.clone(), composite_json(&variant.values, types));
+                J::Object(map)
+            }
+        }
+        ValueDef::BitSequence(bits) => J::String(format!("{bits:?}")),
+    }
+}
+
+/// A sequence or array of u8.
+fn is_byte_string(type_id: u32, types: &PortableRegistry) -> bool {
+    let Some(ty) = types.resolve(type_id) else {
+        return false;
+    };
+    let element = match &ty.type_def {
+        TypeDef::Sequence(seq) => seq.type_param.id,
+        TypeDef::Array(array) => array.type_param.id,
+        _ => return false,
+    };
+    matches!(
+        types.resolve(element).map(|t| &t.type_def),
+        Some(TypeDef::Primitive(TypeDefPrimitive::U8))
+    )
+}
+
+fn number(n: u128) -> serde_json::Value {
+    // JSON numbers above 2^53 lose precision in most readers: send those as strings.
+    if n <= (1u128 << 53) {
+        serde_json::Value::from(n as u64)
+    } else {
+        serde_json::Value::String(n.to_string())
+    }
+}
+
+fn composite_json(composite: &Composite<u32>, types: &PortableRegistry) -> serde_json::Value {
+    match composite {
+        Composite::Named(fields) => serde_json::Value::Object(
+            fields
+                .iter()
+                .map(|(name, v)| (name.clone(), to_json(v, types)))
+                .collect(),
+        ),
+        // Newtype wrappers (e.g. `AccountId32([u8; 32])`) render as their content.
+        Composite::Unnamed(values) if values.len() == 1 => to_json(&values[0], types),
+        Composite::Unnamed(values) => {
+            serde_json::Value::Array(values.iter().map(|v| to_json(v, types)).collect())
+        }
+    }
+}
+
+/// A short, readable name of a type: primitives by name, `Vec<_>`, `Compact<_>`, else its path's
+/// last segment.
+pub(crate) fn type_name(type_id: u32, types: &PortableRegistry) -> String {
+    let Some(ty) = types.resolve(type_id) else {
+        return format!("#{type_id}");
+    };
+    match &ty.type_def {
+        TypeDef::Primitive(p) => format!("{p:?}").to_ascii_lowercase(),
+        TypeDef::Sequence(seq) => format!("Vec<{}>", type_name(seq.type_param.id, types)),
+        TypeDef::Array(a) => format!("[{}; {}]", type_name(a.type_param.id, types), a.len),
+        TypeDef::Compact(c) => format!("Compact<{}>", type_name(c.type_param.id, types)),
+        TypeDef::Tuple(t) => format!(
+            "({})",
+            t.fields
+                .iter()
+                .map(|f| type_name(f.id, types))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => ty
+            .path
+            .segments
+            .last()
+            .cloned()
+            .unwrap_or_else(|| format!("#{type_id}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_collected_through_newtype_wrappers() {
+        let bytes = Value::unnamed_composite([Value::u128(1), Value::u128(255)]);
+        let wrapped = Value::unnamed_composite([bytes]);
+        assert_eq!(bytes_of(&wrapped), vec![1, 255]);
+        assert_eq!(account_of(&wrapped), None);
+    }
+}

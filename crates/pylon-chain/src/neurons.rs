@@ -1,0 +1,252 @@
+//! Neurons of a subnet at a block: `NeuronInfoRuntimeApi.get_neurons_lite`, decoded by field name,
+//! plus each hotkey's stakes (alpha on the subnet, TAO on root) read from storage in one batch.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use scale_decode::DecodeAsType;
+use subxt::dynamic;
+use subxt::rpcs::rpc_params;
+use subxt::utils::AccountId32;
+
+use crate::client::ChainClient;
+use crate::connection::{AtBlock, Connection};
+use crate::decode::ss58;
+use crate::error::ChainError;
+use crate::model::{AxonInfo, BlockRef, Neuron, Stakes};
+
+const ROOT_NETUID: u16 = 0;
+
+/// The fields of subtensor's `NeuronInfoLite` we use; others (netuid, prometheus_info) are ignored.
+#[derive(DecodeAsType)]
+#[decode_as_type(crate_path = "scale_decode")]
+struct NeuronInfoLite {
+    hotkey: AccountId32,
+    coldkey: AccountId32,
+    uid: u16,
+    active: bool,
+    axon_info: RawAxonInfo,
+    stake: Vec<(AccountId32, u64)>,
+    rank: u16,
+    emission: u64,
+    incentive: u16,
+    consensus: u16,
+    trust: u16,
+    validator_trust: u16,
+    dividends: u16,
+    last_update: u64,
+    validator_permit: bool,
+    pruning_score: u16,
+}
+
+#[derive(DecodeAsType)]
+#[decode_as_type(crate_path = "scale_decode")]
+struct RawAxonInfo {
+    ip: u128,
+    port: u16,
+    ip_type: u8,
+    protocol: u8,
+}
+
+impl ChainClient {
+    /// Every neuron of `netuid` at `block`, in uid order. An unknown subnet has none.
+    pub async fn neurons(&self, netuid: u16, block: &BlockRef) -> Result<Vec<Neuron>, ChainError> {
+        self.route(block.number, |connection| async move {
+            fetch_neurons(&connection, netuid, block).await
+        })
+        .await
+    }
+}
+
+async fn fetch_neurons(
+    connection: &Connection,
+    netuid: u16,
+    block: &BlockRef,
+) -> Result<Vec<Neuron>, ChainError> {
+    let at = connection.at(block).await?;
+    let raw: Vec<NeuronInfoLite> = at
+        .runtime_apis()
+        .call(dynamic::runtime_api_call::<_, Vec<NeuronInfoLite>>(
+            "NeuronInfoRuntimeApi",
+            "get_neurons_lite",
+            (netuid,),
+        ))
+        .await
+        .map_err(ChainError::from_subxt)?;
+    let hotkeys: Vec<[u8; 32]> = raw.iter().map(|n| n.hotkey.0).collect();
+    let (root_stakes, tao_weight) =
+        root_stakes_and_tao_weight(connection, &at, block, &hotkeys).await?;
+    Ok(raw
+        .into_iter()
+        .zip(root_stakes)
+        .map(|(neuron, tao)| {
+            let alpha: u64 = neuron.stake.iter().map(|(_, amount)| *amount).sum();
+            let stakes = Stakes {
+                alpha,
+                tao,
+                total: alpha.saturating_add(weighted(tao, tao_weight)),
+            };
+            into_neuron(neuron, alpha, stakes)
+        })
+        .collect())
+}
+
+fn into_neuron(raw: NeuronInfoLite, stake: u64, stakes: Stakes) -> Neuron {
+    Neuron {
+        uid: raw.uid,
+        hotkey: ss58(raw.hotkey.0),
+        coldkey: ss58(raw.coldkey.0),
+        active: raw.active,
+        axon_info: AxonInfo {
+            ip: ip_of(raw.axon_info.ip, raw.axon_info.ip_type),
+            port: raw.axon_info.port,
+            protocol: raw.axon_info.protocol,
+        },
+        stake,
+        rank: raw.rank,
+        incentive: raw.incentive,
+        consensus: raw.consensus,
+        trust: raw.trust,
+        validator_trust: raw.validator_trust,
+        dividends: raw.dividends,
+        emission: raw.emission,
+        last_update: raw.last_update,
+        validator_permit: raw.validator_permit,
+        pruning_score: raw.pruning_score,
+        stakes,
+    }
+}
+
+/// Axon IPs are stored as a u128 with a 4/6 type tag.
+pub(crate) fn ip_of(ip: u128, ip_type: u8) -> IpAddr {
+    if ip_type == 6 {
+        IpAddr::V6(Ipv6Addr::from(ip))
+    } else {
+        IpAddr::V4(Ipv4Addr::from(ip as u32))
+    }
+}
+
+/// `tao × weight`, where the weight is a u64 fixed-point fraction of `u64::MAX`.
+fn weighted(tao: u64, weight: u64) -> u64 {
+    ((u128::from(tao) * u128::from(weight)) / u128::from(u64::MAX)) as u64
+}
+
+/// Each hotkey's stake on root (`TotalHotkeyAlpha(hotkey, 0)`) and the chain's `TaoWeight`, in a
+/// single `state_queryStorageAt` so a 256-neuron subnet costs one round trip, not 257.
+async fn root_stakes_and_tao_weight(
+    connection: &Connection,
+    at: &AtBlock,
+    block: &BlockRef,
+    hotkeys: &[[u8; 32]],
+) -> Result<(Vec<u64>, u64), ChainError> {
+    let storage = at.storage();
+    let alpha_entry = storage
+        .entry(dynamic::storage::<([u8; 32], u16), scale_value::Value>(
+            "SubtensorModule",
+            "TotalHotkeyAlpha",
+        ))
+        .map_err(ChainError::from_subxt)?;
+    let weight_entry = storage
+        .entry(dynamic::storage::<(), scale_value::Value>(
+            "SubtensorModule",
+            "TaoWeight",
+        ))
+        .map_err(ChainError::from_subxt)?;
+    let mut keys = Vec::with_capacity(hotkeys.len() + 1);
+    for hotkey in hotkeys {
+        keys.push(
+            alpha_entry
+                .fetch_key((*hotkey, ROOT_NETUID))
+                .map_err(ChainError::from_subxt)?,
+        );
+    }
+    keys.push(weight_entry.fetch_key(()).map_err(ChainError::from_subxt)?);
+    let values = query_storage_at(connection, &keys, block).await?;
+
+    let metadata = at.metadata();
+    let types = metadata.types();
+    let value_type = |entry: &str| -> Result<u32, ChainError> {
+        metadata
+            .pallet_by_name("SubtensorModule")
+            .and_then(|p| p.storage())
+            .and_then(|s| s.entry_by_name(entry))
+            .map(|e| e.value_ty())
+            .ok_or_else(|| ChainError::Decode(format!("no SubtensorModule.{entry} in metadata")))
+    };
+    let alpha_ty = value_type("TotalHotkeyAlpha")?;
+    let weight_ty = value_type("TaoWeight")?;
+    let decode = |bytes: &Option<Vec<u8>>, ty: u32| -> Result<u64, ChainError> {
+        match bytes {
+            None => Ok(0),
+            Some(bytes) => u64::decode_as_type(&mut &bytes[..], ty, types)
+                .map_err(|e| ChainError::Decode(e.to_string())),
+        }
+    };
+    let mut stakes = Vec::with_capacity(hotkeys.len());
+    for bytes in &values[..hotkeys.len()] {
+        stakes.push(decode(bytes, alpha_ty)?);
+    }
+    let tao_weight = decode(&values[hotkeys.len()], weight_ty)?;
+    Ok((stakes, tao_weight))
+}
+
+#[derive(serde::Deserialize)]
+struct StorageChangeSet {
+    changes: Vec<(String, Option<String>)>,
+}
+
+/// Values of `keys` at `block` (None = absent), in the order of `keys`.
+pub(crate) async fn query_storage_at(
+    connection: &Connection,
+    keys: &[Vec<u8>],
+    block: &BlockRef,
+) -> Result<Vec<Option<Vec<u8>>>, ChainError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let hex_keys: Vec<String> = keys
+        .iter()
+        .map(|k| format!("0x{}", hex::encode(k)))
+        .collect();
+    let sets: Vec<StorageChangeSet> = connection
+        .rpc
+        .request(
+            "state_queryStorageAt",
+            rpc_params![hex_keys.clone(), block.hash_hex()],
+        )
+        .await
+        .map_err(ChainError::from_subxt)?;
+    let mut by_key = std::collections::HashMap::new();
+    for (key, value) in sets.into_iter().flat_map(|set| set.changes) {
+        by_key.insert(key.to_ascii_lowercase(), value);
+    }
+    hex_keys
+        .iter()
+        .map(|key| match by_key.get(key).cloned().flatten() {
+            None => Ok(None),
+            Some(value) => hex::decode(value.trim_start_matches("0x"))
+                .map(Some)
+                .map_err(|e| ChainError::Decode(e.to_string())),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axon_ips_follow_their_type_tag() {
+        assert_eq!(
+            ip_of(u128::from(u32::from(Ipv4Addr::new(10, 0, 1, 1))), 4),
+            "10.0.1.1".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(ip_of(1, 6), "::1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn tao_weight_is_a_fraction_of_u64_max() {
+        assert_eq!(weighted(1_000, u64::MAX), 1_000);
+        assert_eq!(weighted(1_000, u64::MAX / 2), 499);
+        assert_eq!(weighted(1_000, 0), 0);
+    }
+}

@@ -1,0 +1,106 @@
+//! The chain layer against a devnet: every query returns the default scenario's values.
+
+use std::time::Duration;
+
+use pylon_chain::{ChainClient, ChainConfig, ChainError, Network};
+use pylon_devnet::{dev_keypair, DevnetConfig, Scenario};
+
+fn ss58(uri: &str) -> String {
+    subxt::utils::AccountId32(dev_keypair(uri).unwrap().public).to_string()
+}
+
+#[tokio::test]
+async fn queries_return_the_scenario_and_missing_blocks_are_unknown() {
+    let devnet = pylon_devnet::spawn(DevnetConfig {
+        port: 0,
+        block_time: Duration::ZERO,
+        scenario: Scenario::builtin_default(),
+        ..DevnetConfig::default()
+    })
+    .await
+    .expect("devnet starts");
+    devnet.seal_block().await;
+    let chain = ChainClient::start(ChainConfig {
+        network: Network::parse(&devnet.ws_url()).unwrap(),
+        archive: None,
+        archive_cutoff: 300,
+    });
+    assert!(chain.wait_ready(Duration::from_secs(20)).await, "connects");
+    let head = chain.latest_block().unwrap();
+    assert_eq!(head.number, devnet.best_number());
+
+    let neurons = chain.neurons(1, &head).await.expect("neurons");
+    assert_eq!(neurons.len(), 256);
+    let alice = &neurons[0];
+    assert_eq!(alice.uid, 0);
+    assert_eq!(alice.hotkey, ss58("//Alice"));
+    assert_eq!(alice.coldkey, ss58("//Alice//coldkey"));
+    assert_eq!(alice.axon_info.ip.to_string(), "10.0.1.1");
+    assert_eq!(alice.axon_info.port, 8091);
+    assert_eq!(alice.axon_info.protocol, 4);
+    assert!(alice.validator_permit);
+    assert_eq!(alice.validator_trust, 60_000);
+    assert_eq!(alice.dividends, 10_000);
+    assert_eq!(alice.emission, 1_000_000_000);
+    assert_eq!(alice.stake, 1_000_000_000_000_000);
+    assert_eq!(alice.stakes.alpha, 1_000_000_000_000_000);
+    assert_eq!(neurons[1].stakes.alpha, 500_000_000_000_000);
+    assert!(chain.neurons(77, &head).await.unwrap().is_empty());
+
+    let by_number = chain.block(head.number).await.unwrap();
+    assert_eq!(by_number, head);
+    let genesis = chain.block(0).await.unwrap();
+    assert_eq!(genesis.number, 0);
+    assert!(matches!(
+        chain.block(head.number + 1000).await,
+        Err(ChainError::UnknownBlock(_))
+    ));
+    assert!(chain.timestamp(&head).await.unwrap() > 0);
+
+    let certificates = chain.certificates(1, &head).await.unwrap();
+    assert_eq!(certificates.len(), 1);
+    assert_eq!(certificates[0].0, ss58("//Alice"));
+    assert_eq!(certificates[0].1.algorithm, 1);
+    assert_eq!(certificates[0].1.public_key, vec![0xab; 32]);
+    let alice_key = dev_keypair("//Alice").unwrap().public;
+    let bob_key = dev_keypair("//Bob").unwrap().public;
+    assert!(chain
+        .certificate(1, alice_key, &head)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(chain
+        .certificate(1, bob_key, &head)
+        .await
+        .unwrap()
+        .is_none());
+
+    let commitments = chain.commitments(1, &head).await.unwrap();
+    assert_eq!(commitments.len(), 1);
+    assert_eq!(commitments[0].0, ss58("//Alice"));
+    assert_eq!(
+        String::from_utf8(commitments[0].1.data.clone()).unwrap(),
+        "pylon-devnet commitment for netuid 1"
+    );
+    assert!(chain.commitment(1, bob_key, &head).await.unwrap().is_none());
+    assert!(chain
+        .revealed_commitments(1, &head)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let block_one = chain.block(1).await.unwrap();
+    let timestamp_set = chain
+        .extrinsic(&block_one, 0)
+        .await
+        .unwrap()
+        .expect("inherent");
+    assert_eq!(timestamp_set.module, "Timestamp");
+    assert_eq!(timestamp_set.function, "set");
+    assert_eq!(timestamp_set.address, None);
+    assert_eq!(timestamp_set.args[0].name, "now");
+    assert!(timestamp_set.args[0].value.as_u64().unwrap() > 0);
+    assert!(chain.extrinsic(&block_one, 5).await.unwrap().is_none());
+
+    devnet.stop().await;
+}
