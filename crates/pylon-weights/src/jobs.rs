@@ -2,10 +2,12 @@
 //! resume unfinished jobs after a restart.
 //!
 //! `submit` returns as soon as the job is durable, so the HTTP answer never waits for the chain.
-//! Every job gets exactly one runner task per process: one when it is submitted, or one from
-//! `resume` at start-up (call it once, before accepting requests).
+//! A job has at most one runner task at a time: two runners of one job could each decide the
+//! other's extrinsic was lost and send a second one. `resume` (at start-up) therefore skips jobs
+//! whose runner is alive.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::task::JoinHandle;
 
@@ -15,10 +17,14 @@ use crate::store::{JobStore, StoreError, Submitted};
 
 pub type JobTask = JoinHandle<Result<JobState, RunError>>;
 
+type Running = Arc<Mutex<HashSet<JobId>>>;
+
 pub struct WeightsJobs<S> {
     store: Arc<JobStore>,
     submitter: Arc<S>,
     config: RunnerConfig,
+    /// Jobs whose runner task is alive in this process.
+    running: Running,
 }
 
 impl<S> Clone for WeightsJobs<S> {
@@ -27,7 +33,27 @@ impl<S> Clone for WeightsJobs<S> {
             store: Arc::clone(&self.store),
             submitter: Arc::clone(&self.submitter),
             config: self.config.clone(),
+            running: Arc::clone(&self.running),
         }
+    }
+}
+
+fn lock(running: &Running) -> MutexGuard<'_, HashSet<JobId>> {
+    // The set stays consistent even if a holder panicked: every change is a single call.
+    running
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Takes a job off the running set when its task ends, however it ends (also when aborted).
+struct RunningGuard {
+    running: Running,
+    id: JobId,
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        lock(&self.running).remove(&self.id);
     }
 }
 
@@ -37,6 +63,7 @@ impl<S: WeightsSubmitter + 'static> WeightsJobs<S> {
             store,
             submitter,
             config,
+            running: Running::default(),
         }
     }
 
@@ -47,26 +74,42 @@ impl<S: WeightsSubmitter + 'static> WeightsJobs<S> {
     /// Record a job (superseding its key's pending one) and start driving it. Must be called
     /// within a tokio runtime.
     pub fn submit(&self, new: NewJob) -> Result<(Submitted, JobTask), StoreError> {
+        // Held across the write so a concurrent `resume` cannot see the job without its runner.
+        let mut running = lock(&self.running);
         let submitted = self.store.submit(new)?;
+        running.insert(submitted.id);
+        drop(running);
         let task = self.spawn(submitted.id);
         Ok((submitted, task))
     }
 
-    /// Start driving every unfinished job found in the store.
+    /// Start driving every unfinished job found in the store that has no runner yet.
     pub fn resume(&self) -> Result<Vec<(JobId, JobTask)>, StoreError> {
-        let pending = self.store.pending()?;
-        if !pending.is_empty() {
-            tracing::info!(jobs = pending.len(), "resuming unfinished weights jobs");
-        }
-        Ok(pending
+        let mut running = lock(&self.running);
+        let ids: Vec<JobId> = self
+            .store
+            .pending()?
             .into_iter()
-            .map(|job| (job.id, self.spawn(job.id)))
-            .collect())
+            .map(|job| job.id)
+            .filter(|id| running.insert(*id))
+            .collect();
+        drop(running);
+        if !ids.is_empty() {
+            tracing::info!(jobs = ids.len(), "resuming unfinished weights jobs");
+        }
+        Ok(ids.into_iter().map(|id| (id, self.spawn(id))).collect())
     }
 
+    /// Start the runner of a job already marked running.
     fn spawn(&self, id: JobId) -> JobTask {
         let jobs = self.clone();
+        // Made outside the task so it is dropped with it even if the task never runs.
+        let running = RunningGuard {
+            running: Arc::clone(&self.running),
+            id,
+        };
         tokio::spawn(async move {
+            let _running = running;
             let outcome = run_job(id, jobs.submitter.as_ref(), &jobs.store, &jobs.config).await;
             if let Err(error) = &outcome {
                 tracing::error!(job = id, %error, "weights job stopped on a store error");
@@ -135,5 +178,40 @@ mod tests {
         assert_eq!(chain.calls().len(), 1);
         // Nothing is left to resume a second time.
         assert!(jobs.resume().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_job_is_never_driven_by_two_runners_at_once() {
+        let (_dir, store) = store();
+        let chain = Arc::new(ScriptedChain::new(direct_settings()).script([Outcome::Stall]));
+        let jobs = WeightsJobs::new(Arc::new(store), Arc::clone(&chain), config());
+        let (submitted, task) = jobs.submit(new_job(1000)).unwrap();
+
+        // Let its runner reach the stalled submission.
+        for _ in 0..10_000 {
+            let state = jobs.store().get(submitted.id).unwrap().unwrap().state;
+            if matches!(state, JobState::Submitted { .. }) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        // Its runner is alive with an extrinsic in flight: resuming must not start another.
+        assert!(jobs.resume().unwrap().is_empty());
+        task.abort();
+        assert!(task.await.unwrap_err().is_cancelled());
+
+        // Once that runner is gone, the unfinished job is resumed: it looks for the extrinsic
+        // first, and (not found) sends it again, once.
+        let resumed = jobs.resume().unwrap();
+        assert_eq!(resumed.len(), 1);
+        let (id, task) = resumed.into_iter().next().unwrap();
+        assert_eq!(id, submitted.id);
+        assert!(matches!(
+            task.await.unwrap().unwrap(),
+            JobState::Included { .. }
+        ));
+        let calls = chain.calls();
+        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert!(matches!(calls[1], Call::FindLanded { .. }));
     }
 }
