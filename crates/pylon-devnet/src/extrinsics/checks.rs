@@ -171,7 +171,11 @@ pub fn account_state(state: &dyn StateAccess, who: &[u8; 32]) -> AccountState {
     let Some(info) = state.read("System", "Account", &[account_value(who)]) else {
         return AccountState::default();
     };
-    let num = |name: &str| values::field(&info, name).and_then(values::uint).unwrap_or(0);
+    let num = |name: &str| {
+        values::field(&info, name)
+            .and_then(values::uint)
+            .unwrap_or(0)
+    };
     let free = values::field(&info, "data")
         .and_then(|d| values::field(d, "free"))
         .and_then(values::uint)
@@ -248,7 +252,9 @@ pub fn bump_nonce(state: &mut dyn StateAccess, who: &[u8; 32]) {
     let Some(mut info) = state.read("System", "Account", &key) else {
         return;
     };
-    let nonce = values::field(&info, "nonce").and_then(values::uint).unwrap_or(0);
+    let nonce = values::field(&info, "nonce")
+        .and_then(values::uint)
+        .unwrap_or(0);
     values::set_field(&mut info, "nonce", Value::u128(nonce + 1));
     state.write("System", "Account", &key, info);
 }

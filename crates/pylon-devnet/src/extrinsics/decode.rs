@@ -91,17 +91,14 @@ pub fn decode_extrinsic(
     bytes: &[u8],
 ) -> Result<DecodedExtrinsic, TransactionInvalid> {
     let mut cursor = bytes;
-    let Compact(len) =
-        Compact::<u32>::decode(&mut cursor).map_err(|_| bad("no length prefix"))?;
+    let Compact(len) = Compact::<u32>::decode(&mut cursor).map_err(|_| bad("no length prefix"))?;
     if cursor.len() != len as usize {
         return Err(bad(format!(
             "length prefix says {len} bytes but {} follow",
             cursor.len()
         )));
     }
-    let (&version_byte, mut body) = cursor
-        .split_first()
-        .ok_or_else(|| bad("empty extrinsic"))?;
+    let (&version_byte, mut body) = cursor.split_first().ok_or_else(|| bad("empty extrinsic"))?;
     let version = version_byte & VERSION_MASK;
     let signed_bit = version_byte & SIGNED_BIT != 0;
     let general_bit = version_byte & GENERAL_BIT != 0;

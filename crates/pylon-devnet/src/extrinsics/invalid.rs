@@ -67,8 +67,6 @@ impl TransactionInvalid {
 /// `SubtensorTransactionExtension` reports them.
 pub mod subtensor_custom {
     pub const STAKE_AMOUNT_TOO_LOW: u8 = 1;
-    pub const SUBNET_NOT_EXISTS: u8 = 3;
-    pub const RATE_LIMIT_EXCEEDED: u8 = 6;
     pub const HOTKEY_NOT_REGISTERED_IN_NETWORK: u8 = 10;
     pub const INVALID_IP_ADDRESS: u8 = 11;
     pub const SERVING_RATE_LIMIT_EXCEEDED: u8 = 12;

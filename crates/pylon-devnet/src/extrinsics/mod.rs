@@ -1,30 +1,47 @@
-//! Extrinsic application: decode, check the signature and nonce, dispatch with subtensor's rules.
+//! Extrinsic application: decode by the metadata, check the signature, era, versions and nonce
+//! over subtensor's signed extensions, then dispatch with subtensor's rules and module errors.
 //!
 //! Contract with the chain (`crate::chain` calls this while sealing a block and, on submission,
 //! against a scratch copy of the pending state to validate):
-//! - `apply` gets the raw extrinsic bytes exactly as submitted (SCALE `Vec<u8>`-prefixed, i.e.
-//!   with the compact length) and the state of the block being built, whose event phase is
-//!   already set to `ApplyExtrinsic(ctx.extrinsic_index)`.
-//! - `Ok(())`: the extrinsic goes into the block. `apply` itself bumps the signer's nonce and
-//!   deposits `System.ExtrinsicSuccess` or `System.ExtrinsicFailed` (with the module error) and
-//!   any pallet events.
-//! - `Err(e)`: the transaction is invalid (bad format, bad signature, stale nonce, …). The chain
-//!   rolls back every write and event made during the call, leaves it out of the block, answers
-//!   `author_submitExtrinsic` with error 1010 and `e.to_string()` as data, and tells watchers
-//!   `invalid`.
-//! - A panic is treated like `Err` (the chain catches it), but should never happen.
-//!
-//! Block hooks, for runtime logic that is not an extrinsic (drand pulses, CRv4 auto-reveal,
-//! epochs): `on_initialize` runs after the chain has set `System.Number`, `System.ParentHash`,
-//! `System.BlockHash` and `Timestamp.Now` and before any extrinsic (event phase
-//! `Initialization`); `on_finalize` runs after the last extrinsic (phase `Finalization`), just
-//! before `System.Events` is stored. `ctx.extrinsic_index` is 0 in both. Hooks cannot fail; a
-//! panic in one is caught and its writes are rolled back.
-//!
-//! This placeholder rejects everything until the real implementation replaces this module.
+//! - `bytes` are the extrinsic exactly as submitted (SCALE `Vec<u8>`-prefixed, i.e. with the
+//!   compact length); `state` is the block being built, whose event phase is already
+//!   `ApplyExtrinsic(ctx.extrinsic_index)`.
+//! - [`apply`] → `Ok(())`: the extrinsic goes into the block. It has bumped the signer's nonce
+//!   and deposited the pallet events, then `System.ExtrinsicSuccess`, or — when dispatch failed —
+//!   `System.ExtrinsicFailed` with the real `DispatchError::Module { index, error }`. A dispatch
+//!   error is never an `Err`.
+//! - `Err(TransactionInvalid)`: the transaction is invalid (bad format, bad signature, stale or
+//!   future nonce, a `SubtensorTransactionExtension` refusal, …) and nothing was written. Its
+//!   `Display` is the text a real node puts in the `data` of the RPC error, and
+//!   [`TransactionInvalid::rpc_code`] the code (1010, or 1011 / 1001 for unknown validity and
+//!   undecodable bytes).
+//! - [`validate`] runs the same checks without writing anything (the pool's check).
+//! - Block hooks, for runtime logic that is not an extrinsic (drand pulses, CRv4 auto-reveal,
+//!   epochs): [`on_initialize`] runs after the chain has set `System.Number`,
+//!   `System.ParentHash`, `System.BlockHash` and `Timestamp.Now` and before any extrinsic (event
+//!   phase `Initialization`); [`on_finalize`] runs after the last extrinsic (phase
+//!   `Finalization`), just before `System.Events` is stored. `ctx.extrinsic_index` is 0 in both.
+//!   Hooks cannot fail; a panic in one is caught and its writes are rolled back.
+//! - Future nonces are refused (`Future`) rather than parked: subxt and the Python SDK always
+//!   ask `system_accountNextIndex`, which counts the pool.
+
+mod checks;
+mod decode;
+pub mod dispatch;
+mod invalid;
+mod values;
+
+use scale_value::Value;
+
+pub use checks::Era;
+pub use decode::{decode_extrinsic, DecodedCall, DecodedExtrinsic};
+pub use dispatch::weights::{apply_weights, WeightsInput};
+pub use dispatch::{module_error_index, module_error_name, DispatchError};
+pub use invalid::TransactionInvalid;
 
 use crate::metadata::ChainMetadata;
 use crate::state_access::StateAccess;
+use crate::storage::build_struct;
 
 /// What the chain knows about the extrinsic's surroundings.
 #[derive(Debug, Clone)]
@@ -35,7 +52,7 @@ pub struct ApplyContext {
     pub extrinsic_index: u32,
     /// Hash of block 0 (part of the signing payload).
     pub genesis_hash: [u8; 32],
-    /// Hash of the parent of the block being built.
+    /// Hash of the parent of the block being built (older ones come from `System.BlockHash`).
     pub parent_hash: [u8; 32],
     pub spec_version: u32,
     pub transaction_version: u32,
@@ -43,24 +60,177 @@ pub struct ApplyContext {
     pub now_ms: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    #[error("extrinsics are not supported by this devnet build")]
-    Unsupported,
+/// The previous name of [`TransactionInvalid`], kept for callers.
+pub type ApplyError = TransactionInvalid;
+
+/// A transaction that passed every pre-dispatch check.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// `None` for a bare (unsigned) extrinsic.
+    pub signer: Option<[u8; 32]>,
+    pub nonce: u32,
+    pub tip: u128,
+    pub call: DecodedCall,
 }
 
-/// Block-start hook (placeholder: nothing to do).
-pub fn on_initialize(_metadata: &ChainMetadata, _state: &mut dyn StateAccess, _ctx: &ApplyContext) {
+/// What applying an included extrinsic did.
+#[derive(Debug, Clone)]
+pub struct ApplyOutcome {
+    pub signer: Option<[u8; 32]>,
+    pub pallet: String,
+    pub call: String,
+    /// `Err` = included with `System.ExtrinsicFailed`.
+    pub result: Result<(), DispatchError>,
 }
 
-/// Block-end hook (placeholder: nothing to do).
-pub fn on_finalize(_metadata: &ChainMetadata, _state: &mut dyn StateAccess, _ctx: &ApplyContext) {}
+/// The pool's check: decode, signature, era, versions, nonce and subtensor's extension, with
+/// no writes.
+pub fn validate(
+    meta: &ChainMetadata,
+    state: &dyn StateAccess,
+    bytes: &[u8],
+    ctx: &ApplyContext,
+) -> Result<Validated, TransactionInvalid> {
+    let xt = decode_extrinsic(meta, bytes)?;
+    let Some(signed) = &xt.signed else {
+        // Only inherents are bare, and the block author adds those itself.
+        return Err(match xt.call.pallet.as_str() {
+            "Timestamp" => TransactionInvalid::MandatoryValidation,
+            _ => TransactionInvalid::NoUnsignedValidator,
+        });
+    };
+    let checked = checks::check_signed(meta, state, &xt.call, signed, ctx)?;
+    if !dispatch::is_supported(&xt.call) {
+        return Err(TransactionInvalid::Call);
+    }
+    dispatch::subtensor_extension(
+        state,
+        &checked.signer,
+        &xt.call,
+        u64::from(ctx.block_number),
+    )?;
+    Ok(Validated {
+        signer: Some(checked.signer),
+        nonce: checked.nonce,
+        tip: checked.tip,
+        call: xt.call,
+    })
+}
 
+/// Validate, bump the nonce, dispatch and record the outcome events (see the module docs).
+pub fn apply_detailed(
+    meta: &ChainMetadata,
+    state: &mut dyn StateAccess,
+    bytes: &[u8],
+    ctx: &ApplyContext,
+) -> Result<ApplyOutcome, TransactionInvalid> {
+    let valid = validate(meta, state, bytes, ctx)?;
+    let signer = valid.signer.expect("validate refuses bare extrinsics");
+    checks::bump_nonce(state, &signer);
+    let mut dctx = dispatch::DispatchCtx {
+        meta,
+        state,
+        who: signer,
+        call: &valid.call,
+        block: u64::from(ctx.block_number),
+    };
+    let result = dispatch::dispatch(&mut dctx);
+    let pays = dispatch::pays_fee(&valid.call);
+    deposit_fee_paid(meta, state, &signer, valid.tip);
+    deposit_outcome(meta, state, &result, pays);
+    Ok(ApplyOutcome {
+        signer: Some(signer),
+        pallet: valid.call.pallet.clone(),
+        call: valid.call.name.clone(),
+        result,
+    })
+}
+
+/// [`apply_detailed`] for the block builder, which only needs to know whether it is included.
 pub fn apply(
-    _metadata: &ChainMetadata,
-    _state: &mut dyn StateAccess,
-    _bytes: &[u8],
-    _ctx: &ApplyContext,
-) -> Result<(), ApplyError> {
-    Err(ApplyError::Unsupported)
+    meta: &ChainMetadata,
+    state: &mut dyn StateAccess,
+    bytes: &[u8],
+    ctx: &ApplyContext,
+) -> Result<(), TransactionInvalid> {
+    apply_detailed(meta, state, bytes, ctx).map(|_| ())
 }
+
+/// Block-start hook: subtensor's per-block resets that the modelled calls depend on.
+pub fn on_initialize(_meta: &ChainMetadata, state: &mut dyn StateAccess, _ctx: &ApplyContext) {
+    dispatch::registration::reset_block_counters(state);
+}
+
+/// Block-end hook (nothing modelled yet; the CRv4 auto-reveal belongs here, applying decrypted
+/// `TimelockedWeightCommits` through [`apply_weights`]).
+pub fn on_finalize(_meta: &ChainMetadata, _state: &mut dyn StateAccess, _ctx: &ApplyContext) {}
+
+/// Type id of field `index` of `pallet`'s event `event`.
+fn event_field_type(meta: &ChainMetadata, pallet: &str, event: &str, index: usize) -> Option<u32> {
+    let pallet_md = meta.v15().pallets.iter().find(|p| p.name == pallet)?;
+    let ty = meta.types().resolve(pallet_md.event.as_ref()?.ty.id)?;
+    let scale_info::TypeDef::Variant(v) = &ty.type_def else {
+        return None;
+    };
+    v.variants
+        .iter()
+        .find(|v| v.name == event)?
+        .fields
+        .get(index)
+        .map(|f| f.ty.id)
+}
+
+/// `TransactionPayment.TransactionFeePaid`: subtensor's calls here are free or the devnet
+/// does not charge them, so the fee is 0 (plus the tip, which is not withdrawn either).
+fn deposit_fee_paid(meta: &ChainMetadata, state: &mut dyn StateAccess, who: &[u8; 32], tip: u128) {
+    if event_field_type(meta, "TransactionPayment", "TransactionFeePaid", 0).is_none() {
+        return;
+    }
+    state.deposit_event(
+        "TransactionPayment",
+        "TransactionFeePaid",
+        vec![
+            ("who", values::account_value(who)),
+            ("actual_fee", values::u(0u8)),
+            ("tip", values::u(tip)),
+        ],
+    );
+}
+
+fn deposit_outcome(
+    meta: &ChainMetadata,
+    state: &mut dyn StateAccess,
+    result: &Result<(), DispatchError>,
+    pays: bool,
+) {
+    let (event, info_index) = match result {
+        Ok(()) => ("ExtrinsicSuccess", 0),
+        Err(_) => ("ExtrinsicFailed", 1),
+    };
+    let info_ty = event_field_type(meta, "System", event, info_index).unwrap_or(0);
+    let info = build_struct(
+        meta.types(),
+        info_ty,
+        vec![
+            ("class", Value::unnamed_variant("Normal", [])),
+            (
+                "pays_fee",
+                Value::unnamed_variant(if pays { "Yes" } else { "No" }, []),
+            ),
+        ],
+    );
+    match result {
+        Ok(()) => state.deposit_event("System", event, vec![("dispatch_info", info)]),
+        Err(e) => state.deposit_event(
+            "System",
+            event,
+            vec![
+                ("dispatch_error", dispatch::dispatch_error_value(meta, *e)),
+                ("dispatch_info", info),
+            ],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;

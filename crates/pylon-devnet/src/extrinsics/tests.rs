@@ -1,0 +1,871 @@
+//! Every rule, checked by applying a signed extrinsic to a genesis state and reading the module
+//! error back out of `System.Events` through the metadata.
+
+use std::sync::Arc;
+
+use scale_value::Value;
+
+use super::*;
+use crate::codec;
+use crate::genesis::write_genesis;
+use crate::keys::{dev_keypair, DevKeypair};
+use crate::scenario::Scenario;
+use crate::storage::{zero_value, BlockState, Phase, RawState};
+
+const BLOCK: u32 = 1000;
+
+const SCENARIO: &str = r#"
+accounts = ["//Dave"]
+
+[[subnets]]
+netuid = 1
+[subnets.hyperparameters]
+tempo = 100
+weights_version_key = 5
+weights_rate_limit = 10
+min_allowed_weights = 2
+max_weights_limit = 40000
+serving_rate_limit = 0
+burn = 1000000000
+[[subnets.neurons]]
+hotkey = "//Alice"
+coldkey = "//Bob"
+stake = 1000000000
+validator_permit = true
+[[subnets.neurons]]
+hotkey = "//Charlie"
+coldkey = "//Bob"
+[[subnets.neurons]]
+hotkey = "//sn1/uid2"
+coldkey = "//Bob"
+[[subnets.neurons]]
+hotkey = "//sn1/uid3"
+coldkey = "//Bob"
+
+[[subnets]]
+netuid = 2
+[subnets.hyperparameters]
+tempo = 10
+commit_reveal_weights_enabled = true
+reveal_period_epochs = 1
+weights_rate_limit = 0
+min_allowed_weights = 1
+[[subnets.neurons]]
+hotkey = "//Alice"
+coldkey = "//Bob"
+stake = 1000000000
+validator_permit = true
+[[subnets.neurons]]
+hotkey = "//Charlie"
+coldkey = "//Bob"
+"#;
+
+struct Harness {
+    meta: Arc<ChainMetadata>,
+    state: BlockState,
+    ctx: ApplyContext,
+}
+
+fn key(uri: &str) -> DevKeypair {
+    dev_keypair(uri).unwrap()
+}
+
+fn u(n: impl Into<u128>) -> Value {
+    Value::u128(n.into())
+}
+
+fn list(items: &[u16]) -> Value {
+    Value::unnamed_composite(items.iter().map(|n| u(*n)))
+}
+
+fn harness() -> Harness {
+    let meta = Arc::new(ChainMetadata::finney().unwrap());
+    let scenario: Scenario = toml::from_str(SCENARIO).unwrap();
+    let mut state = BlockState::new(meta.clone(), RawState::new(), BLOCK);
+    write_genesis(&mut state, &scenario).unwrap();
+    Harness {
+        meta,
+        state,
+        ctx: ApplyContext {
+            block_number: BLOCK,
+            extrinsic_index: 1,
+            genesis_hash: [1; 32],
+            parent_hash: [2; 32],
+            spec_version: 343,
+            transaction_version: 1,
+            now_ms: 0,
+        },
+    }
+}
+
+/// How the test signs: which era, which nonce, which genesis it believes in.
+#[derive(Clone, Copy)]
+struct Signing {
+    nonce: u32,
+    /// (period, phase) of a mortal era; `None` = immortal.
+    era: Option<(u64, u64)>,
+    genesis: [u8; 32],
+}
+
+impl Harness {
+    fn signing(&self, who: &DevKeypair) -> Signing {
+        Signing {
+            nonce: checks::account_state(&self.state, &who.public).nonce,
+            era: None,
+            genesis: self.ctx.genesis_hash,
+        }
+    }
+
+    /// A V4 signed extrinsic built from the metadata's extension list, independently of the
+    /// decoder under test.
+    fn extrinsic(
+        &self,
+        signer: &DevKeypair,
+        address: [u8; 32],
+        pallet: &str,
+        call: Value,
+        s: Signing,
+    ) -> Vec<u8> {
+        let types = self.meta.types();
+        let xt = &self.meta.v15().extrinsic;
+        let call_bytes = codec::encode(
+            &Value::unnamed_variant(pallet, [call]),
+            self.meta.call_enum_type(),
+            types,
+        )
+        .unwrap();
+        let era_bytes: Vec<u8> = match s.era {
+            None => vec![0],
+            Some((period, phase)) => {
+                let low = (period.trailing_zeros() - 1).clamp(1, 15) as u16;
+                let encoded = low | ((phase as u16) << 4);
+                encoded.to_le_bytes().to_vec()
+            }
+        };
+        let mut extra = Vec::new();
+        let mut additional = Vec::new();
+        for ext in &xt.signed_extensions {
+            let explicit = match ext.identifier.as_str() {
+                "CheckMortality" => {
+                    extra.extend_from_slice(&era_bytes);
+                    None
+                }
+                "CheckNonce" => Some(Value::unnamed_composite([u(s.nonce)])),
+                "CheckMetadataHash" => Some(Value::named_composite([(
+                    "mode",
+                    Value::unnamed_variant("Disabled", []),
+                )])),
+                _ => Some(zero_value(types, ext.ty.id)),
+            };
+            if let Some(v) = explicit {
+                extra.extend(codec::encode(&v, ext.ty.id, types).unwrap());
+            }
+            let implicit = match ext.identifier.as_str() {
+                "CheckSpecVersion" => u(343u32),
+                "CheckTxVersion" => u(1u32),
+                "CheckGenesis" => Value::from_bytes(s.genesis),
+                "CheckMortality" => Value::from_bytes(match s.era {
+                    None => s.genesis,
+                    Some(_) => self.ctx.parent_hash,
+                }),
+                "CheckMetadataHash" => Value::unnamed_variant("None", []),
+                _ => zero_value(types, ext.additional_signed.id),
+            };
+            additional.extend(codec::encode(&implicit, ext.additional_signed.id, types).unwrap());
+        }
+        let mut payload = call_bytes.clone();
+        payload.extend(&extra);
+        payload.extend(&additional);
+        if payload.len() > 256 {
+            payload = sp_crypto_hashing::blake2_256(&payload).to_vec();
+        }
+        let signature = signer.sign(&payload);
+        let mut body = vec![0x84u8];
+        body.extend(
+            codec::encode(
+                &Value::unnamed_variant("Id", [Value::from_bytes(address)]),
+                xt.address_ty.id,
+                types,
+            )
+            .unwrap(),
+        );
+        body.extend(
+            codec::encode(
+                &Value::unnamed_variant("Sr25519", [Value::from_bytes(signature)]),
+                xt.signature_ty.id,
+                types,
+            )
+            .unwrap(),
+        );
+        body.extend(extra);
+        body.extend(call_bytes);
+        let mut out =
+            parity_scale_codec::Encode::encode(&parity_scale_codec::Compact(body.len() as u32));
+        out.extend(body);
+        out
+    }
+
+    fn submit_as(
+        &mut self,
+        uri: &str,
+        pallet: &str,
+        call: Value,
+    ) -> Result<ApplyOutcome, TransactionInvalid> {
+        let who = key(uri);
+        let s = self.signing(&who);
+        let bytes = self.extrinsic(&who, who.public, pallet, call, s);
+        self.apply_bytes(&bytes)
+    }
+
+    fn apply_bytes(&mut self, bytes: &[u8]) -> Result<ApplyOutcome, TransactionInvalid> {
+        self.state
+            .set_phase(Phase::ApplyExtrinsic(self.ctx.extrinsic_index));
+        let meta = self.meta.clone();
+        apply_detailed(&meta, &mut self.state, bytes, &self.ctx)
+    }
+
+    /// Apply and return the failed dispatch's module error, resolved through the metadata
+    /// from the `System.ExtrinsicFailed` event.
+    fn module_error(&mut self, uri: &str, pallet: &str, call: Value) -> String {
+        let outcome = self
+            .submit_as(uri, pallet, call)
+            .expect("transaction is valid");
+        assert!(outcome.result.is_err(), "dispatch unexpectedly succeeded");
+        let events = self.events();
+        let failed = events
+            .iter()
+            .rev()
+            .find_map(|e| {
+                let event = values::field(e, "event")?;
+                let (pallet, inner) = values::variant(event)?;
+                let inner = inner.values().next()?;
+                let (name, _) = values::variant(inner)?;
+                (pallet == "System" && name == "ExtrinsicFailed").then(|| inner.clone())
+            })
+            .expect("an ExtrinsicFailed event");
+        let error = values::field(&failed, "dispatch_error").unwrap();
+        let (kind, fields) = values::variant(error).unwrap();
+        assert_eq!(kind, "Module");
+        let module = fields.values().next().unwrap();
+        let index = values::field(module, "index")
+            .and_then(values::uint)
+            .unwrap() as u8;
+        let bytes = values::field(module, "error")
+            .and_then(values::bytes)
+            .unwrap();
+        let (pallet, name) = module_error_name(&self.meta, index, bytes[0]).unwrap();
+        format!("{pallet}.{name}")
+    }
+
+    /// `System.Events` as they would be stored now (flushes the recorded events).
+    fn events(&mut self) -> Vec<Value> {
+        self.state.flush_events();
+        match self.state.read("System", "Events", &[]).map(|v| v.value) {
+            Some(scale_value::ValueDef::Composite(c)) => c.into_values().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn read(&self, pallet: &str, item: &str, keys: &[Value]) -> Option<Value> {
+        self.state.read(pallet, item, keys)
+    }
+}
+
+fn set_weights(netuid: u16, uids: &[u16], weights: &[u16], version_key: u64) -> Value {
+    Value::named_variant(
+        "set_weights",
+        [
+            ("netuid", u(netuid)),
+            ("dests", list(uids)),
+            ("weights", list(weights)),
+            ("version_key", u(version_key)),
+        ],
+    )
+}
+
+const SM: &str = "SubtensorModule";
+
+#[test]
+fn set_weights_stores_max_upscaled_weights_and_last_update() {
+    let mut h = harness();
+    let outcome = h
+        .submit_as(
+            "//Alice",
+            SM,
+            set_weights(1, &[1, 2, 3], &[100, 300, 200], 5),
+        )
+        .unwrap();
+    assert_eq!(outcome.result, Ok(()));
+    let stored = h.read(SM, "Weights", &[u(1u16), u(0u16)]).unwrap();
+    let expected = Value::unnamed_composite([
+        Value::unnamed_composite([u(1u16), u(21845u16)]),
+        Value::unnamed_composite([u(2u16), u(65535u16)]),
+        Value::unnamed_composite([u(3u16), u(43690u16)]),
+    ]);
+    assert_eq!(stored, expected);
+    let last = h
+        .read(SM, "LastUpdate", &[u(1u16)])
+        .and_then(|v| values::uints(&v))
+        .unwrap();
+    assert_eq!(last[0], u128::from(BLOCK));
+    let nonce = checks::account_state(&h.state, &key("//Alice").public).nonce;
+    assert_eq!(nonce, 1);
+    let names: Vec<String> = h
+        .events()
+        .iter()
+        .filter_map(|e| {
+            let (p, inner) = values::variant(values::field(e, "event")?)?;
+            let (n, _) = values::variant(inner.values().next()?)?;
+            Some(format!("{p}.{n}"))
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "SubtensorModule.WeightsSet",
+            "TransactionPayment.TransactionFeePaid",
+            "System.ExtrinsicSuccess"
+        ]
+    );
+}
+
+#[test]
+fn weights_rules_fail_with_subtensor_module_errors() {
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "//Dave",
+            set_weights(1, &[1, 2], &[1, 1], 5),
+            "HotKeyNotRegisteredInSubNet",
+        ),
+        (
+            "//Alice",
+            set_weights(1, &[1, 2], &[1, 1], 4),
+            "IncorrectWeightVersionKey",
+        ),
+        (
+            "//Alice",
+            set_weights(2, &[1], &[1], 0),
+            "CommitRevealEnabled",
+        ),
+        (
+            "//Alice",
+            set_weights(1, &[1], &[1], 5),
+            "WeightVecLengthIsLow",
+        ),
+        (
+            "//Alice",
+            set_weights(1, &[1, 2], &[65535, 1], 5),
+            "MaxWeightExceeded",
+        ),
+        (
+            "//Alice",
+            set_weights(1, &[1, 1], &[1, 1], 5),
+            "DuplicateUids",
+        ),
+        (
+            "//Alice",
+            set_weights(1, &[1, 2], &[1], 5),
+            "WeightVecNotEqualSize",
+        ),
+        (
+            "//Alice",
+            set_weights(1, &[1, 99], &[1, 1], 5),
+            "UidVecContainInvalidOne",
+        ),
+        (
+            "//Alice",
+            // `CommitRevealWeightsEnabled` defaults to true: a missing subnet fails that first.
+            set_weights(9, &[1, 2], &[1, 1], 5),
+            "CommitRevealEnabled",
+        ),
+        (
+            "//Alice",
+            set_weights(1, &[1, 2, 3, 0, 1], &[1; 5], 5),
+            "UidsLengthExceedUidsInSubNet",
+        ),
+        (
+            "//Charlie",
+            set_weights(1, &[0, 2], &[1, 1], 5),
+            "NeuronNoValidatorPermit",
+        ),
+        (
+            "//Alice",
+            Value::named_variant(
+                "set_mechanism_weights",
+                [
+                    ("netuid", u(1u16)),
+                    ("mecid", u(1u8)),
+                    ("dests", list(&[1, 2])),
+                    ("weights", list(&[1, 1])),
+                    ("version_key", u(5u64)),
+                ],
+            ),
+            "MechanismDoesNotExist",
+        ),
+    ];
+    for (who, call, expected) in cases {
+        let mut h = harness();
+        assert_eq!(
+            h.module_error(who, SM, call),
+            format!("SubtensorModule.{expected}"),
+            "{expected}"
+        );
+        // The nonce is spent even though dispatch failed; no weights were written.
+        assert_eq!(checks::account_state(&h.state, &key(who).public).nonce, 1);
+        assert!(h.state.iter_prefix(SM, "Weights", &[]).is_empty());
+    }
+}
+
+#[test]
+fn setting_weights_again_within_the_rate_limit_is_too_fast() {
+    let mut h = harness();
+    assert_eq!(
+        h.submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
+            .unwrap()
+            .result,
+        Ok(())
+    );
+    h.ctx.block_number += 9;
+    h.state = BlockState::new(h.meta.clone(), h.state.raw.clone(), h.ctx.block_number);
+    assert_eq!(
+        h.module_error("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5)),
+        "SubtensorModule.SettingWeightsTooFast"
+    );
+    h.ctx.block_number += 1;
+    h.state = BlockState::new(h.meta.clone(), h.state.raw.clone(), h.ctx.block_number);
+    assert_eq!(
+        h.submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
+            .unwrap()
+            .result,
+        Ok(())
+    );
+}
+
+#[test]
+fn self_weight_needs_no_permit_and_ignores_limits() {
+    let mut h = harness();
+    let outcome = h
+        .submit_as("//Charlie", SM, set_weights(1, &[1], &[7], 5))
+        .unwrap();
+    assert_eq!(outcome.result, Ok(()));
+    assert_eq!(
+        h.read(SM, "Weights", &[u(1u16), u(1u16)]).unwrap(),
+        Value::unnamed_composite([Value::unnamed_composite([u(1u16), u(65535u16)])])
+    );
+}
+
+fn timelocked(netuid: u16, round: u64, version: u16) -> Value {
+    Value::named_variant(
+        "commit_timelocked_weights",
+        [
+            ("netuid", u(netuid)),
+            ("commit", Value::from_bytes([9u8; 40])),
+            ("reveal_round", u(round)),
+            ("commit_reveal_version", u(version)),
+        ],
+    )
+}
+
+#[test]
+fn timelocked_commit_is_stored_per_epoch_with_its_reveal_round() {
+    let mut h = harness();
+    let outcome = h.submit_as("//Alice", SM, timelocked(2, 777, 4)).unwrap();
+    assert_eq!(outcome.result, Ok(()));
+    // tempo 10, netuid 2: epoch = (1000 + 3) / 11 = 91 (block 1000 does not run the epoch).
+    let commits = h
+        .read(SM, "TimelockedWeightCommits", &[u(2u16), u(91u64)])
+        .unwrap();
+    let scale_value::ValueDef::Composite(items) = &commits.value else {
+        panic!("a list of commits")
+    };
+    assert_eq!(items.len(), 1);
+    let item = items.values().next().unwrap();
+    let scale_value::ValueDef::Composite(fields) = &item.value else {
+        panic!("a commit tuple")
+    };
+    let f: Vec<&Value> = fields.values().collect();
+    assert_eq!(values::account(f[0]), Some(key("//Alice").public));
+    assert_eq!(values::uint(f[1]), Some(u128::from(BLOCK)));
+    assert_eq!(values::bytes(f[2]), Some(vec![9u8; 40]));
+    assert_eq!(values::uint(f[3]), Some(777));
+
+    let mut h = harness();
+    assert_eq!(
+        h.module_error("//Alice", SM, timelocked(2, 777, 3)),
+        "SubtensorModule.IncorrectCommitRevealVersion"
+    );
+    let mut h = harness();
+    assert_eq!(
+        h.module_error("//Alice", SM, timelocked(1, 777, 4)),
+        "SubtensorModule.CommitRevealDisabled"
+    );
+    let mut h = harness();
+    assert_eq!(
+        h.module_error("//Dave", SM, timelocked(2, 777, 4)),
+        "SubtensorModule.HotKeyNotRegisteredInSubNet"
+    );
+}
+
+#[test]
+fn timelocked_commit_for_a_past_round_is_refused_by_the_pool() {
+    let mut h = harness();
+    h.state.write("Drand", "LastStoredRound", &[], u(1000u64));
+    let err = h
+        .submit_as("//Alice", SM, timelocked(2, 999, 4))
+        .unwrap_err();
+    assert_eq!(err, TransactionInvalid::Custom(15));
+}
+
+#[test]
+fn hash_commit_then_reveal_in_the_reveal_epoch_sets_weights() {
+    let mut h = harness();
+    let alice = key("//Alice").public;
+    let (uids, weights, salt) = ([0u16, 1], [10u16, 20], [1u16, 2, 3]);
+    let hash = dispatch::weights::commit_hash(&alice, 2, &uids, &weights, &salt, 0);
+    let commit = Value::named_variant(
+        "commit_weights",
+        [
+            ("netuid", u(2u16)),
+            ("commit_hash", Value::from_bytes(hash)),
+        ],
+    );
+    assert_eq!(h.submit_as("//Alice", SM, commit).unwrap().result, Ok(()));
+    let reveal = Value::named_variant(
+        "reveal_weights",
+        [
+            ("netuid", u(2u16)),
+            ("uids", list(&uids)),
+            ("values", list(&weights)),
+            ("salt", list(&salt)),
+            ("version_key", u(0u64)),
+        ],
+    );
+    // Same epoch: the extension refuses it (CommitBlockNotInRevealRange).
+    let too_early = h.submit_as("//Alice", SM, reveal.clone()).unwrap_err();
+    assert_eq!(too_early, TransactionInvalid::Custom(17));
+    // Next epoch (tempo 10 → 11 blocks later).
+    h.ctx.block_number += 11;
+    h.state = BlockState::new(h.meta.clone(), h.state.raw.clone(), h.ctx.block_number);
+    assert_eq!(h.submit_as("//Alice", SM, reveal).unwrap().result, Ok(()));
+    assert_eq!(
+        h.read(SM, "Weights", &[u(2u16), u(0u16)]).unwrap(),
+        Value::unnamed_composite([
+            Value::unnamed_composite([u(0u16), u(32768u16)]),
+            Value::unnamed_composite([u(1u16), u(65535u16)]),
+        ])
+    );
+    assert!(h
+        .read(SM, "WeightCommits", &[u(2u16), Value::from_bytes(alice)])
+        .is_none());
+    // A reveal nobody committed to is refused by the pool (CommitNotFound).
+    let unknown = Value::named_variant(
+        "reveal_weights",
+        [
+            ("netuid", u(2u16)),
+            ("uids", list(&[0])),
+            ("values", list(&[1])),
+            ("salt", list(&[9])),
+            ("version_key", u(0u64)),
+        ],
+    );
+    assert_eq!(
+        h.submit_as("//Alice", SM, unknown).unwrap_err(),
+        TransactionInvalid::Custom(16)
+    );
+}
+
+#[test]
+fn commit_weights_on_a_subnet_without_commit_reveal_fails() {
+    let mut h = harness();
+    let commit = Value::named_variant(
+        "commit_weights",
+        [
+            ("netuid", u(1u16)),
+            ("commit_hash", Value::from_bytes([3u8; 32])),
+        ],
+    );
+    assert_eq!(
+        h.module_error("//Alice", SM, commit),
+        "SubtensorModule.CommitRevealDisabled"
+    );
+}
+
+fn axon(call: &str, port: u16, extra: Option<Vec<u8>>) -> Value {
+    let mut fields = vec![
+        ("netuid", u(1u16)),
+        ("version", u(7u32)),
+        ("ip", u(0x0a00_0001u32)),
+        ("port", u(port)),
+        ("ip_type", u(4u8)),
+        ("protocol", u(4u8)),
+        ("placeholder1", u(0u8)),
+        ("placeholder2", u(0u8)),
+    ];
+    if let Some(cert) = extra {
+        fields.push(("certificate", Value::from_bytes(cert)));
+    }
+    Value::named_variant(call, fields)
+}
+
+#[test]
+fn serve_axon_tls_writes_axon_and_certificate() {
+    let mut h = harness();
+    let mut cert = vec![1u8];
+    cert.extend([0xabu8; 32]);
+    let outcome = h
+        .submit_as("//Alice", SM, axon("serve_axon_tls", 8091, Some(cert)))
+        .unwrap();
+    assert_eq!(outcome.result, Ok(()));
+    let alice = Value::from_bytes(key("//Alice").public);
+    let stored = h.read(SM, "Axons", &[u(1u16), alice.clone()]).unwrap();
+    assert_eq!(
+        values::field(&stored, "port").and_then(values::uint),
+        Some(8091)
+    );
+    assert_eq!(
+        values::field(&stored, "block").and_then(values::uint),
+        Some(u128::from(BLOCK))
+    );
+    let cert = h.read(SM, "NeuronCertificates", &[u(1u16), alice]).unwrap();
+    assert_eq!(
+        values::field(&cert, "algorithm").and_then(values::uint),
+        Some(1)
+    );
+    assert_eq!(
+        values::field(&cert, "public_key").and_then(values::bytes),
+        Some(vec![0xab; 32])
+    );
+}
+
+#[test]
+fn serve_axon_bad_input_is_refused_by_the_pool_but_tls_fails_in_the_block() {
+    let mut h = harness();
+    assert_eq!(
+        h.submit_as("//Alice", SM, axon("serve_axon", 0, None))
+            .unwrap_err(),
+        TransactionInvalid::Custom(13)
+    );
+    assert_eq!(
+        h.submit_as("//Dave", SM, axon("serve_axon", 80, None))
+            .unwrap_err(),
+        TransactionInvalid::Custom(10)
+    );
+    assert_eq!(
+        h.module_error("//Alice", SM, axon("serve_axon_tls", 0, Some(vec![1, 2]))),
+        "SubtensorModule.InvalidPort"
+    );
+    assert_eq!(
+        h.submit_as("//Alice", SM, axon("serve_axon", 80, None))
+            .unwrap()
+            .result,
+        Ok(())
+    );
+}
+
+fn commitment(netuid: u16, text: &[u8]) -> Value {
+    Value::named_variant(
+        "set_commitment",
+        [
+            ("netuid", u(netuid)),
+            (
+                "info",
+                Value::named_composite([(
+                    "fields",
+                    Value::unnamed_composite([Value::unnamed_variant(
+                        format!("Raw{}", text.len()),
+                        [Value::from_bytes(text)],
+                    )]),
+                )]),
+            ),
+        ],
+    )
+}
+
+#[test]
+fn set_commitment_stores_a_registration_and_refuses_strangers() {
+    let mut h = harness();
+    assert_eq!(
+        h.submit_as("//Alice", "Commitments", commitment(1, b"hello"))
+            .unwrap()
+            .result,
+        Ok(())
+    );
+    let stored = h
+        .read(
+            "Commitments",
+            "CommitmentOf",
+            &[u(1u16), Value::from_bytes(key("//Alice").public)],
+        )
+        .unwrap();
+    assert_eq!(
+        values::field(&stored, "block").and_then(values::uint),
+        Some(u128::from(BLOCK))
+    );
+    assert_eq!(
+        values::field(&stored, "deposit").and_then(values::uint),
+        Some(0)
+    );
+    assert_eq!(
+        h.module_error("//Dave", "Commitments", commitment(1, b"hi")),
+        "Commitments.AccountNotAllowedCommit"
+    );
+}
+
+#[test]
+fn burned_register_appends_a_neuron_and_charges_the_burn() {
+    let mut h = harness();
+    let eve = key("//Eve").public;
+    let dave = key("//Dave").public;
+    let before = checks::account_state(&h.state, &dave).free;
+    let call = Value::named_variant(
+        "burned_register",
+        [("netuid", u(1u16)), ("hotkey", Value::from_bytes(eve))],
+    );
+    assert_eq!(
+        h.submit_as("//Dave", SM, call.clone()).unwrap().result,
+        Ok(())
+    );
+    assert_eq!(dispatch::chain::uid_of(&h.state, 1, &eve), Some(4));
+    assert_eq!(h.read(SM, "SubnetworkN", &[u(1u16)]), Some(u(5u16)));
+    assert_eq!(
+        checks::account_state(&h.state, &dave).free,
+        before - 1_000_000_000
+    );
+    assert_eq!(
+        h.module_error("//Dave", SM, call),
+        "SubtensorModule.TooManyRegistrationsThisBlock"
+    );
+}
+
+#[test]
+fn add_stake_moves_balance_into_alpha() {
+    let mut h = harness();
+    let alice = key("//Alice").public;
+    let call = |amount: u64| {
+        Value::named_variant(
+            "add_stake",
+            [
+                ("hotkey", Value::from_bytes(alice)),
+                ("netuid", u(1u16)),
+                ("amount_staked", u(amount)),
+            ],
+        )
+    };
+    assert_eq!(
+        h.submit_as("//Bob", SM, call(5_000_000_000))
+            .unwrap()
+            .result,
+        Ok(())
+    );
+    assert_eq!(
+        h.read(SM, "TotalHotkeyAlpha", &[Value::from_bytes(alice), u(1u16)]),
+        Some(u(6_000_000_000u64))
+    );
+    assert_eq!(
+        h.module_error("//Bob", SM, call(1000)),
+        "SubtensorModule.AmountTooLow"
+    );
+}
+
+#[test]
+fn signature_nonce_and_era_failures_are_invalid_transactions() {
+    let mut h = harness();
+    let alice = key("//Alice");
+    let bob = key("//Bob");
+    let call = set_weights(1, &[1, 2], &[1, 1], 5);
+    let base = h.signing(&alice);
+
+    // Signed by Bob but claiming to be Alice.
+    let xt = h.extrinsic(&bob, alice.public, SM, call.clone(), base);
+    assert_eq!(
+        h.apply_bytes(&xt).unwrap_err(),
+        TransactionInvalid::BadProof
+    );
+    // Signed for another chain.
+    let xt = h.extrinsic(
+        &alice,
+        alice.public,
+        SM,
+        call.clone(),
+        Signing {
+            genesis: [9; 32],
+            ..base
+        },
+    );
+    assert_eq!(
+        h.apply_bytes(&xt).unwrap_err(),
+        TransactionInvalid::BadProof
+    );
+    // Nonce from the future.
+    let xt = h.extrinsic(
+        &alice,
+        alice.public,
+        SM,
+        call.clone(),
+        Signing { nonce: 5, ..base },
+    );
+    assert_eq!(h.apply_bytes(&xt).unwrap_err(), TransactionInvalid::Future);
+    // Mortal era born at the parent block: valid.
+    let mortal = Signing {
+        era: Some((64, u64::from(BLOCK - 1) % 64)),
+        ..base
+    };
+    let xt = h.extrinsic(&alice, alice.public, SM, call.clone(), mortal);
+    assert_eq!(h.apply_bytes(&xt).unwrap().result, Ok(()));
+    // The same bytes again: the nonce is used.
+    assert_eq!(h.apply_bytes(&xt).unwrap_err(), TransactionInvalid::Stale);
+    // An account that does not exist cannot pay for its nonce.
+    let ferdie = key("//Ferdie");
+    let s = h.signing(&ferdie);
+    let xt = h.extrinsic(&ferdie, ferdie.public, SM, call.clone(), s);
+    assert_eq!(h.apply_bytes(&xt).unwrap_err(), TransactionInvalid::Payment);
+    // Garbage.
+    assert!(matches!(
+        h.apply_bytes(&[8, 1, 2]).unwrap_err(),
+        TransactionInvalid::BadFormat(_)
+    ));
+}
+
+#[test]
+fn era_born_before_the_kept_block_hashes_is_ancient() {
+    let mut h = harness();
+    let alice = key("//Alice");
+    h.ctx.block_number = 10_000;
+    h.state = BlockState::new(h.meta.clone(), h.state.raw.clone(), 10_000);
+    // Period 8192 with phase 0: birth block 8192, whose hash was never stored.
+    let s = Signing {
+        era: Some((4096, 0)),
+        ..h.signing(&alice)
+    };
+    let xt = h.extrinsic(
+        &alice,
+        alice.public,
+        SM,
+        set_weights(1, &[1, 2], &[1, 1], 5),
+        s,
+    );
+    assert_eq!(
+        h.apply_bytes(&xt).unwrap_err(),
+        TransactionInvalid::AncientBirthBlock
+    );
+}
+
+#[test]
+fn validate_writes_nothing() {
+    let mut h = harness();
+    let alice = key("//Alice");
+    let s = h.signing(&alice);
+    let xt = h.extrinsic(
+        &alice,
+        alice.public,
+        SM,
+        set_weights(1, &[1, 2], &[1, 1], 5),
+        s,
+    );
+    let before = h.state.raw.clone();
+    let valid = validate(&h.meta, &h.state, &xt, &h.ctx).unwrap();
+    assert_eq!(valid.signer, Some(alice.public));
+    assert_eq!(valid.call.name, "set_weights");
+    assert_eq!(h.state.raw, before);
+    assert!(h.events().is_empty());
+}
