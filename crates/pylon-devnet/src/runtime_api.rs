@@ -120,6 +120,16 @@ pub fn call(
                     .map(|n| option(Some(subnet_summary(state, types, item_ty, n)))),
             )
         }
+        "SubnetInfoRuntimeApi_get_selective_metagraph"
+        | "SubnetInfoRuntimeApi_get_selective_mechagraph" => {
+            let indexes: Vec<u16> = match &args.last().map(|v| &v.value) {
+                Some(ValueDef::Composite(c)) => c.values().map(|v| as_u128(v) as u16).collect(),
+                _ => Vec::new(),
+            };
+            option(subnet_exists(state, netuid()).then(|| {
+                selective_metagraph(state, types, option_item(types, out_ty), netuid(), &indexes)
+            }))
+        }
         // Known to the runtime but not modelled: the type's zero value (empty list, None, 0).
         _ => zero(),
     };
@@ -377,6 +387,12 @@ fn subnet_summary(
     ty: u32,
     netuid: u16,
 ) -> Value {
+    build_struct(types, ty, metagraph_fields(state, netuid))
+}
+
+/// Every `Metagraph` field the devnet models, by name; per-neuron vectors have one entry per uid.
+fn metagraph_fields(state: &BlockState, netuid: u16) -> Vec<(&'static str, Value)> {
+    let types = state.metadata().types();
     let mut fields = subnet_fields(state, netuid);
     let n = Value::u128(netuid.into());
     let size = subnet_size(state, netuid);
@@ -391,12 +407,17 @@ fn subnet_summary(
                 .unwrap_or_else(|| h.clone())
         })
         .collect();
+    let axon_type = state
+        .metadata()
+        .storage_item(SM, "Axons")
+        .map(|item| item.value_type)
+        .unwrap_or(0);
     let axons: Vec<Value> = hotkeys
         .iter()
         .map(|h| {
             state
                 .read(SM, "Axons", &[n.clone(), h.clone()])
-                .unwrap_or_else(|| zero_value(types, field_seq_item(types, ty, "axons")))
+                .unwrap_or_else(|| zero_value(types, axon_type))
         })
         .collect();
     let stakes: Vec<Value> = hotkeys
@@ -407,6 +428,28 @@ fn subnet_summary(
                 .unwrap_or(Value::u128(0))
         })
         .collect();
+    let registered_at: Vec<Value> = (0..size)
+        .map(|uid| {
+            state
+                .read(
+                    SM,
+                    "BlockAtRegistration",
+                    &[n.clone(), Value::u128(uid.into())],
+                )
+                .unwrap_or(Value::u128(0))
+        })
+        .collect();
+    let permits = read_sm(state, "ValidatorPermit", netuid);
+    let validators: Vec<Value> = match &permits.value {
+        ValueDef::Composite(c) => c
+            .values()
+            .enumerate()
+            .filter(|(_, p)| p.as_bool() == Some(true))
+            .map(|(uid, _)| Value::u128(uid as u128))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let per_neuron = |v: Value| Value::unnamed_composite((0..size).map(|_| v.clone()));
     let vec_item = |item: &str| read_sm(state, item, netuid);
     fields.extend([
         ("num_uids", Value::u128(size.into())),
@@ -414,10 +457,18 @@ fn subnet_summary(
         ("max_uids", read_sm(state, "MaxAllowedUids", netuid)),
         ("hotkeys", Value::unnamed_composite(hotkeys)),
         ("coldkeys", Value::unnamed_composite(coldkeys)),
+        ("identities", per_neuron(Value::unnamed_variant("None", []))),
         ("axons", Value::unnamed_composite(axons)),
+        ("total_stake", Value::unnamed_composite(stakes.clone())),
         ("alpha_stake", Value::unnamed_composite(stakes)),
+        ("tao_stake", per_neuron(Value::u128(0))),
+        (
+            "block_at_registration",
+            Value::unnamed_composite(registered_at),
+        ),
+        ("validators", Value::unnamed_composite(validators)),
         ("active", vec_item("Active")),
-        ("validator_permit", vec_item("ValidatorPermit")),
+        ("validator_permit", permits),
         ("rank", vec_item("Rank")),
         ("trust", vec_item("Trust")),
         ("consensus", vec_item("Consensus")),
@@ -427,11 +478,43 @@ fn subnet_summary(
         ("last_update", vec_item("LastUpdate")),
         ("pruning_score", vec_item("PruningScores")),
     ]);
-    build_struct(types, ty, fields)
+    fields
 }
 
-fn field_seq_item(types: &scale_info::PortableRegistry, ty: u32, name: &str) -> u32 {
-    field_type(types, ty, name)
-        .map(|t| sequence_item(types, t))
-        .unwrap_or(0)
+/// `SelectiveMetagraph`: the same fields as `Metagraph`, each wrapped in an `Option` that is
+/// `Some` only when its position (declaration order, `netuid` = 0) is among `indexes`.
+fn selective_metagraph(
+    state: &BlockState,
+    types: &scale_info::PortableRegistry,
+    ty: u32,
+    netuid: u16,
+    indexes: &[u16],
+) -> Value {
+    let Some(scale_info::TypeDef::Composite(composite)) = types.resolve(ty).map(|t| &t.type_def)
+    else {
+        return zero_value(types, ty);
+    };
+    let mut known = metagraph_fields(state, netuid);
+    let fields = composite.fields.iter().enumerate().map(|(i, f)| {
+        let name = f.name.clone().unwrap_or_default();
+        let given = known
+            .iter()
+            .position(|(n, _)| *n == name)
+            .map(|p| known.swap_remove(p).1);
+        let selected = indexes.contains(&(i as u16));
+        let value = if name == "netuid" {
+            Value::u128(netuid.into())
+        } else if selected {
+            // Selected fields are always `Some`; unmodelled ones carry their zero value.
+            let inner_ty = option_item(types, f.ty.id);
+            let wrapped = given
+                .map(|v| Value::unnamed_variant("Some", [v]))
+                .filter(|w| codec::encode(w, f.ty.id, types).is_ok());
+            wrapped.unwrap_or_else(|| Value::unnamed_variant("Some", [zero_value(types, inner_ty)]))
+        } else {
+            zero_value(types, f.ty.id)
+        };
+        (name, value)
+    });
+    Value::named_composite(fields.collect::<Vec<_>>())
 }

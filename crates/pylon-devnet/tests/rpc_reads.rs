@@ -123,6 +123,25 @@ async fn subxt_reads_neurons_hyperparameters_axons_and_commitments_matching_the_
         "pylon-devnet commitment for netuid 1"
     );
 
+    // Field 52 of SelectiveMetagraph is `hotkeys`; unselected fields stay `None`.
+    let selective = at
+        .runtime_apis()
+        .call(dynamic::runtime_api_call::<_, Value>(
+            "SubnetInfoRuntimeApi",
+            "get_selective_metagraph",
+            (1u16, vec![52u16]),
+        ))
+        .await
+        .expect("get_selective_metagraph");
+    let selective = selective.at(0).expect("Some(metagraph)");
+    let hotkeys = selective
+        .at("hotkeys")
+        .unwrap()
+        .at(0)
+        .expect("Some(hotkeys)");
+    assert_eq!(bytes(hotkeys.at(0).unwrap()), alice);
+    assert!(selective.at("tempo").unwrap().at(0).is_none());
+
     let tempo = at
         .storage()
         .fetch(
