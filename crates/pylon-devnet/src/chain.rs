@@ -23,9 +23,9 @@ const SLOT_MS: u64 = 12_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
-    #[error("UnknownBlock: header not found for 0x{}", hex::encode(.0))]
+    #[error("UnknownBlock: Header was not found in the database: 0x{}", hex::encode(.0))]
     UnknownBlock(Hash),
-    #[error("State already discarded for 0x{}", hex::encode(.0))]
+    #[error("UnknownBlock: State already discarded for 0x{}", hex::encode(.0))]
     StatePruned(Hash),
     #[error("Invalid Transaction: {0}")]
     InvalidTransaction(String),
