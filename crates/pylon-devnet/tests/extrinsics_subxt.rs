@@ -1,0 +1,230 @@
+//! Transactions signed and submitted by subxt (its default `SubstrateConfig`, dev keys from
+//! subxt-signer) to a spawned devnet: subxt's own encoding of the signed extensions and its own
+//! decoding of storage, events and dispatch errors are the judge.
+
+use std::time::Duration;
+
+use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use scale_value::{At, Value};
+use subxt::config::DefaultExtrinsicParamsBuilder;
+use subxt::{dynamic, OnlineClient, SubstrateConfig};
+use subxt_signer::sr25519::{dev, Keypair};
+
+const SCENARIO: &str = r#"
+accounts = ["//Eve"]
+
+[[subnets]]
+netuid = 1
+[subnets.hyperparameters]
+tempo = 100
+weights_version_key = 5
+weights_rate_limit = 0
+min_allowed_weights = 1
+[[subnets.neurons]]
+hotkey = "//Alice"
+coldkey = "//Bob"
+stake = 1000000000
+validator_permit = true
+[[subnets.neurons]]
+hotkey = "//Charlie"
+coldkey = "//Bob"
+[[subnets.neurons]]
+hotkey = "//Dave"
+coldkey = "//Bob"
+
+[[subnets]]
+netuid = 2
+[subnets.hyperparameters]
+commit_reveal_weights_enabled = true
+[[subnets.neurons]]
+hotkey = "//Alice"
+coldkey = "//Bob"
+validator_permit = true
+"#;
+
+type Client = OnlineClient<SubstrateConfig>;
+
+async fn devnet() -> (DevnetHandle, Client) {
+    let scenario: Scenario = toml::from_str(SCENARIO).expect("scenario parses");
+    let node = pylon_devnet::spawn(DevnetConfig {
+        port: 0,
+        // Blocks keep coming so submitted transactions get included without a manual seal.
+        block_time: Duration::from_millis(100),
+        scenario,
+        ..DevnetConfig::default()
+    })
+    .await
+    .expect("devnet starts");
+    let api = Client::from_insecure_url(node.ws_url())
+        .await
+        .expect("subxt connects");
+    (node, api)
+}
+
+fn set_weights(
+    netuid: u16,
+    dests: Vec<u16>,
+    weights: Vec<u16>,
+    version_key: u64,
+) -> impl subxt::transactions::Payload {
+    dynamic::transaction(
+        "SubtensorModule",
+        "set_weights",
+        (netuid, dests, weights, version_key),
+    )
+}
+
+/// Sign with subxt's defaults (mortal for 32 blocks, nonce from the node) and wait for the
+/// finalized outcome as subxt reports it.
+async fn submit(
+    api: &Client,
+    payload: &impl subxt::transactions::Payload,
+    signer: &Keypair,
+) -> Result<
+    subxt::extrinsics::ExtrinsicEvents<SubstrateConfig>,
+    subxt::error::TransactionFinalizedSuccessError,
+> {
+    let mut txs = api
+        .at_current_block()
+        .await
+        .expect("current block")
+        .transactions();
+    txs.sign_and_submit_then_watch_default(payload, signer)
+        .await
+        .expect("the pool accepts the transaction")
+        .wait_for_finalized_success()
+        .await
+}
+
+/// The module error subxt decodes from `System.ExtrinsicFailed`, as "Pallet.Error".
+fn module_error(err: subxt::error::TransactionFinalizedSuccessError) -> String {
+    use subxt::error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError};
+    match err {
+        TransactionFinalizedSuccessError::SuccessError(
+            TransactionEventsError::ExtrinsicFailed(DispatchError::Module(module)),
+        ) => {
+            let details = module.details().expect("the metadata knows the error");
+            format!("{}.{}", details.pallet.name(), details.variant.name)
+        }
+        other => panic!("expected a module error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn subxt_set_weights_lands_in_weights_storage_with_its_event() {
+    let (node, api) = devnet().await;
+    let events = submit(
+        &api,
+        &set_weights(1, vec![1, 2], vec![1, 3], 5),
+        &dev::alice(),
+    )
+    .await
+    .expect("set_weights succeeds");
+    let set = events
+        .iter()
+        .map(|e| e.expect("event decodes"))
+        .find(|e| e.pallet_name() == "SubtensorModule" && e.event_name() == "WeightsSet");
+    assert!(set.is_some(), "WeightsSet event");
+
+    let at = api.at_current_block().await.unwrap();
+    let stored = at
+        .storage()
+        .fetch(
+            dynamic::storage::<(u16, u16), Value>("SubtensorModule", "Weights"),
+            (1u16, 0u16),
+        )
+        .await
+        .expect("Weights entry")
+        .decode()
+        .expect("Weights decodes");
+    let pairs: Vec<(u128, u128)> = (0..2)
+        .map(|i| {
+            let pair = stored.at(i).unwrap();
+            (
+                pair.at(0).unwrap().as_u128().unwrap(),
+                pair.at(1).unwrap().as_u128().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pairs, vec![(1, 21845), (2, 65535)]);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn subxt_sees_subtensor_module_errors_for_broken_weights_rules() {
+    let (node, api) = devnet().await;
+    let cases = [
+        (
+            set_weights(1, vec![1, 2], vec![1, 1], 4),
+            dev::alice(),
+            "IncorrectWeightVersionKey",
+        ),
+        (
+            set_weights(2, vec![0], vec![1], 0),
+            dev::alice(),
+            "CommitRevealEnabled",
+        ),
+        (
+            set_weights(1, vec![1, 1], vec![1, 1], 5),
+            dev::alice(),
+            "DuplicateUids",
+        ),
+        (
+            set_weights(1, vec![1, 2], vec![1], 5),
+            dev::alice(),
+            "WeightVecNotEqualSize",
+        ),
+        (
+            set_weights(1, vec![0, 2], vec![1, 1], 5),
+            dev::charlie(),
+            "NeuronNoValidatorPermit",
+        ),
+        (
+            set_weights(1, vec![1, 2], vec![1, 1], 5),
+            dev::eve(),
+            "HotKeyNotRegisteredInSubNet",
+        ),
+    ];
+    for (payload, signer, expected) in cases {
+        let err = match submit(&api, &payload, &signer).await {
+            Ok(_) => panic!("{expected}: dispatch succeeded"),
+            Err(e) => e,
+        };
+        assert_eq!(module_error(err), format!("SubtensorModule.{expected}"));
+    }
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn subxt_immortal_and_stale_nonce_transactions() {
+    let (node, api) = devnet().await;
+    let alice = dev::alice();
+    let immortal = DefaultExtrinsicParamsBuilder::<SubstrateConfig>::new()
+        .immortal()
+        .build();
+    let mut txs = api.at_current_block().await.unwrap().transactions();
+    txs.sign_and_submit_then_watch(&set_weights(1, vec![0], vec![1], 5), &alice, immortal)
+        .await
+        .expect("immortal transaction accepted")
+        .wait_for_finalized_success()
+        .await
+        .expect("self weight succeeds");
+
+    // Nonce 0 is spent now: the node refuses the transaction as outdated.
+    let stale = DefaultExtrinsicParamsBuilder::<SubstrateConfig>::new()
+        .nonce(0)
+        .build();
+    let mut txs = api.at_current_block().await.unwrap().transactions();
+    let err = match txs
+        .sign_and_submit_then_watch(&set_weights(1, vec![0], vec![1], 5), &alice, stale)
+        .await
+    {
+        Ok(_) => panic!("a stale nonce was accepted"),
+        // subxt's Display leaves out the error data; its Debug shows code and data.
+        Err(e) => format!("{e:?}"),
+    };
+    assert!(err.contains("1010"), "{err}");
+    assert!(err.contains("Transaction is outdated"), "{err}");
+    assert_eq!(dev_keypair("//Alice").unwrap().public, alice.public_key().0);
+    node.stop().await;
+}
