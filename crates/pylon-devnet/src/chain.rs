@@ -68,8 +68,9 @@ impl Chain {
         now_ms: u64,
     ) -> Result<Self, ScenarioError> {
         let mut state = BlockState::new(meta.clone(), RawState::new(), 0);
+        // Genesis state depends on the scenario only (no clock), so the genesis hash is stable
+        // across restarts, as on a real chain.
         write_genesis(&mut state, scenario)?;
-        state.write("Timestamp", "Now", &[], Value::u128(now_ms.into()));
         let raw = state.raw;
         let mut root_input = Vec::new();
         for (k, v) in raw.iter() {
@@ -371,4 +372,52 @@ fn event_field_type(meta: &ChainMetadata, pallet: &str, event: &str, index: usiz
         .and_then(|v| v.fields.get(index))
         .map(|f| f.ty.id)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::SubnetSpec;
+
+    fn chain(scenario: &Scenario) -> Chain {
+        let meta = Arc::new(ChainMetadata::finney().unwrap());
+        Chain::new(meta, scenario, None, 1_700_000_000_000).unwrap()
+    }
+
+    #[test]
+    fn genesis_hash_depends_on_the_scenario_only() {
+        let a = Scenario::builtin_default();
+        let mut b = Scenario::builtin_default();
+        b.subnets.push(SubnetSpec {
+            netuid: 9,
+            ..a.subnets[2].clone()
+        });
+        assert_eq!(chain(&a).genesis_hash(), chain(&a).genesis_hash());
+        assert_ne!(chain(&a).genesis_hash(), chain(&b).genesis_hash());
+    }
+
+    #[test]
+    fn every_block_keeps_its_own_state() {
+        let mut chain = chain(&Scenario::builtin_default());
+        let genesis = chain.genesis_hash();
+        let first = chain.seal(1_700_000_012_000);
+        chain.seal(1_700_000_024_000);
+        let number_at = |at| {
+            chain
+                .state_at(Some(at))
+                .unwrap()
+                .read("System", "Number", &[])
+                .and_then(|v| v.as_u128())
+        };
+        assert_eq!(number_at(genesis), Some(0));
+        assert_eq!(number_at(first.block_hash), Some(1));
+        assert_eq!(chain.best().header.number, 2);
+        assert_eq!(chain.best().header.parent_hash, first.block_hash);
+        let now = chain
+            .state_at(None)
+            .unwrap()
+            .read("Timestamp", "Now", &[])
+            .and_then(|v| v.as_u128());
+        assert_eq!(now, Some(1_700_000_024_000));
+    }
 }

@@ -79,15 +79,18 @@ pub fn call(
             let item_ty = sequence_item(types, out_ty);
             let full = method.ends_with("get_neurons");
             let n = subnet_size(state, netuid());
+            let columns = Columns::load(state, netuid());
             Value::unnamed_composite(
-                (0..n).filter_map(|uid| neuron(state, types, item_ty, netuid(), uid, full)),
+                (0..n)
+                    .filter_map(|uid| neuron(state, types, item_ty, &columns, netuid(), uid, full)),
             )
         }
         "NeuronInfoRuntimeApi_get_neuron_lite" | "NeuronInfoRuntimeApi_get_neuron" => {
             let item_ty = option_item(types, out_ty);
             let full = method.ends_with("get_neuron");
             let uid = as_u128(&args[1]) as u16;
-            option(neuron(state, types, item_ty, netuid(), uid, full))
+            let columns = Columns::load(state, netuid());
+            option(neuron(state, types, item_ty, &columns, netuid(), uid, full))
         }
         "SubnetInfoRuntimeApi_get_subnet_hyperparams"
         | "SubnetInfoRuntimeApi_get_subnet_hyperparams_v2" => option(
@@ -204,11 +207,44 @@ fn netuids(state: &BlockState) -> Vec<u16> {
         .collect()
 }
 
-/// Element `uid` of a per-subnet vector item (`Rank`, `Active`, …), or the item's zero.
-fn column(state: &BlockState, item: &str, netuid: u16, uid: u16) -> Option<Value> {
-    match read_sm(state, item, netuid).value {
-        ValueDef::Composite(c) => c.into_values().nth(uid.into()),
-        _ => None,
+/// The per-subnet vector items (`Rank`, `Active`, …), decoded once for all neurons of a call.
+struct Columns(Vec<(&'static str, Vec<Value>)>);
+
+const COLUMN_ITEMS: [&str; 11] = [
+    "Active",
+    "Rank",
+    "Emission",
+    "Incentive",
+    "Consensus",
+    "Trust",
+    "ValidatorTrust",
+    "Dividends",
+    "LastUpdate",
+    "ValidatorPermit",
+    "PruningScores",
+];
+
+impl Columns {
+    fn load(state: &BlockState, netuid: u16) -> Self {
+        Columns(
+            COLUMN_ITEMS
+                .iter()
+                .map(|item| {
+                    let values = match read_sm(state, item, netuid).value {
+                        ValueDef::Composite(c) => c.into_values().collect(),
+                        _ => Vec::new(),
+                    };
+                    (*item, values)
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, item: &str, uid: u16) -> Option<Value> {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == item)
+            .and_then(|(_, values)| values.get(usize::from(uid)).cloned())
     }
 }
 
@@ -216,6 +252,7 @@ fn neuron(
     state: &BlockState,
     types: &scale_info::PortableRegistry,
     ty: u32,
+    columns: &Columns,
     netuid: u16,
     uid: u16,
     full: bool,
@@ -239,8 +276,8 @@ fn neuron(
     let alpha = state
         .read(SM, "TotalHotkeyAlpha", &[hotkey.clone(), n.clone()])
         .unwrap_or(Value::u128(0));
-    let col = |item: &str| column(state, item, netuid, uid).unwrap_or(Value::u128(0));
-    let flag = |item: &str| column(state, item, netuid, uid).unwrap_or(Value::bool(false));
+    let col = |item: &str| columns.get(item, uid).unwrap_or(Value::u128(0));
+    let flag = |item: &str| columns.get(item, uid).unwrap_or(Value::bool(false));
     let mut fields = vec![
         ("hotkey", hotkey.clone()),
         ("coldkey", coldkey.clone()),
