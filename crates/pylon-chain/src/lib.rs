@@ -26,3 +26,8 @@ pub use model::{
     RevealedCommitment, Stakes,
 };
 pub use network::{Network, NetworkError};
+
+/// The 32-byte account id of an ss58 address, if it is one.
+pub fn account_id_from_ss58(text: &str) -> Option<[u8; 32]> {
+    text.parse::<subxt::utils::AccountId32>().ok().map(|a| a.0)
+}

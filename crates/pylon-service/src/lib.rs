@@ -1,1 +1,26 @@
-//! placeholder
+//! Pylon's HTTP service: the v1 read API over a cache that follows the chain's heads.
+//!
+//! - [`settings`]: configuration from the environment; [`secret`]: tokens.
+//! - [`access`]: bearer auth and path parameters; [`error`]: every failure as a status + JSON.
+//! - [`routes`] → [`reads`] (cache + single-flight) → [`render`] (reference JSON shapes).
+//! - [`prefetch`]: hot subnets fetched on each new head; [`respond`]: ETag / 304.
+
+pub mod access;
+pub mod cache;
+pub mod error;
+pub mod prefetch;
+pub mod reads;
+pub mod render;
+pub mod respond;
+pub mod routes;
+pub mod schema;
+pub mod secret;
+pub mod service;
+pub mod settings;
+pub mod state;
+pub mod timeout;
+
+pub use error::ApiError;
+pub use secret::Secret;
+pub use service::{app, run, Service, ServiceError};
+pub use settings::{Identity, Settings, SettingsError};

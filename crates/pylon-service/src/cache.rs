@@ -1,0 +1,227 @@
+//! Rendered responses by key: a byte-bounded LRU, and single-flight for misses so concurrent
+//! readers of the same key share one chain call.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use pylon_chain::{BlockRef, ChainError};
+use tokio::sync::OnceCell;
+
+/// A response body rendered once and served as-is to every reader.
+#[derive(Debug)]
+pub struct Rendered {
+    pub block: BlockRef,
+    pub body: Bytes,
+    /// Strong validator of `body` (quoted, as sent in `ETag`).
+    pub etag: String,
+}
+
+impl Rendered {
+    pub fn new(block: BlockRef, body: Vec<u8>) -> Self {
+        let etag = etag_of(&body);
+        Rendered {
+            block,
+            body: Bytes::from(body),
+            etag,
+        }
+    }
+}
+
+/// blake2-free, dependency-free content hash: two differently-seeded 64-bit FNV-1a passes.
+fn etag_of(body: &[u8]) -> String {
+    let fnv = |seed: u64| {
+        body.iter().fold(seed, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    format!(
+        "\"{:016x}{:016x}\"",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x8422_2325_cbf2_9ce4)
+    )
+}
+
+type Flight = Arc<OnceCell<Result<Arc<Rendered>, ChainError>>>;
+
+struct Lru<K> {
+    entries: HashMap<K, (Arc<Rendered>, u64)>,
+    order: BTreeMap<u64, K>,
+    tick: u64,
+    bytes: usize,
+}
+
+pub struct ResponseCache<K> {
+    max_bytes: usize,
+    lru: Mutex<Lru<K>>,
+    in_flight: Mutex<HashMap<K, Flight>>,
+}
+
+impl<K: Eq + Hash + Clone> ResponseCache<K> {
+    pub fn new(max_bytes: usize) -> Self {
+        ResponseCache {
+            max_bytes,
+            lru: Mutex::new(Lru {
+                entries: HashMap::new(),
+                order: BTreeMap::new(),
+                tick: 0,
+                bytes: 0,
+            }),
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<Arc<Rendered>> {
+        let mut lru = self.lru.lock();
+        lru.tick += 1;
+        let tick = lru.tick;
+        let (value, old_tick) = {
+            let entry = lru.entries.get_mut(key)?;
+            let old = entry.1;
+            entry.1 = tick;
+            (entry.0.clone(), old)
+        };
+        lru.order.remove(&old_tick);
+        lru.order.insert(tick, key.clone());
+        Some(value)
+    }
+
+    pub fn insert(&self, key: K, value: Arc<Rendered>) {
+        let size = value.body.len();
+        if size > self.max_bytes {
+            return;
+        }
+        let mut lru = self.lru.lock();
+        lru.tick += 1;
+        let tick = lru.tick;
+        if let Some((old, old_tick)) = lru.entries.insert(key.clone(), (value, tick)) {
+            lru.bytes -= old.body.len();
+            lru.order.remove(&old_tick);
+        }
+        lru.order.insert(tick, key);
+        lru.bytes += size;
+        while lru.bytes > self.max_bytes {
+            let Some((_, oldest)) = lru.order.pop_first() else {
+                break;
+            };
+            if let Some((evicted, _)) = lru.entries.remove(&oldest) {
+                lru.bytes -= evicted.body.len();
+            }
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.lru.lock().bytes
+    }
+
+    /// The cached value, or the result of `fetch` — run once however many callers miss the same
+    /// key at the same time. Errors are shared with the waiting callers but not cached.
+    pub async fn get_or_fetch<F, Fut>(&self, key: K, fetch: F) -> Result<Arc<Rendered>, ChainError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Rendered, ChainError>>,
+    {
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
+        }
+        let flight = self
+            .in_flight
+            .lock()
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let result = flight
+            .get_or_init(|| async {
+                let rendered = fetch().await.map(Arc::new);
+                if let Ok(value) = &rendered {
+                    self.insert(key.clone(), value.clone());
+                }
+                rendered
+            })
+            .await
+            .clone();
+        let mut in_flight = self.in_flight.lock();
+        if in_flight.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            in_flight.remove(&key);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    fn block(n: u32) -> BlockRef {
+        BlockRef {
+            number: n,
+            hash: [n as u8; 32],
+        }
+    }
+
+    fn rendered(n: u32, size: usize) -> Rendered {
+        Rendered::new(block(n), vec![b'x'; size])
+    }
+
+    #[test]
+    fn least_recently_used_entries_go_first_when_bytes_run_out() {
+        let cache = ResponseCache::new(100);
+        cache.insert(1, Arc::new(rendered(1, 40)));
+        cache.insert(2, Arc::new(rendered(2, 40)));
+        assert!(cache.get(&1).is_some()); // 2 is now the least recently used
+        cache.insert(3, Arc::new(rendered(3, 40)));
+        assert!(cache.get(&2).is_none());
+        assert!(cache.get(&1).is_some() && cache.get(&3).is_some());
+        assert_eq!(cache.bytes(), 80);
+        cache.insert(4, Arc::new(rendered(4, 101))); // larger than the whole cache: not kept
+        assert!(cache.get(&4).is_none());
+    }
+
+    #[test]
+    fn identical_bodies_share_an_etag_and_different_ones_do_not() {
+        assert_eq!(rendered(1, 10).etag, rendered(2, 10).etag);
+        assert_ne!(rendered(1, 10).etag, rendered(1, 11).etag);
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_for_one_key_make_one_upstream_call() {
+        let cache = Arc::new(ResponseCache::new(1_000));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let read = |cache: Arc<ResponseCache<u32>>, calls: Arc<AtomicUsize>| async move {
+            cache
+                .get_or_fetch(7, || async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    // Stay in flight long enough for the other reader to arrive and wait.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Ok(rendered(7, 10))
+                })
+                .await
+        };
+        let (a, b) = tokio::join!(
+            read(cache.clone(), calls.clone()),
+            read(cache.clone(), calls.clone())
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(Arc::ptr_eq(&a.unwrap(), &b.unwrap()));
+        // And a later reader is a plain hit.
+        read(cache.clone(), calls.clone()).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn errors_reach_every_waiter_and_are_not_cached() {
+        let cache: ResponseCache<u32> = ResponseCache::new(1_000);
+        let failed = cache
+            .get_or_fetch(1, || async { Err(ChainError::Rpc("boom".into())) })
+            .await;
+        assert!(failed.is_err());
+        let retried = cache.get_or_fetch(1, || async { Ok(rendered(1, 3)) }).await;
+        assert!(retried.is_ok());
+    }
+}

@@ -1,0 +1,75 @@
+//! Every failure a request can meet, as one enum that renders the reference's error body
+//! `{"status_code": …, "detail": …}`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pylon_chain::ChainError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed input; the message names the field.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("not implemented: {0}")]
+    NotImplemented(String),
+    #[error("the request did not finish within {0:.3} s")]
+    Timeout(f64),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Chain(ChainError::UnknownBlock(_)) => StatusCode::NOT_FOUND,
+            ApiError::Chain(ChainError::Unreachable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Chain(ChainError::Decode(_) | ChainError::Rpc(_)) => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), error = %self, "request failed");
+        }
+        let body = serde_json::json!({
+            "status_code": status.as_u16(),
+            "detail": self.to_string(),
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_trouble_maps_to_gateway_statuses_and_missing_blocks_to_404() {
+        let status = |e: ChainError| ApiError::from(e).status().as_u16();
+        assert_eq!(status(ChainError::UnknownBlock("x".into())), 404);
+        assert_eq!(status(ChainError::Unreachable("x".into())), 503);
+        assert_eq!(status(ChainError::Rpc("x".into())), 502);
+        assert_eq!(status(ChainError::Decode("x".into())), 502);
+    }
+}

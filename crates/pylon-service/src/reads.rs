@@ -1,0 +1,121 @@
+//! Reads through the cache: each answer is fetched once per block, rendered once, and the same
+//! bytes are served to every reader.
+
+use std::sync::Arc;
+
+use pylon_chain::{BlockRef, ChainError};
+
+use crate::cache::Rendered;
+use crate::render;
+use crate::state::{AppState, CacheKey};
+
+pub type Read = Result<Arc<Rendered>, ChainError>;
+
+/// Neurons of a subnet at a block; the validators view of the same fetch is cached alongside.
+pub async fn neurons(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
+    let rendered = state
+        .cache
+        .get_or_fetch(CacheKey::Neurons(netuid, block.hash), || async {
+            let neurons = state.chain.neurons(netuid, block).await?;
+            let validators = Rendered::new(block.clone(), render::validators(block, &neurons));
+            state.cache.insert(
+                CacheKey::Validators(netuid, block.hash),
+                Arc::new(validators),
+            );
+            Ok(Rendered::new(
+                block.clone(),
+                render::neurons(block, &neurons),
+            ))
+        })
+        .await?;
+    state.remember_recent(netuid, &rendered);
+    Ok(rendered)
+}
+
+pub async fn validators(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
+    let key = CacheKey::Validators(netuid, block.hash);
+    if let Some(hit) = state.cache.get(&key) {
+        return Ok(hit);
+    }
+    neurons(state, netuid, block).await?;
+    match state.cache.get(&key) {
+        Some(hit) => Ok(hit),
+        // The neurons were cached but their validators view was evicted: render it again.
+        None => {
+            state
+                .cache
+                .get_or_fetch(key, || async {
+                    let neurons = state.chain.neurons(netuid, block).await?;
+                    Ok(Rendered::new(
+                        block.clone(),
+                        render::validators(block, &neurons),
+                    ))
+                })
+                .await
+        }
+    }
+}
+
+/// The newest neurons already fetched for the subnet (no chain call), else the latest ones.
+pub async fn recent_neurons(state: &Arc<AppState>, netuid: u16) -> Read {
+    if let Some(recent) = state.recent.lock().get(&netuid).cloned() {
+        return Ok(recent);
+    }
+    let head = state.chain.latest_block()?;
+    neurons(state, netuid, &head).await
+}
+
+pub async fn block_info(state: &Arc<AppState>, block: &BlockRef) -> Read {
+    state
+        .cache
+        .get_or_fetch(CacheKey::BlockInfo(block.hash), || async {
+            let timestamp = state.chain.timestamp(block).await?;
+            Ok(Rendered::new(
+                block.clone(),
+                render::block_info(block, timestamp),
+            ))
+        })
+        .await
+}
+
+pub async fn certificates(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
+    state
+        .cache
+        .get_or_fetch(CacheKey::Certificates(netuid, block.hash), || async {
+            let all = state.chain.certificates(netuid, block).await?;
+            Ok(Rendered::new(
+                block.clone(),
+                render::certificates(block, &all),
+            ))
+        })
+        .await
+}
+
+pub async fn commitments(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
+    state
+        .cache
+        .get_or_fetch(CacheKey::Commitments(netuid, block.hash), || async {
+            let all = state.chain.commitments(netuid, block).await?;
+            Ok(Rendered::new(
+                block.clone(),
+                render::commitments(block, &all),
+            ))
+        })
+        .await
+}
+
+pub async fn revealed_commitments(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
+    state
+        .cache
+        .get_or_fetch(
+            CacheKey::RevealedCommitments(netuid, block.hash),
+            || async {
+                let all = state.chain.revealed_commitments(netuid, block).await?;
+                Ok(Rendered::new(
+                    block.clone(),
+                    render::revealed_commitments(block, &all),
+                ))
+            },
+        )
+        .await
+}

@@ -1,0 +1,38 @@
+//! Cached bytes as an HTTP response: `ETag`, `If-None-Match` → 304, and the block it is from.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+
+use crate::cache::Rendered;
+
+/// Which block an answer is from, so a reader can tell a cached answer's age.
+pub const BLOCK_HEADER: &str = "x-pylon-block";
+
+pub fn cached(rendered: &Arc<Rendered>, request: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_str(&rendered.etag).expect("etags are hex in quotes");
+    let block = HeaderValue::from(rendered.block.number);
+    let matches = request
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == rendered.etag || tag.trim() == "*")
+        });
+    let mut builder = Response::builder()
+        .header(ETAG, etag)
+        .header(BLOCK_HEADER, block)
+        .header(CACHE_CONTROL, "no-cache");
+    if matches {
+        builder = builder.status(StatusCode::NOT_MODIFIED);
+        return builder.body(Body::empty()).expect("valid response");
+    }
+    builder
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, "application/json")
+        .body(Body::from(rendered.body.clone()))
+        .expect("valid response")
+}

@@ -1,0 +1,126 @@
+//! The HTTP service: router + tower layers, bound to a socket, serving until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, Request};
+use axum::Router;
+use pylon_chain::{ChainClient, ChainConfig};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::{prefetch, routes, schema, timeout};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("server failed: {0}")]
+    Serve(String),
+}
+
+/// A bound, not yet serving, service.
+pub struct Service {
+    listener: TcpListener,
+    state: Arc<AppState>,
+    router: Router,
+}
+
+impl Service {
+    /// Connect to the chain (in the background) and bind the listen address.
+    pub async fn bind(settings: Settings) -> Result<Self, ServiceError> {
+        let addr = SocketAddr::new(settings.host, settings.port);
+        let chain = Arc::new(ChainClient::start(ChainConfig {
+            network: settings.network.clone(),
+            archive: settings.archive_network.clone(),
+            archive_cutoff: settings.archive_blocks_cutoff,
+        }));
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| ServiceError::Bind {
+                addr,
+                reason: e.to_string(),
+            })?;
+        let max_body = settings.max_body_bytes;
+        let state = Arc::new(AppState::new(settings, chain));
+        let router = app(state.clone(), max_body);
+        Ok(Service {
+            listener,
+            state,
+            router,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound socket has an address")
+    }
+
+    /// Wait until the chain is connected and its first head known (for tests and start-up logs).
+    pub async fn wait_chain_ready(&self, timeout: Duration) -> bool {
+        self.state.chain.wait_ready(timeout).await
+    }
+
+    /// Serve until `shutdown` resolves, then finish in-flight requests.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServiceError> {
+        let prefetch = tokio::spawn(prefetch::follow_heads(self.state.clone()));
+        tracing::info!(addr = %self.local_addr(), "serving the Pylon API");
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| ServiceError::Serve(e.to_string()));
+        prefetch.abort();
+        result
+    }
+}
+
+/// Bind and serve until `shutdown`.
+pub async fn run(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServiceError> {
+    Service::bind(settings).await?.serve(shutdown).await
+}
+
+/// The router with every layer, for a given state.
+pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> Router {
+    routes::router()
+        .merge(schema::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            timeout::limit,
+        ))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(max_body_bytes))
+        .layer(CompressionLayer::new().gzip(true).zstd(true))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(Sequential::default()))
+}
+
+/// Request ids: a process-unique sequence number (kept when the client sends its own).
+#[derive(Clone, Default)]
+struct Sequential(Arc<AtomicU64>);
+
+impl MakeRequestId for Sequential {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        HeaderValue::from_str(&id.to_string())
+            .ok()
+            .map(RequestId::new)
+    }
+}

@@ -1,0 +1,298 @@
+//! Configuration from the environment (and `.env`, or the file named by `PYLON_ENV_FILE`), with
+//! the reference service's variable names and defaults. Invalid values name their variable.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pylon_chain::Network;
+
+use crate::secret::Secret;
+
+/// One identity: a named wallet hotkey that works on one subnet, reached with its own token.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub name: String,
+    pub wallet_name: String,
+    pub hotkey_name: String,
+    pub netuid: u16,
+    pub token: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `PYLON_BITTENSOR_NETWORK` (finney).
+    pub network: Network,
+    /// `PYLON_BITTENSOR_ARCHIVE_NETWORK` (archive); set `none` to disable.
+    pub archive_network: Option<Network>,
+    /// `PYLON_BITTENSOR_ARCHIVE_BLOCKS_CUTOFF` (300).
+    pub archive_blocks_cutoff: u32,
+    /// `PYLON_BITTENSOR_WALLET_PATH` (/root/.bittensor/wallets).
+    pub wallet_path: PathBuf,
+    /// `PYLON_IDENTITIES` + `PYLON_ID_<NAME>_{WALLET_NAME,HOTKEY_NAME,NETUID,TOKEN}`.
+    pub identities: Vec<Identity>,
+    /// `PYLON_OPEN_ACCESS_TOKEN` (empty = open access needs no token).
+    pub open_access_token: Secret,
+    /// `PYLON_METRICS_TOKEN` (empty = metrics disabled).
+    pub metrics_token: Secret,
+    /// `PYLON_RECENT_OBJECTS_NETUIDS`: subnets whose neurons are fetched on every new block.
+    pub recent_objects_netuids: Vec<u16>,
+    /// `PYLON_HOST` (0.0.0.0) and `PYLON_PORT` (8000).
+    pub host: IpAddr,
+    pub port: u16,
+    /// `PYLON_DEFAULT_REQUEST_TIMEOUT_SECONDS` (60) and `PYLON_MAX_REQUEST_TIMEOUT_SECONDS` (300):
+    /// a request's `X-Pylon-Timeout` is honoured up to the max.
+    pub default_request_timeout: Duration,
+    pub max_request_timeout: Duration,
+    /// `PYLON_CACHE_MAX_BYTES` (268435456): memory bound of the response cache.
+    pub cache_max_bytes: usize,
+    /// `PYLON_MAX_BODY_BYTES` (1048576): request body limit.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("{variable}: {reason}")]
+    Invalid { variable: String, reason: String },
+    #[error("cannot read the env file {path}: {reason}")]
+    EnvFile { path: String, reason: String },
+}
+
+fn invalid(variable: &str, reason: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        variable: variable.to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Settings for a chain at `network`, everything else at its default.
+    pub fn new(network: Network) -> Self {
+        Settings {
+            network,
+            archive_network: None,
+            archive_blocks_cutoff: 300,
+            wallet_path: PathBuf::from("/root/.bittensor/wallets"),
+            identities: Vec::new(),
+            open_access_token: Secret::default(),
+            metrics_token: Secret::default(),
+            recent_objects_netuids: Vec::new(),
+            host: IpAddr::from([0, 0, 0, 0]),
+            port: 8000,
+            default_request_timeout: Duration::from_secs(60),
+            max_request_timeout: Duration::from_secs(300),
+            cache_max_bytes: 256 * 1024 * 1024,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+
+    /// From the process environment, plus `.env` (or `PYLON_ENV_FILE`) for variables the
+    /// environment does not set.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        let explicit = std::env::var("PYLON_ENV_FILE").ok();
+        let path = explicit.clone().unwrap_or_else(|| ".env".to_string());
+        match dotenvy::from_filename_iter(&path) {
+            Ok(iter) => {
+                for item in iter {
+                    let (key, value) = item.map_err(|e| SettingsError::EnvFile {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                    vars.insert(key, value);
+                }
+            }
+            // A missing default `.env` is normal; a missing file someone named is an error.
+            Err(e) if explicit.is_some() => {
+                return Err(SettingsError::EnvFile {
+                    path,
+                    reason: e.to_string(),
+                })
+            }
+            Err(_) => {}
+        }
+        vars.extend(std::env::vars().filter(|(k, _)| k.starts_with("PYLON_")));
+        Self::from_vars(&vars)
+    }
+
+    /// From a map of variables (what `from_env` gathers).
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let network = |name: &str, default: &str| {
+            Network::parse(get(name).unwrap_or(default)).map_err(|e| invalid(name, e.to_string()))
+        };
+        let mut settings = Settings::new(network("PYLON_BITTENSOR_NETWORK", "finney")?);
+        settings.archive_network = match get("PYLON_BITTENSOR_ARCHIVE_NETWORK") {
+            Some("none") => None,
+            _ => Some(network("PYLON_BITTENSOR_ARCHIVE_NETWORK", "archive")?),
+        };
+        settings.archive_blocks_cutoff = parse(vars, "PYLON_BITTENSOR_ARCHIVE_BLOCKS_CUTOFF", 300)?;
+        if let Some(path) = get("PYLON_BITTENSOR_WALLET_PATH") {
+            settings.wallet_path = PathBuf::from(path);
+        }
+        settings.open_access_token = Secret::new(get("PYLON_OPEN_ACCESS_TOKEN").unwrap_or(""));
+        settings.metrics_token = Secret::new(get("PYLON_METRICS_TOKEN").unwrap_or(""));
+        settings.recent_objects_netuids = match get("PYLON_RECENT_OBJECTS_NETUIDS") {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str::<Vec<u16>>(text)
+                .or_else(|_| {
+                    text.split(',')
+                        .map(|part| part.trim().parse::<u16>())
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(|_| {
+                    invalid(
+                        "PYLON_RECENT_OBJECTS_NETUIDS",
+                        "expected a JSON list of netuids, e.g. [1, 2]",
+                    )
+                })?,
+        };
+        settings.host = parse(vars, "PYLON_HOST", settings.host)?;
+        settings.port = parse(vars, "PYLON_PORT", 8000)?;
+        settings.default_request_timeout =
+            seconds(vars, "PYLON_DEFAULT_REQUEST_TIMEOUT_SECONDS", 60.0)?;
+        settings.max_request_timeout = seconds(vars, "PYLON_MAX_REQUEST_TIMEOUT_SECONDS", 300.0)?;
+        settings.cache_max_bytes = parse(vars, "PYLON_CACHE_MAX_BYTES", settings.cache_max_bytes)?;
+        settings.max_body_bytes = parse(vars, "PYLON_MAX_BODY_BYTES", settings.max_body_bytes)?;
+        settings.identities = identities(vars)?;
+        Ok(settings)
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    vars: &HashMap<String, String>,
+    name: &str,
+    default: T,
+) -> Result<T, SettingsError> {
+    match vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(text) => text
+            .parse()
+            .map_err(|_| invalid(name, format!("`{text}` is not a valid value"))),
+    }
+}
+
+fn seconds(
+    vars: &HashMap<String, String>,
+    name: &str,
+    default: f64,
+) -> Result<Duration, SettingsError> {
+    let value: f64 = parse(vars, name, default)?;
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| invalid(name, "expected a positive number of seconds"))
+}
+
+fn identities(vars: &HashMap<String, String>) -> Result<Vec<Identity>, SettingsError> {
+    const LIST: &str = "PYLON_IDENTITIES";
+    let Some(text) = vars.get(LIST).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let names: Vec<String> = serde_json::from_str(text)
+        .map_err(|_| invalid(LIST, "expected a JSON list of names, e.g. [\"validator\"]"))?;
+    let mut out: Vec<Identity> = Vec::new();
+    for name in names {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(invalid(
+                LIST,
+                format!("`{name}` is not a valid identity name"),
+            ));
+        }
+        if out.iter().any(|i| i.name == name) {
+            return Err(invalid(LIST, format!("`{name}` is listed twice")));
+        }
+        let var = |field: &str| {
+            format!(
+                "PYLON_ID_{}_{field}",
+                name.to_ascii_uppercase().replace('-', "_")
+            )
+        };
+        let required = |field: &str| -> Result<String, SettingsError> {
+            let variable = var(field);
+            vars.get(&variable)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| invalid(&variable, format!("required for identity `{name}`")))
+        };
+        let netuid_var = var("NETUID");
+        let netuid = required("NETUID")?
+            .parse::<u16>()
+            .map_err(|_| invalid(&netuid_var, "expected a netuid (0..=65535)"))?;
+        out.push(Identity {
+            wallet_name: required("WALLET_NAME")?,
+            hotkey_name: required("HOTKEY_NAME")?,
+            netuid,
+            token: Secret::new(required("TOKEN")?),
+            name,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_reference_ones() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.network.url(), "wss://entrypoint-finney.opentensor.ai:443");
+        assert_eq!(
+            s.archive_network.unwrap().url(),
+            "wss://archive.chain.opentensor.ai:443"
+        );
+        assert_eq!(s.archive_blocks_cutoff, 300);
+        assert_eq!(s.port, 8000);
+        assert_eq!(s.default_request_timeout, Duration::from_secs(60));
+        assert!(s.open_access_token.is_empty());
+    }
+
+    #[test]
+    fn identities_are_read_from_their_variables_and_tokens_stay_hidden() {
+        let s = Settings::from_vars(&vars(&[
+            ("PYLON_IDENTITIES", "[\"sn1\"]"),
+            ("PYLON_ID_SN1_WALLET_NAME", "w"),
+            ("PYLON_ID_SN1_HOTKEY_NAME", "h"),
+            ("PYLON_ID_SN1_NETUID", "1"),
+            ("PYLON_ID_SN1_TOKEN", "top-secret"),
+            ("PYLON_OPEN_ACCESS_TOKEN", "open-secret"),
+        ]))
+        .unwrap();
+        assert_eq!(s.identities[0].netuid, 1);
+        assert!(s.identities[0].token.matches("top-secret"));
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains("top-secret") && !debug.contains("open-secret"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        let err =
+            |pairs: &[(&str, &str)]| Settings::from_vars(&vars(pairs)).unwrap_err().to_string();
+        assert!(err(&[("PYLON_PORT", "eighty")]).starts_with("PYLON_PORT:"));
+        assert!(
+            err(&[("PYLON_BITTENSOR_NETWORK", "mainnet")]).starts_with("PYLON_BITTENSOR_NETWORK:")
+        );
+        assert!(err(&[("PYLON_IDENTITIES", "[\"a\"]")]).starts_with("PYLON_ID_A_NETUID:"));
+        assert!(err(&[("PYLON_IDENTITIES", "a,b")]).starts_with("PYLON_IDENTITIES:"));
+        assert!(
+            err(&[("PYLON_IDENTITIES", "[\"a\"]"), ("PYLON_ID_A_NETUID", "x"),])
+                .starts_with("PYLON_ID_A_NETUID:")
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! What every handler shares: settings, the chain, the response cache and which subnets are hot.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use pylon_chain::ChainClient;
+use tokio::sync::OnceCell;
+
+use crate::cache::{Rendered, ResponseCache};
+use crate::settings::{Identity, Settings};
+
+/// How long a subnet stays hot (prefetched on every head) after someone last asked for it.
+pub const HOT_FOR: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CacheKey {
+    Neurons(u16, [u8; 32]),
+    Validators(u16, [u8; 32]),
+    BlockInfo([u8; 32]),
+    Certificates(u16, [u8; 32]),
+    Commitments(u16, [u8; 32]),
+    RevealedCommitments(u16, [u8; 32]),
+    Extrinsic([u8; 32], u32),
+}
+
+pub struct AppState {
+    pub settings: Settings,
+    pub chain: Arc<ChainClient>,
+    pub cache: ResponseCache<CacheKey>,
+    /// Newest neurons response per subnet (what `block/recent/neurons` serves).
+    pub recent: Mutex<HashMap<u16, Arc<Rendered>>>,
+    requested: Mutex<HashMap<u16, Instant>>,
+    /// Each identity's hotkey ss58, read from its wallet on first use.
+    hotkeys: HashMap<String, OnceCell<String>>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, chain: Arc<ChainClient>) -> Self {
+        let hotkeys = settings
+            .identities
+            .iter()
+            .map(|i| (i.name.clone(), OnceCell::new()))
+            .collect();
+        AppState {
+            cache: ResponseCache::new(settings.cache_max_bytes),
+            settings,
+            chain,
+            recent: Mutex::new(HashMap::new()),
+            requested: Mutex::new(HashMap::new()),
+            hotkeys,
+        }
+    }
+
+    pub fn identity(&self, name: &str) -> Option<&Identity> {
+        self.settings.identities.iter().find(|i| i.name == name)
+    }
+
+    pub fn note_requested(&self, netuid: u16) {
+        self.requested.lock().insert(netuid, Instant::now());
+    }
+
+    /// Subnets to prefetch on a new head: configured, identities', and recently requested ones.
+    pub fn hot_netuids(&self) -> Vec<u16> {
+        let mut hot: Vec<u16> = self.settings.recent_objects_netuids.clone();
+        hot.extend(self.settings.identities.iter().map(|i| i.netuid));
+        let mut requested = self.requested.lock();
+        requested.retain(|_, at| at.elapsed() < HOT_FOR);
+        hot.extend(requested.keys().copied());
+        hot.sort_unstable();
+        hot.dedup();
+        hot
+    }
+
+    /// Remember `rendered` as the subnet's most recent neurons unless a newer block is known.
+    pub fn remember_recent(&self, netuid: u16, rendered: &Arc<Rendered>) {
+        let mut recent = self.recent.lock();
+        let newer = recent
+            .get(&netuid)
+            .is_none_or(|known| known.block.number <= rendered.block.number);
+        if newer {
+            recent.insert(netuid, rendered.clone());
+        }
+    }
+
+    /// The identity's hotkey address, from `<wallet_path>/<wallet>/hotkeys/<hotkey>`.
+    pub async fn identity_hotkey(&self, identity: &Identity) -> Result<String, String> {
+        let cell = self
+            .hotkeys
+            .get(&identity.name)
+            .ok_or_else(|| format!("unknown identity {}", identity.name))?;
+        cell.get_or_try_init(|| async {
+            let path = pylon_wallet::hotkey_path(
+                &self.settings.wallet_path.to_string_lossy(),
+                &identity.wallet_name,
+                &identity.hotkey_name,
+            );
+            pylon_wallet::load_hotkey(&path)
+                .map(|signer| signer.ss58_address())
+                .map_err(|e| format!("identity {}: {e}", identity.name))
+        })
+        .await
+        .cloned()
+    }
+}

@@ -1,0 +1,341 @@
+//! The v1 read path against a devnet: values equal the scenario, the auth matrix, the cache
+//! serving latest neurons without chain calls, ETags, and 400/404 for bad input.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use pylon_chain::Network;
+use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use pylon_service::{Identity, Secret, Service, Settings};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const OPEN: &str = "open-token";
+const IDENTITY: &str = "identity-token";
+const OTHER_IDENTITY: &str = "other-token";
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_string())
+        })
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection; `headers` are extra `Name: value` lines.
+async fn get(addr: SocketAddr, path: &str, headers: &[String]) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: pylon\r\nConnection: close\r\n");
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Reply {
+        status,
+        headers: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+fn bearer(token: &str) -> Vec<String> {
+    vec![format!("Authorization: Bearer {token}")]
+}
+
+fn ss58(uri: &str) -> String {
+    subxt::utils::AccountId32(dev_keypair(uri).unwrap().public).to_string()
+}
+
+async fn start() -> (DevnetHandle, SocketAddr) {
+    let devnet = pylon_devnet::spawn(DevnetConfig {
+        port: 0,
+        block_time: Duration::ZERO,
+        scenario: Scenario::builtin_default(),
+        ..DevnetConfig::default()
+    })
+    .await
+    .expect("devnet starts");
+    devnet.seal_block().await;
+    let mut settings = Settings::new(Network::parse(&devnet.ws_url()).unwrap());
+    settings.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    settings.port = 0;
+    settings.open_access_token = Secret::new(OPEN);
+    settings.recent_objects_netuids = vec![1];
+    settings.identities = vec![
+        Identity {
+            name: "validator".into(),
+            wallet_name: "w".into(),
+            hotkey_name: "h".into(),
+            netuid: 1,
+            token: Secret::new(IDENTITY),
+        },
+        Identity {
+            name: "other".into(),
+            wallet_name: "w".into(),
+            hotkey_name: "h2".into(),
+            netuid: 2,
+            token: Secret::new(OTHER_IDENTITY),
+        },
+    ];
+    let service = Service::bind(settings).await.expect("binds");
+    let addr = service.local_addr();
+    assert!(service.wait_chain_ready(Duration::from_secs(20)).await);
+    tokio::spawn(service.serve(std::future::pending()));
+    (devnet, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls() {
+    let (devnet, addr) = start().await;
+    let open = bearer(OPEN);
+    let head = devnet.best_number();
+
+    let latest = get(addr, "/api/v1/subnet/1/block/latest/neurons", &open).await;
+    assert_eq!(latest.status, 200, "{}", latest.body);
+    let body = latest.json();
+    assert_eq!(body["block"]["number"], head);
+    let neurons = body["neurons"].as_object().unwrap();
+    assert_eq!(neurons.len(), 256);
+    let alice = &neurons[&ss58("//Alice")];
+    assert_eq!(alice["uid"], 0);
+    assert_eq!(alice["coldkey"], ss58("//Alice//coldkey"));
+    assert_eq!(alice["axon_info"]["ip"], "10.0.1.1");
+    assert_eq!(alice["axon_info"]["port"], 8091);
+    assert_eq!(alice["stake"], 1_000_000.0);
+    assert_eq!(alice["stakes"]["alpha"], 1_000_000.0);
+    assert_eq!(alice["emission"], 1.0);
+    let trust = alice["validator_trust"].as_f64().unwrap();
+    assert!((trust - 60_000.0 / 65_535.0).abs() < 1e-12, "{trust}");
+    assert_eq!(alice["validator_permit"], true);
+
+    // The second read of the latest block's neurons is served from the cache: no chain call.
+    let before = devnet.rpc_call_count();
+    let again = get(addr, "/api/v1/subnet/1/block/latest/neurons", &open).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, latest.body);
+    assert_eq!(devnet.rpc_call_count(), before);
+
+    // ETag revalidation.
+    let etag = again.header("etag").expect("an ETag");
+    let mut revalidate = open.clone();
+    revalidate.push(format!("If-None-Match: {etag}"));
+    let not_modified = get(addr, "/api/v1/subnet/1/block/latest/neurons", &revalidate).await;
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.body.is_empty());
+
+    // A new head is prefetched for the hot subnet: reading it costs no chain call either.
+    let sealed = devnet.seal_block().await;
+    let mut seen = 0;
+    for _ in 0..200 {
+        let r = get(addr, "/api/v1/subnet/1/block/recent/neurons", &open).await;
+        seen = r.json()["block"]["number"].as_u64().unwrap();
+        if seen == u64::from(sealed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen, u64::from(sealed));
+    let before = devnet.rpc_call_count();
+    let fresh = get(addr, "/api/v1/subnet/1/block/latest/neurons", &open).await;
+    assert_eq!(fresh.json()["block"]["number"], sealed);
+    assert_eq!(devnet.rpc_call_count(), before);
+
+    // By number, validators, block info.
+    let at_genesis = get(addr, "/api/v1/subnet/3/block/0/neurons", &open).await;
+    assert_eq!(at_genesis.status, 200);
+    assert_eq!(at_genesis.json()["neurons"].as_object().unwrap().len(), 8);
+    let validators = get(addr, "/api/v1/subnet/1/block/latest/validators", &open)
+        .await
+        .json();
+    let list = validators["validators"].as_array().unwrap();
+    assert_eq!(list.len(), 5);
+    assert_eq!(list[0]["hotkey"], ss58("//Alice"));
+    assert_eq!(list[1]["hotkey"], ss58("//Bob"));
+    let block = get(addr, "/api/v1/subnet/1/block/latest", &open)
+        .await
+        .json();
+    assert_eq!(block["number"], sealed);
+    assert!(block["hash"].as_str().unwrap().starts_with("0x"));
+    assert!(block["timestamp"].as_u64().unwrap() > 0);
+
+    // Certificates and commitments.
+    let certificates = get(addr, "/api/v1/subnet/1/block/latest/certificates", &open)
+        .await
+        .json();
+    assert_eq!(
+        certificates["certificates"][&ss58("//Alice")],
+        serde_json::json!({"algorithm": 1, "public_key": format!("0x{}", "ab".repeat(32))})
+    );
+    let one = get(
+        addr,
+        &format!(
+            "/api/v1/subnet/1/block/latest/certificates/{}",
+            ss58("//Alice")
+        ),
+        &open,
+    )
+    .await;
+    assert_eq!(one.json()["algorithm"], 1);
+    let none = get(
+        addr,
+        &format!(
+            "/api/v1/subnet/1/block/latest/certificates/{}",
+            ss58("//Bob")
+        ),
+        &open,
+    )
+    .await;
+    assert_eq!(none.status, 404);
+    let expected = format!("0x{}", hex_of("pylon-devnet commitment for netuid 1"));
+    let commitments = get(addr, "/api/v1/subnet/1/block/latest/commitments", &open)
+        .await
+        .json();
+    assert_eq!(commitments["commitments"][&ss58("//Alice")], expected);
+    let one = get(
+        addr,
+        &format!(
+            "/api/v1/subnet/1/block/latest/commitments/{}",
+            ss58("//Alice")
+        ),
+        &open,
+    )
+    .await
+    .json();
+    assert_eq!(one["commitment"], expected);
+    assert_eq!(one["hotkey"], ss58("//Alice"));
+    assert_eq!(one["commitment_block_number"], 0);
+    let revealed = get(
+        addr,
+        "/api/v1/subnet/1/block/latest/commitments/revealed",
+        &open,
+    )
+    .await;
+    assert_eq!(revealed.status, 200);
+
+    // Extrinsic 0 of block 1 is the timestamp inherent.
+    let xt = get(addr, "/api/v1/subnet/1/block/1/extrinsic/0", &open)
+        .await
+        .json();
+    assert_eq!(xt["call"]["call_module"], "Timestamp");
+    assert_eq!(xt["call"]["call_function"], "set");
+    assert_eq!(xt["call"]["call_args"][0]["name"], "now");
+    assert_eq!(xt["address"], Value::Null);
+    assert_eq!(
+        get(addr, "/api/v1/subnet/1/block/1/extrinsic/9", &open)
+            .await
+            .status,
+        404
+    );
+
+    // Bad input names the field; missing and future blocks are 404.
+    for (path, field) in [
+        ("/api/v1/subnet/x/block/latest/neurons", "netuid"),
+        ("/api/v1/subnet/70000/block/latest/neurons", "netuid"),
+        ("/api/v1/subnet/1/block/-1/neurons", "block_number"),
+        ("/api/v1/subnet/1/block/1/extrinsic/z", "extrinsic_index"),
+        (
+            "/api/v1/subnet/1/block/latest/certificates/not-an-address",
+            "hotkey",
+        ),
+    ] {
+        let r = get(addr, path, &open).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert!(
+            r.json()["detail"].as_str().unwrap().starts_with(field),
+            "{path}: {}",
+            r.body
+        );
+    }
+    let future = get(addr, "/api/v1/subnet/1/block/999999/neurons", &open).await;
+    assert_eq!(future.status, 404, "{}", future.body);
+    assert_eq!(future.json()["status_code"], 404);
+
+    // The identities list, and an unrouted write.
+    let identities = get(addr, "/api/v1/identities", &[]).await.json();
+    assert_eq!(
+        identities,
+        serde_json::json!({"identities": {"validator": 1, "other": 2}})
+    );
+    let schema = get(addr, "/schema/openapi.json", &[]).await.json();
+    assert!(schema["paths"]["/api/v1/subnet/{netuid}/block/latest/neurons"].is_object());
+
+    devnet.stop().await;
+}
+
+fn hex_of(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_the_auth_matrix_with_the_exact_status() {
+    let (devnet, addr) = start().await;
+    let alice = ss58("//Alice");
+    let routes = [
+        "/block/latest".to_string(),
+        "/block/latest/neurons".into(),
+        "/block/recent/neurons".into(),
+        "/block/0/neurons".into(),
+        "/block/latest/validators".into(),
+        "/block/0/validators".into(),
+        "/block/1/extrinsic/0".into(),
+        "/block/latest/certificates".into(),
+        format!("/block/latest/certificates/{alice}"),
+        "/block/latest/commitments".into(),
+        format!("/block/latest/commitments/{alice}"),
+        "/block/latest/commitments/revealed".into(),
+        format!("/block/latest/commitments/revealed/{alice}"),
+    ];
+    let malformed = vec![format!("Authorization: Basic {OPEN}")];
+    for route in &routes {
+        let open = format!("/api/v1/subnet/1{route}");
+        let identity = format!("/api/v1/identity/validator/subnet/1{route}");
+        let cases: [(&str, &String, Vec<String>, u16); 10] = [
+            ("open, no token", &open, vec![], 401),
+            ("open, malformed", &open, malformed.clone(), 401),
+            ("open, wrong", &open, bearer("nope"), 403),
+            ("open, identity token", &open, bearer(IDENTITY), 403),
+            ("open, right", &open, bearer(OPEN), 200),
+            ("identity, no token", &identity, vec![], 401),
+            ("identity, malformed", &identity, malformed.clone(), 401),
+            ("identity, wrong", &identity, bearer("nope"), 403),
+            ("identity, open token", &identity, bearer(OPEN), 403),
+            ("identity, right", &identity, bearer(IDENTITY), 200),
+        ];
+        for (case, path, headers, status) in cases {
+            let reply = get(addr, path, &headers).await;
+            assert_eq!(reply.status, status, "{case} {path}: {}", reply.body);
+        }
+        // Another identity's token, an unknown identity, and an identity on the wrong subnet.
+        let other = get(addr, &identity, &bearer(OTHER_IDENTITY)).await;
+        assert_eq!(other.status, 403, "{identity}");
+        let unknown = format!("/api/v1/identity/nobody/subnet/1{route}");
+        assert_eq!(
+            get(addr, &unknown, &bearer(IDENTITY)).await.status,
+            404,
+            "{unknown}"
+        );
+        let wrong_subnet = format!("/api/v1/identity/validator/subnet/2{route}");
+        let reply = get(addr, &wrong_subnet, &bearer(IDENTITY)).await;
+        assert_eq!(reply.status, 403, "{wrong_subnet}");
+        assert!(reply.body.contains("netuid"), "{}", reply.body);
+    }
+    devnet.stop().await;
+}
