@@ -52,7 +52,8 @@ pub struct ChainMetadata {
     v15_bytes: Vec<u8>,
     v14_bytes: Vec<u8>,
     v15: RuntimeMetadataV15,
-    storage: HashMap<(String, String), StorageItem>,
+    /// pallet name → item name → layout (nested so lookups by `&str` do not allocate).
+    storage: HashMap<String, HashMap<String, StorageItem>>,
     apis: HashMap<String, RuntimeApiMethod>,
 }
 
@@ -108,7 +109,8 @@ impl ChainMetadata {
 
     pub fn storage_item(&self, pallet: &str, item: &str) -> Result<&StorageItem, MetadataError> {
         self.storage
-            .get(&(pallet.to_owned(), item.to_owned()))
+            .get(pallet)
+            .and_then(|items| items.get(item))
             .ok_or_else(|| MetadataError::UnknownStorage {
                 pallet: pallet.to_owned(),
                 item: item.to_owned(),
@@ -131,8 +133,8 @@ impl ChainMetadata {
     }
 }
 
-fn index_storage(v15: &RuntimeMetadataV15) -> HashMap<(String, String), StorageItem> {
-    let mut out = HashMap::new();
+fn index_storage(v15: &RuntimeMetadataV15) -> HashMap<String, HashMap<String, StorageItem>> {
+    let mut out: HashMap<String, HashMap<String, StorageItem>> = HashMap::new();
     for pallet in &v15.pallets {
         let Some(storage) = &pallet.storage else {
             continue;
@@ -155,8 +157,8 @@ fn index_storage(v15: &RuntimeMetadataV15) -> HashMap<(String, String), StorageI
             };
             let mut prefix = sp_crypto_hashing::twox_128(storage.prefix.as_bytes()).to_vec();
             prefix.extend_from_slice(&sp_crypto_hashing::twox_128(entry.name.as_bytes()));
-            out.insert(
-                (pallet.name.clone(), entry.name.clone()),
+            out.entry(pallet.name.clone()).or_default().insert(
+                entry.name.clone(),
                 StorageItem {
                     pallet: pallet.name.clone(),
                     item: entry.name.clone(),
