@@ -1,0 +1,118 @@
+//! Chain trouble: archive fallback for pruned state (two devnets), and a devnet that dies and comes
+//! back — cached reads keep being served meanwhile, and the service reconnects unaided.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use pylon_chain::Network;
+use pylon_devnet::{DevnetConfig, DevnetHandle, Scenario};
+use pylon_service::{Service, Settings};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn get(addr: SocketAddr, path: &str) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: pylon\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+async fn devnet(port: u16, state_pruning: Option<u32>) -> DevnetHandle {
+    pylon_devnet::spawn(DevnetConfig {
+        port,
+        block_time: Duration::ZERO,
+        scenario: Scenario::builtin_default(),
+        state_pruning,
+        ..DevnetConfig::default()
+    })
+    .await
+    .expect("devnet starts")
+}
+
+async fn service(main: &DevnetHandle, archive: Option<&DevnetHandle>) -> SocketAddr {
+    let mut settings = Settings::new(Network::parse(&main.ws_url()).unwrap());
+    settings.archive_network = archive.map(|a| Network::parse(&a.ws_url()).unwrap());
+    settings.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    settings.port = 0;
+    settings.recent_objects_netuids = vec![1];
+    let service = Service::bind(settings).await.expect("binds");
+    let addr = service.local_addr();
+    assert!(service.wait_chain_ready(Duration::from_secs(20)).await);
+    tokio::spawn(service.serve(std::future::pending()));
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_the_main_node_pruned_is_read_from_the_archive() {
+    let main = devnet(0, Some(2)).await;
+    let archive = devnet(0, None).await;
+    for _ in 0..5 {
+        main.seal_block().await;
+    }
+    // Without an archive, pruned state is a 404 naming the block, not a 500.
+    let alone = service(&main, None).await;
+    let (status, body) = get(alone, "/api/v1/subnet/3/block/0/neurons").await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("discarded"),
+        "{body}"
+    );
+
+    // With one, the genesis block (the same on both) is answered by the archive.
+    let both = service(&main, Some(&archive)).await;
+    let (status, body) = get(both, "/api/v1/subnet/3/block/0/neurons").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["block"]["number"], 0);
+    assert_eq!(body["neurons"].as_object().unwrap().len(), 8);
+    main.stop().await;
+    archive.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_reads_survive_a_dead_chain_and_the_service_reconnects() {
+    let chain = devnet(0, None).await;
+    chain.seal_block().await;
+    let port = chain.local_addr().port();
+    let addr = service(&chain, None).await;
+    let (status, before) = get(addr, "/api/v1/subnet/1/block/latest/neurons").await;
+    assert_eq!(status, 200);
+    let old_hash = before["block"]["hash"].clone();
+    chain.stop().await;
+
+    // Uncached reads fail fast with 503 once the loss is noticed...
+    let mut status = 0;
+    for _ in 0..200 {
+        status = get(addr, "/api/v1/subnet/2/block/latest/neurons").await.0;
+        if status == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(status, 503);
+    // ...while the cached latest neurons are still served, from the block they were read at.
+    let (status, during) = get(addr, "/api/v1/subnet/1/block/latest/neurons").await;
+    assert_eq!(status, 200);
+    assert_eq!(during, before);
+
+    // The chain comes back on the same address; the service finds it without help.
+    let chain = devnet(port, None).await;
+    chain.seal_block().await;
+    let mut latest = Value::Null;
+    for _ in 0..400 {
+        let (status, body) = get(addr, "/api/v1/subnet/1/block/latest").await;
+        if status == 200 && body["hash"] != old_hash {
+            latest = body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(latest.is_object(), "no new head after the restart");
+    let (status, _) = get(addr, "/api/v1/subnet/2/block/latest/neurons").await;
+    assert_eq!(status, 200);
+    chain.stop().await;
+}
