@@ -1,12 +1,8 @@
 """Extrinsics submitted by the Bittensor SDK land in the devnet's storage."""
 
 import bittensor
-import pytest
 from async_substrate_interface import SubstrateInterface
 from bittensor_wallet import Keypair
-
-# What the chain says while extrinsic dispatch is not part of the build yet.
-NOT_IMPLEMENTED = "not supported by this devnet build"
 
 
 def test_sdk_set_weights_shows_in_weights_storage(devnet_url):
@@ -17,8 +13,6 @@ def test_sdk_set_weights_shows_in_weights_storage(devnet_url):
         netuid=3, dests=[1, 2], weights=[1000, 3000], version_key=0
     )
     result = subtensor.submit_call(call, charlie)
-    if NOT_IMPLEMENTED in (result.message or ""):
-        pytest.skip("extrinsic dispatch is not in this build")
     assert result.success, result.message
     weights = (
         SubstrateInterface(devnet_url).query("SubtensorModule", "Weights", [3, 0]).value

@@ -367,3 +367,53 @@ async fn dropped_connections_close_and_the_node_accepts_new_ones() {
     assert_eq!(chain, "Bittensor");
     node.stop().await;
 }
+
+#[tokio::test]
+async fn a_watched_transaction_goes_ready_in_block_finalized_and_its_write_is_visible() {
+    let node = pylon_devnet::spawn(DevnetConfig {
+        port: 0,
+        block_time: Duration::from_millis(200),
+        ..DevnetConfig::default()
+    })
+    .await
+    .unwrap();
+    let api = OnlineClient::<SubstrateConfig>::from_insecure_url(node.ws_url())
+        .await
+        .unwrap();
+    let alice = subxt_signer::sr25519::dev::alice();
+    // netuid 3 of the default scenario: //Alice validates, no rate limit, no commit-reveal.
+    let payload = dynamic::transaction(
+        "SubtensorModule",
+        "set_weights",
+        (3u16, vec![0u16, 1], vec![10u16, 20], 0u64),
+    );
+    let events = api
+        .tx()
+        .await
+        .unwrap()
+        .sign_and_submit_then_watch_default(&payload, &alice)
+        .await
+        .expect("accepted into the pool")
+        .wait_for_finalized_success()
+        .await
+        .expect("finalized without a dispatch error");
+    assert!(events
+        .iter()
+        .any(|e| e.unwrap().event_name() == "WeightsSet"));
+    let at = api.at_current_block().await.unwrap();
+    let weights = at
+        .storage()
+        .fetch(
+            dynamic::storage::<(u16, u16), Vec<(u16, u16)>>("SubtensorModule", "Weights"),
+            (3u16, 0u16),
+        )
+        .await
+        .expect("Weights entry")
+        .decode()
+        .unwrap();
+    // Max-upscaled to u16::MAX, as subtensor stores them (rounding is the dispatch's business).
+    assert_eq!(weights.iter().map(|w| w.0).collect::<Vec<_>>(), vec![0, 1]);
+    assert_eq!(weights[1].1, 65535);
+    assert!(weights[0].1.abs_diff(32767) <= 1, "{weights:?}");
+    node.stop().await;
+}
