@@ -228,3 +228,159 @@ async fn subxt_immortal_and_stale_nonce_transactions() {
     assert_eq!(dev_keypair("//Alice").unwrap().public, alice.public_key().0);
     node.stop().await;
 }
+
+fn num(v: &Value) -> u128 {
+    v.as_u128().expect("a number")
+}
+
+/// A byte string as subxt decodes it: u8s, possibly wrapped in newtypes or variants.
+fn bytes(v: &Value) -> Vec<u8> {
+    fn walk(v: &Value, out: &mut Vec<u8>) {
+        match &v.value {
+            scale_value::ValueDef::Primitive(_) => out.push(v.as_u128().expect("a byte") as u8),
+            scale_value::ValueDef::Composite(c) => c.values().for_each(|x| walk(x, out)),
+            // Commitment `Data::RawN` fields carry their bytes inside the variant.
+            scale_value::ValueDef::Variant(var) => var.values.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut out);
+    out
+}
+
+/// Submit, wait for finality and success, and return the number of the including block.
+async fn include(
+    api: &Client,
+    payload: &impl subxt::transactions::Payload,
+    signer: &Keypair,
+) -> u64 {
+    let mut txs = api.at_current_block().await.unwrap().transactions();
+    let in_block = txs
+        .sign_and_submit_then_watch_default(payload, signer)
+        .await
+        .expect("the pool accepts the transaction")
+        .wait_for_finalized()
+        .await
+        .expect("finalized");
+    in_block
+        .wait_for_success()
+        .await
+        .expect("dispatch succeeds");
+    api.at_block(in_block.block_hash())
+        .await
+        .unwrap()
+        .block_number()
+}
+
+#[tokio::test]
+async fn subxt_crv4_commit_axon_tls_and_commitment_are_stored_as_subtensor_keys_them() {
+    let (node, api) = devnet().await;
+    let alice = dev::alice();
+    let alice_id = alice.public_key().0;
+
+    let commit = dynamic::transaction(
+        "SubtensorModule",
+        "commit_timelocked_weights",
+        (2u16, vec![7u8; 48], 123_456u64, 4u16),
+    );
+    let block = include(&api, &commit, &alice).await;
+    // Netuid 2, tempo 360: epoch index (block + 3) / 361, the next one when this block runs it.
+    let epoch = (block + 3) / 361 + u64::from((block + 3) % 361 == 360);
+    let at = api.at_current_block().await.unwrap();
+    let commits = at
+        .storage()
+        .fetch(
+            dynamic::storage::<(u16, u64), Value>("SubtensorModule", "TimelockedWeightCommits"),
+            (2u16, epoch),
+        )
+        .await
+        .expect("TimelockedWeightCommits entry")
+        .decode()
+        .expect("commits decode");
+    let entry = commits.at(0).expect("one commit");
+    assert_eq!(bytes(entry.at(0).unwrap()), alice_id);
+    assert_eq!(num(entry.at(1).unwrap()), u128::from(block));
+    assert_eq!(bytes(entry.at(2).unwrap()), vec![7u8; 48]);
+    assert_eq!(num(entry.at(3).unwrap()), 123_456);
+
+    let mut certificate = vec![1u8];
+    certificate.extend([0xcd; 32]);
+    let axon = dynamic::transaction(
+        "SubtensorModule",
+        "serve_axon_tls",
+        (
+            1u16,
+            3u32,
+            0x0a00_0005u128,
+            8443u16,
+            4u8,
+            4u8,
+            0u8,
+            0u8,
+            certificate,
+        ),
+    );
+    let block = include(&api, &axon, &alice).await;
+    let commitment = dynamic::transaction(
+        "Commitments",
+        "set_commitment",
+        (
+            1u16,
+            Value::named_composite([(
+                "fields",
+                Value::unnamed_composite([Value::unnamed_variant(
+                    "Raw5",
+                    [Value::from_bytes(b"hello")],
+                )]),
+            )]),
+        ),
+    );
+    let commit_block = include(&api, &commitment, &alice).await;
+
+    let at = api.at_current_block().await.unwrap();
+    let stored = at
+        .storage()
+        .fetch(
+            dynamic::storage::<(u16, [u8; 32]), Value>("SubtensorModule", "Axons"),
+            (1u16, alice_id),
+        )
+        .await
+        .expect("Axons entry")
+        .decode()
+        .expect("AxonInfo decodes");
+    assert_eq!(num(stored.at("port").unwrap()), 8443);
+    assert_eq!(num(stored.at("ip").unwrap()), 0x0a00_0005);
+    assert_eq!(num(stored.at("block").unwrap()), u128::from(block));
+    let cert = at
+        .storage()
+        .fetch(
+            dynamic::storage::<(u16, [u8; 32]), Value>("SubtensorModule", "NeuronCertificates"),
+            (1u16, alice_id),
+        )
+        .await
+        .expect("NeuronCertificates entry")
+        .decode()
+        .expect("certificate decodes");
+    assert_eq!(num(cert.at("algorithm").unwrap()), 1);
+    assert_eq!(bytes(cert.at("public_key").unwrap()), vec![0xcd; 32]);
+    let registration = at
+        .storage()
+        .fetch(
+            dynamic::storage::<(u16, [u8; 32]), Value>("Commitments", "CommitmentOf"),
+            (1u16, alice_id),
+        )
+        .await
+        .expect("CommitmentOf entry")
+        .decode()
+        .expect("Registration decodes");
+    assert_eq!(
+        num(registration.at("block").unwrap()),
+        u128::from(commit_block)
+    );
+    assert_eq!(
+        bytes(registration.at("info").unwrap().at("fields").unwrap()),
+        b"hello"
+    );
+    node.stop().await;
+}
