@@ -27,8 +27,10 @@ pub enum ChainError {
     UnknownBlock(Hash),
     #[error("UnknownBlock: State already discarded for 0x{}", hex::encode(.0))]
     StatePruned(Hash),
-    #[error("Invalid Transaction: {0}")]
-    InvalidTransaction(String),
+    /// Refused by the runtime's checks; `code` is Substrate's RPC code (1010 invalid,
+    /// 1011 unknown validity, 1001 undecodable).
+    #[error("{}: {reason}", rejection_message(*.code))]
+    InvalidTransaction { code: i32, reason: String },
     #[error("Transaction Already Imported")]
     AlreadyImported,
 }
@@ -195,7 +197,7 @@ impl Chain {
         );
         state.set_phase(Phase::ApplyExtrinsic(ctx.extrinsic_index));
         apply_guarded(&self.meta, &mut state, &bytes, &ctx)
-            .map_err(ChainError::InvalidTransaction)?;
+            .map_err(|(code, reason)| ChainError::InvalidTransaction { code, reason })?;
         self.pending_state = state.raw;
         self.pool.push(PendingTx { hash, bytes });
         Ok(hash)
@@ -242,7 +244,7 @@ impl Chain {
                     body.push(tx.bytes);
                     included.push(tx.hash);
                 }
-                Err(reason) => {
+                Err((_, reason)) => {
                     state.raw = before;
                     state.truncate_events(events);
                     dropped.push((tx.hash, reason));
@@ -346,13 +348,25 @@ fn apply_guarded(
     state: &mut BlockState,
     bytes: &[u8],
     ctx: &ApplyContext,
-) -> Result<(), String> {
+) -> Result<(), (i32, String)> {
     match catch_unwind(AssertUnwindSafe(|| {
         extrinsics::apply(meta, state, bytes, ctx)
     })) {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the runtime failed to apply the transaction".to_owned()),
+        Ok(Err(e)) => Err((e.rpc_code(), e.to_string())),
+        Err(_) => Err((
+            1010,
+            "the runtime failed to apply the transaction".to_owned(),
+        )),
+    }
+}
+
+/// The message a Substrate node gives with each transaction-rejection code.
+pub fn rejection_message(code: i32) -> &'static str {
+    match code {
+        1001 => "Extrinsic has invalid format",
+        1011 => "Unknown Transaction Validity",
+        _ => "Invalid Transaction",
     }
 }
 

@@ -24,8 +24,7 @@ const INVALID_PARAMS: i32 = -32602;
 const SERVER_ERROR: i32 = -32000;
 /// Substrate's state/chain client error code (e.g. UnknownBlock, state pruned).
 const CLIENT_ERROR: i32 = 4003;
-/// Substrate's author error codes.
-const INVALID_TRANSACTION: i32 = 1010;
+/// Substrate's author error codes (the runtime's rejections carry their own).
 const ALREADY_IMPORTED: i32 = 1013;
 const BAD_FORMAT: i32 = 1001;
 
@@ -39,8 +38,8 @@ fn invalid_params(reason: impl std::fmt::Display) -> ErrorObjectOwned {
 
 fn chain_error(e: ChainError) -> ErrorObjectOwned {
     match e {
-        ChainError::InvalidTransaction(reason) => {
-            ErrorObjectOwned::owned(INVALID_TRANSACTION, "Invalid Transaction", Some(reason))
+        ChainError::InvalidTransaction { code, reason } => {
+            ErrorObjectOwned::owned(code, crate::chain::rejection_message(code), Some(reason))
         }
         ChainError::AlreadyImported => {
             ErrorObjectOwned::owned(ALREADY_IMPORTED, "Transaction Already Imported", None::<()>)

@@ -243,7 +243,7 @@ async fn bad_input_gets_json_rpc_errors_and_the_node_keeps_serving() {
         .await
         .unwrap_err();
     assert!(
-        bad_xt.to_string().contains("Invalid Transaction"),
+        bad_xt.to_string().contains("Extrinsic has invalid format"),
         "{bad_xt}"
     );
 
