@@ -11,18 +11,36 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = Path(__file__).with_name("scenario.toml")
 
 
-def _devnet_binary() -> Path:
-    configured = os.environ.get("PYLON_DEVNET_BIN")
-    if configured:
-        return Path(configured)
-    binary = ROOT / "target" / "debug" / "examples" / "devnet"
-    if not binary.exists():
+def _devnet_command() -> list[str]:
+    """`pylon devnet` when the binary is built (PYLON_BIN), else the crate's own runner."""
+    pylon = os.environ.get("PYLON_BIN")
+    if pylon and Path(pylon).exists():
+        return [
+            pylon,
+            "devnet",
+            "--port",
+            "0",
+            "--block-time",
+            "500ms",
+            "--scenario",
+            str(SCENARIO),
+        ]
+    runner = ROOT / "target" / "debug" / "examples" / "devnet"
+    if not runner.exists():
         subprocess.run(
             ["cargo", "build", "-p", "pylon-devnet", "--example", "devnet"],
             cwd=ROOT,
             check=True,
         )
-    return binary
+    return [
+        str(runner),
+        "--port",
+        "0",
+        "--block-time-ms",
+        "500",
+        "--scenario",
+        str(SCENARIO),
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -32,19 +50,7 @@ def scenario() -> dict:
 
 @pytest.fixture(scope="session")
 def devnet_url():
-    proc = subprocess.Popen(
-        [
-            str(_devnet_binary()),
-            "--port",
-            "0",
-            "--block-time-ms",
-            "500",
-            "--scenario",
-            str(SCENARIO),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = subprocess.Popen(_devnet_command(), stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     first = proc.stdout.readline().strip()
     if not first.startswith("listening on "):
