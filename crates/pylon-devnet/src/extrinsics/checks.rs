@@ -194,6 +194,8 @@ pub struct CheckedSigned {
     pub signer: [u8; 32],
     pub nonce: u32,
     pub tip: u128,
+    /// Blocks the transaction stays valid for (`u64::MAX` when immortal).
+    pub longevity: u64,
 }
 
 /// Everything FRAME checks for a signed extrinsic before dispatch, in FRAME's order.
@@ -239,10 +241,21 @@ pub fn check_signed(
     if tip > account.free {
         return Err(TransactionInvalid::Payment);
     }
+    let current = u64::from(ctx.block_number);
+    let longevity = match signed.extension("CheckMortality") {
+        Some(ext) => match Era::from_bytes(&ext.bytes)? {
+            Era::Immortal => u64::MAX,
+            era @ Era::Mortal { period, .. } => {
+                (era.birth(current) + period).saturating_sub(current)
+            }
+        },
+        None => u64::MAX,
+    };
     Ok(CheckedSigned {
         signer: signed.signer,
         nonce,
         tip,
+        longevity,
     })
 }
 

@@ -66,6 +66,7 @@ impl TransactionInvalid {
 /// Subtensor's `CustomTransactionError` codes (pallets/subtensor/src/lib.rs), as the
 /// `SubtensorTransactionExtension` reports them.
 pub mod subtensor_custom {
+    pub const COLDKEY_IN_SWAP_SCHEDULE: u8 = 0;
     pub const STAKE_AMOUNT_TOO_LOW: u8 = 1;
     pub const HOTKEY_NOT_REGISTERED_IN_NETWORK: u8 = 10;
     pub const INVALID_IP_ADDRESS: u8 = 11;

@@ -29,6 +29,7 @@ mod checks;
 mod decode;
 pub mod dispatch;
 mod invalid;
+mod validity;
 mod values;
 
 use scale_value::Value;
@@ -38,6 +39,7 @@ pub use decode::{decode_extrinsic, DecodedCall, DecodedExtrinsic};
 pub use dispatch::weights::{apply_weights, WeightsInput};
 pub use dispatch::{module_error_index, module_error_name, DispatchError};
 pub use invalid::TransactionInvalid;
+pub use validity::transaction_validity;
 
 use crate::metadata::ChainMetadata;
 use crate::state_access::StateAccess;
@@ -70,6 +72,8 @@ pub struct Validated {
     pub signer: Option<[u8; 32]>,
     pub nonce: u32,
     pub tip: u128,
+    /// Blocks the transaction stays valid for (`u64::MAX` when immortal).
+    pub longevity: u64,
     pub call: DecodedCall,
 }
 
@@ -113,6 +117,7 @@ pub fn validate(
         signer: Some(checked.signer),
         nonce: checked.nonce,
         tip: checked.tip,
+        longevity: checked.longevity,
         call: xt.call,
     })
 }

@@ -869,3 +869,70 @@ fn validate_writes_nothing() {
     assert_eq!(h.state.raw, before);
     assert!(h.events().is_empty());
 }
+
+#[test]
+fn transaction_validity_encodes_as_the_runtime_api_output() {
+    let h = harness();
+    let alice = key("//Alice");
+    let s = h.signing(&alice);
+    let xt = h.extrinsic(
+        &alice,
+        alice.public,
+        SM,
+        set_weights(1, &[1, 2], &[1, 1], 5),
+        s,
+    );
+    let api = h
+        .meta
+        .runtime_api("TaggedTransactionQueue_validate_transaction")
+        .expect("the runtime has the API");
+    let ok = transaction_validity(&h.meta, &h.state, &xt, &h.ctx);
+    let bytes = codec::encode(&ok, api.output_type, h.meta.types()).unwrap();
+    // Ok (0), priority 0u64, no requires, one provides tag (account ++ u32 nonce 0),
+    // immortal longevity, propagate.
+    let mut expected = vec![0u8];
+    expected.extend([0u8; 8]);
+    expected.extend([0, 4, 36 << 2]);
+    expected.extend(alice.public);
+    expected.extend([0u8; 4]);
+    expected.extend([0xff; 8]);
+    expected.push(1);
+    assert_eq!(bytes, expected);
+    let stale = Signing { nonce: 0, ..s };
+    let mut h2 = harness();
+    h2.submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
+        .unwrap();
+    let xt = h2.extrinsic(
+        &alice,
+        alice.public,
+        SM,
+        set_weights(1, &[1, 2], &[1, 1], 5),
+        stale,
+    );
+    let err = transaction_validity(&h2.meta, &h2.state, &xt, &h2.ctx);
+    let bytes = codec::encode(&err, api.output_type, h2.meta.types()).unwrap();
+    // Err (1), Invalid (0), Stale (3).
+    assert_eq!(bytes, vec![1, 0, 3]);
+}
+
+#[test]
+fn a_coldkey_with_a_scheduled_swap_is_refused_by_the_pool() {
+    let mut h = harness();
+    let alice = key("//Alice").public;
+    let item = h
+        .meta
+        .storage_item(SM, "ColdkeySwapScheduled")
+        .unwrap()
+        .value_type;
+    let value = zero_value(h.meta.types(), item);
+    h.state.write(
+        SM,
+        "ColdkeySwapScheduled",
+        &[Value::from_bytes(alice)],
+        value,
+    );
+    let err = h
+        .submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
+        .unwrap_err();
+    assert_eq!(err, TransactionInvalid::Custom(0));
+}

@@ -212,6 +212,20 @@ pub fn subtensor_extension(
     call: &DecodedCall,
     block: u64,
 ) -> Result<(), TransactionInvalid> {
+    // A coldkey with a scheduled swap may only reschedule it.
+    let swap_call = call.pallet == SUBTENSOR && call.name == "schedule_swap_coldkey";
+    if !swap_call
+        && chain::contains(
+            state,
+            SUBTENSOR,
+            "ColdkeySwapScheduled",
+            &[account_value(who)],
+        )
+    {
+        return Err(TransactionInvalid::Custom(
+            crate::extrinsics::invalid::subtensor_custom::COLDKEY_IN_SWAP_SCHEDULE,
+        ));
+    }
     if call.pallet != SUBTENSOR {
         return Ok(());
     }
