@@ -46,10 +46,10 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::warn!(status = status.as_u16(), error = %self, "request failed");
         }
-        let body = serde_json::json!({
-            "status_code": status.as_u16(),
-            "detail": self.to_string(),
-        });
+        let body = crate::wire::ErrorResponse {
+            status_code: status.as_u16(),
+            detail: self.to_string(),
+        };
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response

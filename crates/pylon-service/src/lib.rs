@@ -2,7 +2,8 @@
 //!
 //! - [`settings`]: configuration from the environment; [`secret`]: tokens.
 //! - [`access`]: bearer auth and path parameters; [`error`]: every failure as a status + JSON.
-//! - [`routes`] → [`reads`] (cache + single-flight) → [`render`] (reference JSON shapes).
+//! - [`routes`] → [`reads`] (cache + single-flight) → [`render`] → [`wire`] (reference JSON
+//!   shapes, also the OpenAPI document's schemas via [`schema`]).
 //! - [`prefetch`]: hot subnets fetched on each new head; [`respond`]: ETag / 304.
 
 pub mod access;
@@ -19,6 +20,7 @@ pub mod service;
 pub mod settings;
 pub mod state;
 pub mod timeout;
+pub mod wire;
 
 pub use error::ApiError;
 pub use secret::Secret;

@@ -15,7 +15,7 @@ use crate::cache::Rendered;
 use crate::error::ApiError;
 use crate::respond::cached;
 use crate::state::AppState;
-use crate::{reads, render};
+use crate::{reads, render, wire};
 
 type AppResult = Result<Response, ApiError>;
 type St = State<Arc<AppState>>;
@@ -57,6 +57,12 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/certificates/self", post(not_implemented));
     Router::new()
         .route("/api/v1/identities", get(identities))
+        // Chain-level routes (no subnet), open access like the subnet routes.
+        .route("/api/v1/block/latest", get(latest_block))
+        .route(
+            "/api/v1/block/{block_number}/extrinsic/{extrinsic_index}",
+            get(extrinsic),
+        )
         .nest("/api/v1/subnet/{netuid}", subnet.clone())
         .nest("/api/v1/identity/{name}/subnet/{netuid}", subnet)
 }
@@ -76,8 +82,8 @@ fn ok(rendered: Result<Arc<Rendered>, pylon_chain::ChainError>, headers: &Header
     Ok(cached(&rendered?, headers))
 }
 
-async fn latest_block(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
-    let head = head(&state, &scope)?;
+async fn latest_block(State(state): St, _scope: Scope, headers: HeaderMap) -> AppResult {
+    let head = state.chain.latest_block()?;
     ok(reads::block_info(&state, &head).await, &headers)
 }
 
@@ -227,14 +233,15 @@ async fn own_hotkey(state: &AppState, scope: &Scope) -> Result<(String, [u8; 32]
     Ok((hotkey, id))
 }
 
-async fn identities(State(state): St) -> Json<serde_json::Value> {
-    let map: serde_json::Map<String, serde_json::Value> = state
-        .settings
-        .identities
-        .iter()
-        .map(|i| (i.name.clone(), i.netuid.into()))
-        .collect();
-    Json(serde_json::json!({ "identities": map }))
+async fn identities(State(state): St) -> Json<wire::IdentitiesResponse> {
+    Json(wire::IdentitiesResponse {
+        identities: state
+            .settings
+            .identities
+            .iter()
+            .map(|i| (i.name.clone(), i.netuid))
+            .collect(),
+    })
 }
 
 async fn not_implemented(_scope: Scope) -> ApiError {

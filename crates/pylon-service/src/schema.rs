@@ -1,94 +1,154 @@
-//! `/schema/openapi.json` (the routes this service answers) and `/schema/swagger` (Swagger UI
-//! loaded from a CDN, so nothing is bundled at build time).
+//! `/schema/openapi.json`, built from the wire types' own schemas, and `/schema/swagger` (Swagger
+//! UI loaded from a CDN, so nothing is bundled at build time).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use axum::response::Html;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde_json::{json, Map, Value};
+use utoipa::OpenApi;
 
 use crate::state::AppState;
+use crate::wire;
 
-/// (method, path relative to the subnet prefix, summary)
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pylon",
+        description = "Cached access to the Bittensor chain (v1 read API)."
+    ),
+    components(schemas(
+        wire::Block,
+        wire::BlockInfo,
+        wire::AxonInfo,
+        wire::Stakes,
+        wire::Neuron,
+        wire::NeuronsResponse,
+        wire::ValidatorsResponse,
+        wire::NeuronCertificate,
+        wire::CertificatesResponse,
+        wire::CommitmentsResponse,
+        wire::CommitmentResponse,
+        wire::RevealedCommitment,
+        wire::RevealedCommitmentsResponse,
+        wire::HotkeyRevealedCommitmentsResponse,
+        wire::ExtrinsicCallArg,
+        wire::ExtrinsicCall,
+        wire::ExtrinsicResponse,
+        wire::IdentitiesResponse,
+        wire::ErrorResponse,
+    ))
+)]
+struct Components;
+
+/// (path relative to the subnet prefix, summary, response schema); all are GETs.
 const SUBNET_ROUTES: &[(&str, &str, &str)] = &[
     (
-        "get",
         "/block/latest",
         "Latest block: number, hash, timestamp",
+        "BlockInfo",
     ),
     (
-        "get",
         "/block/latest/neurons",
         "Neurons at the latest block",
+        "NeuronsResponse",
     ),
-    ("get", "/block/recent/neurons", "Newest cached neurons"),
-    ("get", "/block/{block_number}/neurons", "Neurons at a block"),
     (
-        "get",
+        "/block/recent/neurons",
+        "Newest neurons already fetched",
+        "NeuronsResponse",
+    ),
+    (
+        "/block/{block_number}/neurons",
+        "Neurons at a block",
+        "NeuronsResponse",
+    ),
+    (
         "/block/latest/validators",
         "Validators at the latest block",
+        "ValidatorsResponse",
     ),
     (
-        "get",
         "/block/{block_number}/validators",
         "Validators at a block",
+        "ValidatorsResponse",
     ),
     (
-        "get",
         "/block/{block_number}/extrinsic/{extrinsic_index}",
-        "One extrinsic, decoded",
+        "One extrinsic, decoded by the chain's metadata",
+        "ExtrinsicResponse",
     ),
     (
-        "get",
         "/block/latest/certificates",
         "Every certificate on the subnet",
+        "CertificatesResponse",
     ),
     (
-        "get",
         "/block/latest/certificates/self",
         "The identity's certificate",
+        "NeuronCertificate",
     ),
     (
-        "get",
         "/block/latest/certificates/{hotkey}",
         "A hotkey's certificate",
+        "NeuronCertificate",
     ),
     (
-        "get",
         "/block/latest/commitments",
         "Every commitment on the subnet",
+        "CommitmentsResponse",
     ),
     (
-        "get",
         "/block/latest/commitments/self",
         "The identity's commitment",
+        "CommitmentResponse",
     ),
     (
-        "get",
         "/block/latest/commitments/{hotkey}",
         "A hotkey's commitment",
+        "CommitmentResponse",
     ),
     (
-        "get",
         "/block/latest/commitments/revealed",
-        "Every revealed commitment",
+        "Every revealed commitment on the subnet",
+        "RevealedCommitmentsResponse",
     ),
     (
-        "get",
         "/block/latest/commitments/revealed/self",
         "The identity's revealed commitments",
+        "HotkeyRevealedCommitmentsResponse",
     ),
     (
-        "get",
         "/block/latest/commitments/revealed/{hotkey}",
         "A hotkey's revealed commitments",
+        "HotkeyRevealedCommitmentsResponse",
+    ),
+];
+
+/// Routes about the chain rather than a subnet (open-access token): relative to `/api/v1`.
+const CHAIN_ROUTES: &[(&str, &str, &str)] = &[
+    (
+        "/block/latest",
+        "Latest block: number, hash, timestamp",
+        "BlockInfo",
+    ),
+    (
+        "/block/{block_number}/extrinsic/{extrinsic_index}",
+        "One extrinsic, decoded by the chain's metadata",
+        "ExtrinsicResponse",
     ),
 ];
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/schema/openapi.json", get(|| async { Json(document()) }))
+        .route(
+            "/schema/openapi.json",
+            get(|| async {
+                ([(CONTENT_TYPE, "application/json")], document().to_string()).into_response()
+            }),
+        )
         .route("/schema/swagger", get(|| async { Html(SWAGGER) }))
 }
 
@@ -96,58 +156,103 @@ fn parameter(name: &str, kind: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "schema": {"type": kind}})
 }
 
-fn document() -> Value {
-    let mut paths = Map::new();
-    for (prefix, extra) in [
-        ("/api/v1/subnet/{netuid}", None),
-        ("/api/v1/identity/{name}/subnet/{netuid}", Some("name")),
-    ] {
-        for (method, path, summary) in SUBNET_ROUTES {
-            let full = format!("{prefix}{path}");
-            let mut params = vec![parameter("netuid", "integer")];
-            if let Some(name) = extra {
-                params.push(parameter(name, "string"));
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn error(description: &str) -> Value {
+    json!({"description": description,
+           "content": {"application/json": {"schema": schema_ref("ErrorResponse")}}})
+}
+
+/// The whole document (built once).
+pub fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut document = serde_json::to_value(Components::openapi()).expect("serializable");
+        let mut paths = Map::new();
+        for (prefix, identity) in [
+            ("/api/v1/subnet/{netuid}", false),
+            ("/api/v1/identity/{name}/subnet/{netuid}", true),
+        ] {
+            for (path, summary, response) in SUBNET_ROUTES {
+                if path.ends_with("/self") && !identity {
+                    continue; // `self` is the identity's own hotkey
+                }
+                let mut params = vec![parameter("netuid", "integer")];
+                if identity {
+                    params.push(parameter("name", "string"));
+                }
+                for (field, kind) in [
+                    ("block_number", "integer"),
+                    ("extrinsic_index", "integer"),
+                    ("hotkey", "string"),
+                ] {
+                    if path.contains(&format!("{{{field}}}")) {
+                        params.push(parameter(field, kind));
+                    }
+                }
+                paths.insert(
+                    format!("{prefix}{path}"),
+                    json!({"get": {
+                        "summary": summary,
+                        "parameters": params,
+                        "security": [{"bearer": []}],
+                        "responses": {
+                            "200": {"description": "OK",
+                                    "content": {"application/json": {"schema": schema_ref(response)}}},
+                            "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+                            "400": error("Malformed path parameter (named in detail)"),
+                            "401": error("Missing or malformed bearer token"),
+                            "403": error("Wrong token, or the identity works on another netuid"),
+                            "404": error("Unknown identity, block not found or in the future, or no such object"),
+                            "502": error("The chain answered with an error"),
+                            "503": error("The chain is unreachable and nothing is cached"),
+                            "504": error("Not answered within X-Pylon-Timeout"),
+                        }
+                    }}),
+                );
             }
-            for (field, kind) in [
-                ("block_number", "integer"),
-                ("extrinsic_index", "integer"),
-                ("hotkey", "string"),
-            ] {
+        }
+        for (path, summary, response) in CHAIN_ROUTES {
+            let mut params = Vec::new();
+            for field in ["block_number", "extrinsic_index"] {
                 if path.contains(&format!("{{{field}}}")) {
-                    params.push(parameter(field, kind));
+                    params.push(parameter(field, "integer"));
                 }
             }
             paths.insert(
-                full,
-                json!({ *method: {
+                format!("/api/v1{path}"),
+                json!({"get": {
                     "summary": summary,
                     "parameters": params,
                     "security": [{"bearer": []}],
                     "responses": {
-                        "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
-                        "304": {"description": "Not modified (If-None-Match)"},
-                        "400": {"description": "Malformed path parameter"},
-                        "401": {"description": "Missing or malformed bearer token"},
-                        "403": {"description": "Wrong token or netuid"},
-                        "404": {"description": "Unknown identity, block or object"},
-                        "502": {"description": "Chain error"},
-                        "503": {"description": "Chain unreachable"},
-                        "504": {"description": "X-Pylon-Timeout exceeded"}
+                        "200": {"description": "OK",
+                                "content": {"application/json": {"schema": schema_ref(response)}}},
+                        "400": error("Malformed path parameter (named in detail)"),
+                        "401": error("Missing or malformed bearer token"),
+                        "403": error("Wrong token"),
+                        "404": error("Block not found or in the future, or no such extrinsic"),
+                        "502": error("The chain answered with an error"),
+                        "503": error("The chain is unreachable and nothing is cached"),
+                        "504": error("Not answered within X-Pylon-Timeout"),
                     }
                 }}),
             );
         }
-    }
-    paths.insert(
-        "/api/v1/identities".into(),
-        json!({"get": {"summary": "Configured identities and their netuids",
-                       "responses": {"200": {"description": "OK"}}}}),
-    );
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "Pylon", "version": env!("CARGO_PKG_VERSION")},
-        "paths": paths,
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        paths.insert(
+            "/api/v1/identities".into(),
+            json!({"get": {
+                "summary": "Configured identities and their netuids",
+                "responses": {"200": {"description": "OK",
+                    "content": {"application/json": {"schema": schema_ref("IdentitiesResponse")}}}}
+            }}),
+        );
+        document["paths"] = Value::Object(paths);
+        document["components"]["securitySchemes"] =
+            json!({"bearer": {"type": "http", "scheme": "bearer"}});
+        document
     })
 }
 
@@ -158,3 +263,39 @@ const SWAGGER: &str = r##"<!doctype html>
 <script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({url: "/schema/openapi.json", dom_id: "#ui"});</script>
 </body></html>"##;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_response_schema_exists_and_neurons_have_their_fields() {
+        let doc = document();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for (_, _, response) in SUBNET_ROUTES {
+            assert!(schemas.contains_key(*response), "{response}");
+        }
+        let neuron = &schemas["Neuron"];
+        for field in [
+            "uid",
+            "hotkey",
+            "stake",
+            "stakes",
+            "axon_info",
+            "validator_permit",
+        ] {
+            assert!(
+                neuron["required"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f == field),
+                "{field}"
+            );
+        }
+        assert!(doc["paths"]["/api/v1/subnet/{netuid}/block/latest/neurons"]["get"].is_object());
+        assert!(doc["paths"]
+            .get("/api/v1/subnet/{netuid}/block/latest/commitments/self")
+            .is_none());
+    }
+}
