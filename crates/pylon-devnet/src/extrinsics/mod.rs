@@ -15,7 +15,12 @@
 //!   `Display` is the text a real node puts in the `data` of the RPC error, and
 //!   [`TransactionInvalid::rpc_code`] the code (1010, or 1011 / 1001 for unknown validity and
 //!   undecodable bytes).
-//! - [`validate`] runs the same checks without writing anything (the pool's check).
+//! - [`validate`] runs the same checks without writing anything (the pool's check);
+//!   [`transaction_validity`] turns its answer into the value of the
+//!   `TaggedTransactionQueue_validate_transaction` runtime API (encode it against that API's
+//!   output type).
+//! - Fees are not charged (every call costs 0; `TransactionPayment.TransactionFeePaid` reports
+//!   0 plus the tip), so a `TransactionPaymentApi` answer should report a partial fee of 0.
 //! - Block hooks, for runtime logic that is not an extrinsic (drand pulses, CRv4 auto-reveal,
 //!   epochs): [`on_initialize`] runs after the chain has set `System.Number`,
 //!   `System.ParentHash`, `System.BlockHash` and `Timestamp.Now` and before any extrinsic (event

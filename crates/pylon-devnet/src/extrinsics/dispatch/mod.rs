@@ -138,7 +138,7 @@ impl DispatchCtx<'_> {
 pub fn pays_fee(call: &DecodedCall) -> bool {
     matches!(
         (call.pallet.as_str(), call.name.as_str()),
-        (SUBTENSOR, "add_stake" | "burned_register") | ("Commitments", "set_commitment")
+        (SUBTENSOR, "add_stake" | "burned_register") | ("System", "remark" | "remark_with_event")
     )
 }
 
