@@ -56,6 +56,22 @@ async fn get(addr: SocketAddr, path: &str, headers: &[String]) -> Reply {
     }
 }
 
+/// The response head only (for bodies that are not text).
+async fn get_raw(addr: SocketAddr, path: &str, headers: &[String]) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: pylon\r\nConnection: close\r\n");
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase()
+}
+
 fn bearer(token: &str) -> Vec<String> {
     vec![format!("Authorization: Bearer {token}")]
 }
@@ -64,7 +80,22 @@ fn ss58(uri: &str) -> String {
     subxt::utils::AccountId32(dev_keypair(uri).unwrap().public).to_string()
 }
 
-async fn start() -> (DevnetHandle, SocketAddr) {
+/// A wallet directory holding `w/hotkeys/h` = //Alice and `w/hotkeys/h2` = //Bob.
+fn wallets() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, uri) in [("h", "//Alice"), ("h2", "//Bob")] {
+        let signer = pylon_wallet::HotkeySigner::from_private_key(
+            &dev_keypair(uri).unwrap().secret_key_bytes(),
+        )
+        .unwrap();
+        let path = pylon_wallet::hotkey_path(dir.path().to_str().unwrap(), "w", file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        pylon_wallet::write_hotkey(&path, &signer).unwrap();
+    }
+    dir
+}
+
+async fn start() -> (DevnetHandle, SocketAddr, tempfile::TempDir) {
     let devnet = pylon_devnet::spawn(DevnetConfig {
         port: 0,
         block_time: Duration::ZERO,
@@ -78,6 +109,8 @@ async fn start() -> (DevnetHandle, SocketAddr) {
     settings.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
     settings.port = 0;
     settings.open_access_token = Secret::new(OPEN);
+    let wallets = wallets();
+    settings.wallet_path = wallets.path().to_owned();
     settings.recent_objects_netuids = vec![1];
     settings.identities = vec![
         Identity {
@@ -99,12 +132,12 @@ async fn start() -> (DevnetHandle, SocketAddr) {
     let addr = service.local_addr();
     assert!(service.wait_chain_ready(Duration::from_secs(20)).await);
     tokio::spawn(service.serve(std::future::pending()));
-    (devnet, addr)
+    (devnet, addr, wallets)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls() {
-    let (devnet, addr) = start().await;
+    let (devnet, addr, _wallets) = start().await;
     let open = bearer(OPEN);
     let head = devnet.best_number();
 
@@ -268,6 +301,69 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
     assert_eq!(future.status, 404, "{}", future.body);
     assert_eq!(future.json()["status_code"], 404);
 
+    // `self` is the identity's own hotkey, read from its wallet.
+    let me = bearer(IDENTITY);
+    let own = get(
+        addr,
+        "/api/v1/identity/validator/subnet/1/block/latest/certificates/self",
+        &me,
+    )
+    .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.json()["algorithm"], 1);
+    let own = get(
+        addr,
+        "/api/v1/identity/validator/subnet/1/block/latest/commitments/self",
+        &me,
+    )
+    .await;
+    assert_eq!(own.json()["hotkey"], ss58("//Alice"));
+    let own = get(
+        addr,
+        "/api/v1/identity/validator/subnet/1/block/latest/commitments/revealed/self",
+        &me,
+    )
+    .await;
+    assert_eq!(own.json()["commitments"], serde_json::json!([]));
+    let other = bearer(OTHER_IDENTITY);
+    let bobs = get(
+        addr,
+        "/api/v1/identity/other/subnet/2/block/latest/certificates/self",
+        &other,
+    )
+    .await;
+    assert_eq!(bobs.status, 404, "{}", bobs.body);
+    let open_self = get(
+        addr,
+        "/api/v1/subnet/1/block/latest/certificates/self",
+        &open,
+    )
+    .await;
+    assert_eq!(open_self.status, 404);
+
+    // X-Pylon-Timeout: a zero budget cannot be met by an uncached read; a malformed one is a 400.
+    let mut hurried = open.clone();
+    hurried.push("X-Pylon-Timeout: 0".into());
+    let late = get(addr, "/api/v1/subnet/3/block/1/validators", &hurried).await;
+    assert_eq!(late.status, 504, "{}", late.body);
+    let mut garbled = open.clone();
+    garbled.push("X-Pylon-Timeout: soon".into());
+    let bad = get(addr, "/api/v1/subnet/1/block/latest/neurons", &garbled).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("X-Pylon-Timeout"));
+
+    // Compression when the client accepts it.
+    let mut gzip = open.clone();
+    gzip.push("Accept-Encoding: gzip".into());
+    let compressed = get_raw(addr, "/api/v1/subnet/1/block/latest/neurons", &gzip).await;
+    assert!(
+        compressed.contains("content-encoding: gzip"),
+        "{compressed}"
+    );
+
     // The identities list, and an unrouted write.
     let identities = get(addr, "/api/v1/identities", &[]).await.json();
     assert_eq!(
@@ -286,7 +382,7 @@ fn hex_of(text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_the_auth_matrix_with_the_exact_status() {
-    let (devnet, addr) = start().await;
+    let (devnet, addr, _wallets) = start().await;
     let alice = ss58("//Alice");
     let routes = [
         "/block/latest".to_string(),
