@@ -936,3 +936,55 @@ fn a_coldkey_with_a_scheduled_swap_is_refused_by_the_pool() {
         .unwrap_err();
     assert_eq!(err, TransactionInvalid::Custom(0));
 }
+
+#[test]
+fn stake_below_the_threshold_is_refused_by_the_pool_or_fails_in_dispatch() {
+    let mut h = harness();
+    h.state.write(SM, "StakeThreshold", &[], u(u64::MAX));
+    // set_weights is checked by SubtensorTransactionExtension (StakeAmountTooLow = 1) …
+    let err = h
+        .submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
+        .unwrap_err();
+    assert_eq!(err, TransactionInvalid::Custom(1));
+    // … set_mechanism_weights is not, so its dispatch fails instead.
+    let call = Value::named_variant(
+        "set_mechanism_weights",
+        [
+            ("netuid", u(1u16)),
+            ("mecid", u(0u8)),
+            ("dests", list(&[1, 2])),
+            ("weights", list(&[1, 1])),
+            ("version_key", u(5u64)),
+        ],
+    );
+    assert_eq!(
+        h.module_error("//Alice", SM, call),
+        "SubtensorModule.NotEnoughStakeToSetWeights"
+    );
+}
+
+#[test]
+fn an_eleventh_unrevealed_commit_is_too_many() {
+    let mut h = harness();
+    for i in 0..10u8 {
+        let commit = Value::named_variant(
+            "commit_weights",
+            [
+                ("netuid", u(2u16)),
+                ("commit_hash", Value::from_bytes([i; 32])),
+            ],
+        );
+        assert_eq!(h.submit_as("//Alice", SM, commit).unwrap().result, Ok(()));
+    }
+    let commit = Value::named_variant(
+        "commit_weights",
+        [
+            ("netuid", u(2u16)),
+            ("commit_hash", Value::from_bytes([99u8; 32])),
+        ],
+    );
+    assert_eq!(
+        h.module_error("//Alice", SM, commit),
+        "SubtensorModule.TooManyUnrevealedCommits"
+    );
+}
