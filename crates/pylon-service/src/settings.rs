@@ -122,6 +122,24 @@ impl Settings {
         let network = |name: &str, default: &str| {
             Network::parse(get(name).unwrap_or(default)).map_err(|e| invalid(name, e.to_string()))
         };
+        // Like the reference: overriding one of the pair but not the other would silently mix a
+        // local chain with the public archive (or the reverse), so both must be set together.
+        match (
+            get("PYLON_BITTENSOR_NETWORK"),
+            get("PYLON_BITTENSOR_ARCHIVE_NETWORK"),
+        ) {
+            (Some(_), None) => return Err(invalid(
+                "PYLON_BITTENSOR_ARCHIVE_NETWORK",
+                "PYLON_BITTENSOR_NETWORK was set, so set this too (a URL, a network name, or none)",
+            )),
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "PYLON_BITTENSOR_NETWORK",
+                    "PYLON_BITTENSOR_ARCHIVE_NETWORK was set, so set this too",
+                ))
+            }
+            _ => {}
+        }
         let mut settings = Settings::new(network("PYLON_BITTENSOR_NETWORK", "finney")?);
         settings.archive_network = match get("PYLON_BITTENSOR_ARCHIVE_NETWORK") {
             Some("none") => None,
@@ -281,13 +299,28 @@ mod tests {
     }
 
     #[test]
+    fn a_local_chain_can_go_without_an_archive() {
+        let s = Settings::from_vars(&vars(&[
+            ("PYLON_BITTENSOR_NETWORK", "local"),
+            ("PYLON_BITTENSOR_ARCHIVE_NETWORK", "none"),
+        ]))
+        .unwrap();
+        assert_eq!(s.network.url(), "ws://127.0.0.1:9944");
+        assert!(s.archive_network.is_none());
+    }
+
+    #[test]
     fn invalid_values_name_their_variable() {
         let err =
             |pairs: &[(&str, &str)]| Settings::from_vars(&vars(pairs)).unwrap_err().to_string();
         assert!(err(&[("PYLON_PORT", "eighty")]).starts_with("PYLON_PORT:"));
-        assert!(
-            err(&[("PYLON_BITTENSOR_NETWORK", "mainnet")]).starts_with("PYLON_BITTENSOR_NETWORK:")
-        );
+        assert!(err(&[
+            ("PYLON_BITTENSOR_NETWORK", "mainnet"),
+            ("PYLON_BITTENSOR_ARCHIVE_NETWORK", "none"),
+        ])
+        .starts_with("PYLON_BITTENSOR_NETWORK:"));
+        assert!(err(&[("PYLON_BITTENSOR_NETWORK", "local")])
+            .starts_with("PYLON_BITTENSOR_ARCHIVE_NETWORK:"));
         assert!(err(&[("PYLON_IDENTITIES", "[\"a\"]")]).starts_with("PYLON_ID_A_NETUID:"));
         assert!(err(&[("PYLON_IDENTITIES", "a,b")]).starts_with("PYLON_IDENTITIES:"));
         assert!(

@@ -13,6 +13,8 @@ use crate::settings::{Identity, Settings};
 
 /// How long a subnet stays hot (prefetched on every head) after someone last asked for it.
 pub const HOT_FOR: Duration = Duration::from_secs(600);
+/// At most this many subnets are hot because they were requested (configured ones come on top).
+pub const MAX_REQUESTED_HOT: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CacheKey {
@@ -58,7 +60,19 @@ impl AppState {
     }
 
     pub fn note_requested(&self, netuid: u16) {
-        self.requested.lock().insert(netuid, Instant::now());
+        let mut requested = self.requested.lock();
+        requested.insert(netuid, Instant::now());
+        // Bound the prefetch work a caller can cause by asking for many subnets: keep the newest.
+        while requested.len() > MAX_REQUESTED_HOT {
+            let oldest = requested
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(netuid, _)| *netuid);
+            match oldest {
+                Some(netuid) => requested.remove(&netuid),
+                None => break,
+            };
+        }
     }
 
     /// Subnets to prefetch on a new head: configured, identities', and recently requested ones.
@@ -102,5 +116,31 @@ impl AppState {
         })
         .await
         .cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pylon_chain::{ChainConfig, Network};
+
+    #[tokio::test]
+    async fn hot_subnets_are_configured_ones_plus_a_bounded_set_of_requested_ones() {
+        let network = Network::parse("ws://127.0.0.1:1").unwrap();
+        let mut settings = Settings::new(network.clone());
+        settings.recent_objects_netuids = vec![7];
+        let chain = Arc::new(ChainClient::start(ChainConfig {
+            network,
+            archive: None,
+            archive_cutoff: 300,
+        }));
+        let state = AppState::new(settings, chain);
+        for netuid in 100..200 {
+            state.note_requested(netuid);
+        }
+        let hot = state.hot_netuids();
+        assert!(hot.contains(&7));
+        assert_eq!(hot.len(), MAX_REQUESTED_HOT + 1);
+        assert!(hot.contains(&199) && !hot.contains(&100));
     }
 }
