@@ -10,6 +10,7 @@ use scale_value::Value;
 
 use crate::blocks::{aura_pre_digest, extrinsics_root, Block, Hash, Header};
 use crate::codec;
+use crate::drand::DrandBeacon;
 use crate::extrinsics::{self, ApplyContext};
 use crate::genesis::write_genesis;
 use crate::metadata::ChainMetadata;
@@ -60,6 +61,8 @@ pub struct Chain {
     pending_state: RawState,
     version: RuntimeVersion,
     pruning: Option<u32>,
+    /// Publishes drand pulses every block (absent when the scenario turns pulses off).
+    beacon: Option<DrandBeacon>,
 }
 
 impl Chain {
@@ -101,6 +104,10 @@ impl Chain {
             pending_state: raw,
             version: RuntimeVersion::default(),
             pruning,
+            beacon: scenario
+                .drand
+                .pulses
+                .then(|| DrandBeacon::from_seed(&scenario.drand.seed)),
         })
     }
 
@@ -223,6 +230,9 @@ impl Chain {
             Value::from_bytes(parent_hash),
         );
         state.write("Timestamp", "Now", &[], Value::u128(now_ms.into()));
+        if let Some(beacon) = &self.beacon {
+            beacon.store_pulses(&mut state, now_ms);
+        }
         let hook_ctx = self.context(0, now_ms);
         run_hook(&mut state, |state| {
             extrinsics::on_initialize(&self.meta, state, &hook_ctx)

@@ -216,18 +216,8 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
         u(netuids.len() as u16),
     );
 
-    if let Some(public_key) = &scenario.drand.public_key {
-        let key = hex::decode(public_key.trim_start_matches("0x"))
-            .map_err(|_| ScenarioError::Invalid("drand.public_key is not hex".into()))?;
-        let config = state
-            .read("Drand", "BeaconConfig", &[])
-            .expect("BeaconConfig has a default");
-        state.write(
-            "Drand",
-            "BeaconConfig",
-            &[],
-            with_fields(config, vec![("public_key", Value::from_bytes(key))]),
-        );
+    if scenario.drand.pulses {
+        crate::drand::DrandBeacon::from_seed(&scenario.drand.seed).write_config(state);
     }
 
     for id in &funded {

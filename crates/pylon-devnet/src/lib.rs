@@ -7,6 +7,7 @@ pub mod blocks;
 pub mod chain;
 pub mod codec;
 mod counting;
+pub mod drand;
 pub mod extrinsics;
 pub mod genesis;
 pub mod keys;

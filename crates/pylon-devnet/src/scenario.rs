@@ -57,11 +57,22 @@ fn default_balance() -> u64 {
     1_000_000 * 1_000_000_000
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DrandSpec {
-    /// Hex public key for `Drand.BeaconConfig`; absent = the runtime's default (quicknet).
-    pub public_key: Option<String>,
+    /// Seed of the simulated beacon's BLS key (its public key goes into `Drand.BeaconConfig`).
+    pub seed: String,
+    /// Store a pulse for every drand round as time passes (`Drand.Pulses`).
+    pub pulses: bool,
+}
+
+impl Default for DrandSpec {
+    fn default() -> Self {
+        Self {
+            seed: "pylon-devnet".to_owned(),
+            pulses: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
