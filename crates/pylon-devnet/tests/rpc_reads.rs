@@ -298,6 +298,17 @@ async fn pruned_state_answers_like_a_pruned_node_and_faults_are_injected() {
     let chain: String = client.request("system_chain", rpc_params![]).await.unwrap();
     assert_eq!(chain, "Bittensor");
 
+    // A stalled node still answers (later), and dev_newBlock seals on demand.
+    let _: u64 = client.request("dev_stall", rpc_params![20]).await.unwrap();
+    let sealed: serde_json::Value = client.request("dev_newBlock", rpc_params![]).await.unwrap();
+    assert_eq!(sealed["number"], 5);
+    let _: u64 = client.request("dev_stall", rpc_params![0]).await.unwrap();
+    let head: String = client
+        .request("chain_getFinalizedHead", rpc_params![])
+        .await
+        .unwrap();
+    assert_eq!(sealed["hash"], head.as_str());
+
     let mut versions = client
         .subscribe::<serde_json::Value, _>(
             "state_subscribeRuntimeVersion",
