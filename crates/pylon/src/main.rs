@@ -1,6 +1,7 @@
 //! `pylon`: the service, the quick-start dev mode and the local chain, in one binary.
 
 mod cli;
+mod dev;
 mod logging;
 
 use clap::Parser;
@@ -12,11 +13,23 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     logging::init();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve | Command::Dev(_) => {
-            anyhow::bail!("the HTTP service is not built into this binary yet; `pylon devnet` runs the local chain")
-        }
+        Command::Serve => serve().await,
+        Command::Dev(args) => dev::run(args).await,
         Command::Devnet(args) => devnet(args).await,
     }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let settings = match pylon_service::Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            // One clear line naming the variable, and a non-zero exit: no backtrace for bad config.
+            eprintln!("pylon: invalid configuration: {error}");
+            std::process::exit(2);
+        }
+    };
+    pylon_service::run(settings, shutdown_signal()).await?;
+    Ok(())
 }
 
 async fn devnet(args: cli::DevnetArgs) -> anyhow::Result<()> {
