@@ -60,6 +60,8 @@ pub struct Block {
     pub state: Option<RawState>,
     /// `Timestamp.Now` of the block, in milliseconds.
     pub timestamp_ms: u64,
+    /// Runtime spec version the block was built with.
+    pub spec_version: u32,
 }
 
 impl Block {

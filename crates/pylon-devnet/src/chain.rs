@@ -95,6 +95,7 @@ impl Chain {
             extrinsics: vec![],
             state: Some(raw.clone()),
             timestamp_ms: now_ms,
+            spec_version: RuntimeVersion::default().spec_version,
         };
         Ok(Self {
             meta,
@@ -117,6 +118,17 @@ impl Chain {
 
     pub fn version(&self) -> &RuntimeVersion {
         &self.version
+    }
+
+    /// The runtime version of a block; without `at`, the latest (an announced upgrade counts
+    /// before the next block is sealed, so clients reacting to the notification see it).
+    pub fn version_at(&self, at: Option<Hash>) -> Result<RuntimeVersion, ChainError> {
+        match at {
+            None => Ok(self.version.clone()),
+            Some(_) => Ok(RuntimeVersion {
+                spec_version: self.block(at)?.spec_version,
+            }),
+        }
     }
 
     /// Simulated runtime upgrade: the spec version goes up by one.
@@ -286,6 +298,7 @@ impl Chain {
             extrinsics: body,
             state: Some(state.raw),
             timestamp_ms: now_ms,
+            spec_version: self.version.spec_version,
         });
         self.by_hash.insert(hash, number);
         self.prune();

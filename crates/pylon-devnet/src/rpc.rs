@@ -324,14 +324,14 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     method(&mut m, "state_getRuntimeVersion", |p, node| async move {
         let AtParams { hash } = parse(&p)?;
         let chain = node.chain.lock();
-        chain.block(hash.map(|h| h.0)).map_err(chain_error)?;
-        Ok(chain.version().to_json())
+        let version = chain.version_at(hash.map(|h| h.0)).map_err(chain_error)?;
+        Ok(version.to_json())
     });
     method(&mut m, "chain_getRuntimeVersion", |p, node| async move {
         let AtParams { hash } = parse(&p)?;
         let chain = node.chain.lock();
-        chain.block(hash.map(|h| h.0)).map_err(chain_error)?;
-        Ok(chain.version().to_json())
+        let version = chain.version_at(hash.map(|h| h.0)).map_err(chain_error)?;
+        Ok(version.to_json())
     });
     method(&mut m, "state_getMetadata", |p, node| async move {
         let AtParams { hash } = parse(&p)?;
@@ -344,8 +344,9 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
             let CallParams { name, bytes, hash } = parse(&p)?;
             let (state, version) = {
                 let chain = node.chain.lock();
-                let state = chain.state_at(hash.map(|h| h.0)).map_err(chain_error)?;
-                (state, chain.version().clone())
+                let at = hash.map(|h| h.0);
+                let state = chain.state_at(at).map_err(chain_error)?;
+                (state, chain.version_at(at).map_err(chain_error)?)
             };
             // Large answers (all neurons) are built off the async workers.
             tokio::task::spawn_blocking(move || {

@@ -274,7 +274,7 @@ async fn pruned_state_answers_like_a_pruned_node_and_faults_are_injected() {
     }
     let key = "0x26aa394eea5630e07c48ae0c9558cef702a5c1b19ab7a04f536c519aca4983ac"; // System.Number
     let pruned = client
-        .request::<Option<String>, _>("state_getStorage", rpc_params![key, genesis])
+        .request::<Option<String>, _>("state_getStorage", rpc_params![key, genesis.clone()])
         .await
         .unwrap_err();
     assert!(
@@ -323,6 +323,21 @@ async fn pruned_state_answers_like_a_pruned_node_and_faults_are_injected() {
         .await
         .unwrap();
     assert_eq!(versions.next().await.unwrap().unwrap()["specVersion"], 344);
+    // Past blocks keep the version they were built with; new blocks get the upgrade.
+    let old: serde_json::Value = client
+        .request("state_getRuntimeVersion", rpc_params![genesis])
+        .await
+        .unwrap();
+    assert_eq!(old["specVersion"], 343);
+    let upgraded: serde_json::Value = client.request("dev_newBlock", rpc_params![]).await.unwrap();
+    let new: serde_json::Value = client
+        .request(
+            "state_getRuntimeVersion",
+            rpc_params![upgraded["hash"].clone()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(new["specVersion"], 344);
     node.stop().await;
 }
 
