@@ -1,8 +1,10 @@
 //! The main node plus an optional archive node, and which of them answers for a given block.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use crate::connection::{Connection, Endpoint};
@@ -25,6 +27,8 @@ pub struct ChainClient {
     main: Endpoint,
     archive: Option<Endpoint>,
     archive_cutoff: u32,
+    /// Hashes of settled blocks by number (see [`crate::blocks`]).
+    pub(crate) settled_hashes: Mutex<BTreeMap<u32, [u8; 32]>>,
 }
 
 impl ChainClient {
@@ -40,6 +44,7 @@ impl ChainClient {
             main,
             archive,
             archive_cutoff: config.archive_cutoff,
+            settled_hashes: Mutex::new(BTreeMap::new()),
         }
     }
 

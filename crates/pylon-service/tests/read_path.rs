@@ -301,6 +301,25 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
     assert_eq!(future.status, 404, "{}", future.body);
     assert_eq!(future.json()["status_code"], 404);
 
+    // A settled past block's answer, once read, costs no chain call at all.
+    for _ in 0..pylon_chain::blocks::SETTLED_DEPTH {
+        devnet.seal_block().await;
+    }
+    let settled_head = devnet.best_number();
+    for _ in 0..400 {
+        let r = get(addr, "/api/v1/block/latest", &open).await;
+        if r.json()["number"] == settled_head {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let first = get(addr, "/api/v1/subnet/2/block/2/neurons", &open).await;
+    assert_eq!(first.status, 200);
+    let before = devnet.rpc_call_count();
+    let second = get(addr, "/api/v1/subnet/2/block/2/neurons", &open).await;
+    assert_eq!(second.body, first.body);
+    assert_eq!(devnet.rpc_call_count(), before);
+
     // `self` is the identity's own hotkey, read from its wallet.
     let me = bearer(IDENTITY);
     let own = get(
