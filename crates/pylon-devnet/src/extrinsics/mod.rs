@@ -34,6 +34,7 @@ mod checks;
 mod decode;
 pub mod dispatch;
 mod invalid;
+pub mod reveal;
 mod validity;
 mod values;
 
@@ -166,13 +167,16 @@ pub fn apply(
     apply_detailed(meta, state, bytes, ctx).map(|_| ())
 }
 
-/// Block-start hook: subtensor's per-block resets that the modelled calls depend on.
-pub fn on_initialize(_meta: &ChainMetadata, state: &mut dyn StateAccess, _ctx: &ApplyContext) {
+/// Block-start hook: subtensor's per-block resets that the modelled calls depend on, then the
+/// CRv4 auto-reveal (subtensor runs it from `block_step` in `on_initialize`, so its events carry
+/// the `Initialization` phase). The chain stores this block's drand pulses before this hook, so a
+/// commit whose round has passed by this block's timestamp opens in this block.
+pub fn on_initialize(_meta: &ChainMetadata, state: &mut dyn StateAccess, ctx: &ApplyContext) {
     dispatch::registration::reset_block_counters(state);
+    reveal::reveal_timelocked_commits(state, u64::from(ctx.block_number));
 }
 
-/// Block-end hook (nothing modelled yet; the CRv4 auto-reveal belongs here, applying decrypted
-/// `TimelockedWeightCommits` through [`apply_weights`]).
+/// Block-end hook (nothing of subtensor's `on_finalize` is modelled).
 pub fn on_finalize(_meta: &ChainMetadata, _state: &mut dyn StateAccess, _ctx: &ApplyContext) {}
 
 /// Type id of field `index` of `pallet`'s event `event`.
