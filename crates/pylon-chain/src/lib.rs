@@ -18,6 +18,7 @@ pub mod extrinsic;
 pub mod model;
 pub mod network;
 pub mod neurons;
+pub mod subnet;
 
 pub use client::{ChainClient, ChainConfig};
 pub use error::ChainError;
@@ -26,6 +27,7 @@ pub use model::{
     RevealedCommitment, Stakes,
 };
 pub use network::{Network, NetworkError};
+pub use subnet::{DrandBeacon, SubnetSettings};
 
 /// The 32-byte account id of an ss58 address, if it is one.
 pub fn account_id_from_ss58(text: &str) -> Option<[u8; 32]> {

@@ -102,5 +102,19 @@ async fn queries_return_the_scenario_and_missing_blocks_are_unknown() {
     assert!(timestamp_set.args[0].value.as_u64().unwrap() > 0);
     assert!(chain.extrinsic(&block_one, 5).await.unwrap().is_none());
 
+    let main_subnet = chain.subnet_settings(1, &head).await.unwrap();
+    assert_eq!(main_subnet.tempo, 360);
+    assert!(!main_subnet.commit_reveal_weights_enabled);
+    assert_eq!(main_subnet.weights_set_rate_limit, 100);
+    assert_eq!(main_subnet.weights_version_key, 0);
+    assert!(main_subnet.block_time_ms > 0);
+    let commit_reveal = chain.subnet_settings(2, &head).await.unwrap();
+    assert_eq!(commit_reveal.tempo, 100);
+    assert!(commit_reveal.commit_reveal_weights_enabled);
+    let beacon = chain.drand_beacon(&head).await.unwrap();
+    assert_eq!(beacon.public_key.len(), 96);
+    assert_eq!(beacon.period, 3);
+    assert_eq!(beacon.genesis_time, 1_692_803_367);
+
     devnet.stop().await;
 }
