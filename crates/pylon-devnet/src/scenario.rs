@@ -18,7 +18,8 @@ pub enum ScenarioError {
     Invalid(String),
 }
 
-/// Which account a key field names: a dev secret URI (`//Alice`) or a hex account id (`0x…`).
+/// Which account a key field names: a dev secret URI (`//Alice`), an SS58 address, or a hex
+/// account id (`0x…`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct KeySpec(pub String);
@@ -31,6 +32,9 @@ impl KeySpec {
             return bytes
                 .try_into()
                 .map_err(|_| ScenarioError::Invalid(format!("{} is not 32 bytes", self.0)));
+        }
+        if let Some(account) = crate::keys::ss58_decode(&self.0) {
+            return Ok(account);
         }
         dev_keypair(&self.0)
             .map(|k| k.public)
@@ -373,6 +377,11 @@ mod tests {
         .unwrap();
         let s = Scenario::from_path(&good).unwrap();
         assert_eq!(s.subnets[0].hyperparameters.tempo, 10);
+        let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+        assert_eq!(
+            KeySpec(alice.into()).account().unwrap(),
+            KeySpec("//Alice".into()).account().unwrap()
+        );
         let bad = dir.join("b.toml");
         std::fs::write(&bad, "[[subnets]]\nnetuid = 7\nbogus = 1\n").unwrap();
         let err = Scenario::from_path(&bad).unwrap_err().to_string();
