@@ -245,6 +245,7 @@ impl Chain {
         if let Some(beacon) = &self.beacon {
             beacon.store_pulses(&mut state, now_ms);
         }
+        crate::epochs::block_step(&mut state, number);
         let hook_ctx = self.context(0, now_ms);
         run_hook(&mut state, |state| {
             extrinsics::on_initialize(&self.meta, state, &hook_ctx)
@@ -456,5 +457,12 @@ mod tests {
             .read("Timestamp", "Now", &[])
             .and_then(|v| v.as_u128());
         assert_eq!(now, Some(1_700_000_024_000));
+        // No epoch of netuid 1 (tempo 360) in blocks 1 and 2: two steps since the last one.
+        let since = chain
+            .state_at(None)
+            .unwrap()
+            .read("SubtensorModule", "BlocksSinceLastStep", &[Value::u128(1)])
+            .and_then(|v| v.as_u128());
+        assert_eq!(since, Some(2));
     }
 }

@@ -8,6 +8,7 @@ pub mod chain;
 pub mod codec;
 mod counting;
 pub mod drand;
+pub mod epochs;
 pub mod extrinsics;
 pub mod genesis;
 pub mod keys;
