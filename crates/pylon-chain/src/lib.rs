@@ -18,7 +18,11 @@ pub mod extrinsic;
 pub mod model;
 pub mod network;
 pub mod neurons;
+pub mod submit;
 pub mod subnet;
+pub mod weights;
+pub mod weights_submitter;
+pub mod weights_traces;
 
 pub use client::{ChainClient, ChainConfig};
 pub use error::ChainError;
@@ -27,7 +31,9 @@ pub use model::{
     RevealedCommitment, Stakes,
 };
 pub use network::{Network, NetworkError};
+pub use submit::{ChainCall, Included, SubmitError};
 pub use subnet::{DrandBeacon, SubnetSettings};
+pub use weights_submitter::ChainWeightsSubmitter;
 
 /// The 32-byte account id of an ss58 address, if it is one.
 pub fn account_id_from_ss58(text: &str) -> Option<[u8; 32]> {

@@ -1,0 +1,254 @@
+//! `pylon_weights::runner::WeightsSubmitter` over this crate: the weights runner's view of the
+//! chain, signing with each identity's hotkey.
+//!
+//! It lives here rather than in pylon-weights so the domain crate stays free of subxt and the
+//! connection (its tests run against a scripted chain, and it builds in seconds); this crate
+//! already owns reads and signed submissions, and the service depends on both. The dependency
+//! runs one way: pylon-chain → pylon-weights (and pylon-wallet for the signer type).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use pylon_wallet::HotkeySigner;
+use pylon_weights::commit::{BeaconInfo, TimelockedCommit};
+use pylon_weights::convert::ChainWeights;
+use pylon_weights::dispatch::classify_module_error;
+use pylon_weights::epoch::epoch_index;
+use pylon_weights::job::JobKey;
+use pylon_weights::runner::{
+    ChainError as JobError, Inclusion, SignedNote, SubnetSettings, WeightsSubmitter,
+};
+
+use crate::client::ChainClient;
+use crate::error::ChainError;
+use crate::model::BlockRef;
+use crate::submit::{ChainCall, SubmitError};
+use crate::weights::{commit_timelocked_weights_call, set_weights_call};
+use crate::weights_traces::netuid_storage_index;
+
+/// Epoch keys of `TimelockedWeightCommits` looked at beyond the range the restart spans: the
+/// chain files a commit under the epoch index of its block, which is one ahead at an epoch run.
+const COMMIT_EPOCH_MARGIN: u64 = 1;
+
+/// The chain as the weights runner sees it, with the hotkeys of the configured identities.
+pub struct ChainWeightsSubmitter {
+    chain: Arc<ChainClient>,
+    hotkeys: HashMap<String, Arc<HotkeySigner>>,
+}
+
+impl std::fmt::Debug for ChainWeightsSubmitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Identity names and addresses only (HotkeySigner's Debug shows nothing secret).
+        f.debug_struct("ChainWeightsSubmitter")
+            .field("hotkeys", &self.hotkeys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChainWeightsSubmitter {
+    /// `hotkeys`: identity name → its loaded hotkey.
+    pub fn new(chain: Arc<ChainClient>, hotkeys: HashMap<String, Arc<HotkeySigner>>) -> Self {
+        ChainWeightsSubmitter { chain, hotkeys }
+    }
+
+    fn signer(&self, identity: &str) -> Result<&HotkeySigner, JobError> {
+        self.hotkeys
+            .get(identity)
+            .map(Arc::as_ref)
+            .ok_or_else(|| JobError::Fatal(format!("identity `{identity}` has no hotkey loaded")))
+    }
+
+    fn head(&self) -> Result<BlockRef, JobError> {
+        self.chain.latest_block().map_err(read_error)
+    }
+
+    async fn submit(
+        &self,
+        identity: &str,
+        call: ChainCall,
+        note: &SignedNote<'_>,
+    ) -> Result<Inclusion, JobError> {
+        let signer = self.signer(identity)?;
+        let included = self
+            .chain
+            .submit_signed(signer, &call, |hash| note.signed(hash))
+            .await
+            .map_err(submit_error)?;
+        Ok(Inclusion {
+            block: included.block_number,
+            extrinsic_hash: included.extrinsic_hash,
+        })
+    }
+
+    /// A CRv4 commit of `hotkey` filed at or after `since` (still unrevealed).
+    async fn find_commit(
+        &self,
+        key: &JobKey,
+        hotkey: [u8; 32],
+        tempo: u16,
+        since: u64,
+        head: &BlockRef,
+    ) -> Result<Option<u64>, JobError> {
+        let index = netuid_storage_index(key.netuid, key.mechid);
+        let first = epoch_index(key.netuid, tempo, since);
+        let last = epoch_index(key.netuid, tempo, u64::from(head.number)) + COMMIT_EPOCH_MARGIN;
+        for epoch in first..=last {
+            let commits = self
+                .chain
+                .timelocked_weight_commits(index, epoch, head)
+                .await
+                .map_err(read_error)?;
+            if let Some(found) = commits
+                .iter()
+                .find(|c| c.who == hotkey && c.commit_block >= since)
+            {
+                return Ok(Some(found.commit_block));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The block at which `hotkey`'s weights were last set, if at or after `since`.
+    async fn find_weights_set(
+        &self,
+        key: &JobKey,
+        hotkey: [u8; 32],
+        since: u64,
+        head: &BlockRef,
+    ) -> Result<Option<u64>, JobError> {
+        let Some(uid) = self
+            .chain
+            .uid_of_hotkey(key.netuid, hotkey, head)
+            .await
+            .map_err(read_error)?
+        else {
+            return Ok(None);
+        };
+        let last_update = self
+            .chain
+            .last_update(netuid_storage_index(key.netuid, key.mechid), head)
+            .await
+            .map_err(read_error)?;
+        Ok(last_update
+            .get(usize::from(uid))
+            .copied()
+            .filter(|block| *block >= since))
+    }
+}
+
+impl WeightsSubmitter for ChainWeightsSubmitter {
+    async fn latest_block(&self) -> Result<u64, JobError> {
+        Ok(u64::from(self.head()?.number))
+    }
+
+    async fn subnet_settings(&self, netuid: u16) -> Result<SubnetSettings, JobError> {
+        let head = self.head()?;
+        let settings = self
+            .chain
+            .subnet_settings(netuid, &head)
+            .await
+            .map_err(read_error)?;
+        Ok(SubnetSettings {
+            tempo: settings.tempo,
+            commit_reveal_enabled: settings.commit_reveal_weights_enabled,
+            reveal_period_epochs: settings.reveal_period_epochs,
+            version_key: settings.weights_version_key,
+            block_time_secs: settings.block_time_ms as f64 / 1000.0,
+        })
+    }
+
+    async fn beacon(&self) -> Result<BeaconInfo, JobError> {
+        let head = self.head()?;
+        let config = self.chain.drand_beacon(&head).await.map_err(read_error)?;
+        Ok(BeaconInfo {
+            public_key: config.public_key,
+            genesis_time: config.genesis_time,
+            period: config.period,
+        })
+    }
+
+    fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], JobError> {
+        Ok(self.signer(identity)?.public_key())
+    }
+
+    async fn submit_direct(
+        &self,
+        key: &JobKey,
+        weights: &ChainWeights,
+        version_key: u64,
+        note: &SignedNote<'_>,
+    ) -> Result<Inclusion, JobError> {
+        let call = set_weights_call(
+            key.netuid,
+            key.mechid,
+            &weights.uids,
+            &weights.values,
+            version_key,
+        );
+        self.submit(&key.identity, call, note).await
+    }
+
+    async fn submit_commit(
+        &self,
+        key: &JobKey,
+        commit: &TimelockedCommit,
+        note: &SignedNote<'_>,
+    ) -> Result<Inclusion, JobError> {
+        let call = commit_timelocked_weights_call(
+            key.netuid,
+            key.mechid,
+            &commit.ciphertext,
+            commit.reveal_round,
+        );
+        self.submit(&key.identity, call, note).await
+    }
+
+    /// Storage traces rather than a block scan: a direct set moves the hotkey's `LastUpdate` to
+    /// its block; a CRv4 commit sits in `TimelockedWeightCommits` until revealed, and its reveal
+    /// moves `LastUpdate`. Either at or after `since_block` means the extrinsic landed.
+    async fn find_landed(
+        &self,
+        key: &JobKey,
+        since_block: u64,
+        extrinsic_hash: Option<&str>,
+    ) -> Result<Option<Inclusion>, JobError> {
+        let hotkey = self.signer(&key.identity)?.public_key();
+        let head = self.head()?;
+        let settings = self
+            .chain
+            .subnet_settings(key.netuid, &head)
+            .await
+            .map_err(read_error)?;
+        let mut landed = None;
+        if settings.commit_reveal_weights_enabled {
+            landed = self
+                .find_commit(key, hotkey, settings.tempo, since_block, &head)
+                .await?;
+        }
+        if landed.is_none() {
+            landed = self
+                .find_weights_set(key, hotkey, since_block, &head)
+                .await?;
+        }
+        Ok(landed.map(|block| Inclusion {
+            block,
+            extrinsic_hash: extrinsic_hash.unwrap_or_default().to_owned(),
+        }))
+    }
+}
+
+/// Reads fail for reasons that pass (connection, a node lagging): try again.
+fn read_error(error: ChainError) -> JobError {
+    JobError::Retryable(error.to_string())
+}
+
+fn submit_error(error: SubmitError) -> JobError {
+    match error {
+        SubmitError::Module { pallet, name, docs } => classify_module_error(&pallet, &name, &docs),
+        // A pool refusal is usually a nonce race or a stale era; the next attempt re-signs.
+        SubmitError::Connection(_) | SubmitError::Invalid(_) => {
+            JobError::Retryable(error.to_string())
+        }
+        SubmitError::Dispatch(_) | SubmitError::Call(_) => JobError::Fatal(error.to_string()),
+    }
+}
