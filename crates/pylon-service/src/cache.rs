@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 use pylon_chain::{BlockRef, ChainError};
 use tokio::sync::OnceCell;
+
+use crate::encoding::Coding;
 
 /// A response body rendered once and served as-is to every reader.
 #[derive(Debug)]
@@ -18,6 +20,8 @@ pub struct Rendered {
     pub body: Bytes,
     /// Strong validator of `body` (quoted, as sent in `ETag`).
     pub etag: String,
+    zstd: OnceLock<Bytes>,
+    gzip: OnceLock<Bytes>,
 }
 
 impl Rendered {
@@ -27,7 +31,18 @@ impl Rendered {
             block,
             body: Bytes::from(body),
             etag,
+            zstd: OnceLock::new(),
+            gzip: OnceLock::new(),
         }
+    }
+
+    /// The body in `coding`, compressed on first use and kept.
+    pub fn encoded(&self, coding: Coding) -> Bytes {
+        let slot = match coding {
+            Coding::Zstd => &self.zstd,
+            Coding::Gzip => &self.gzip,
+        };
+        slot.get_or_init(|| coding.compress(&self.body)).clone()
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod cache;
+pub mod encoding;
 pub mod error;
 pub mod prefetch;
 pub mod reads;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::encoding::Coding;
 use crate::reads;
 use crate::state::AppState;
 
@@ -19,8 +20,22 @@ pub async fn follow_heads(state: Arc<AppState>) {
             let state = state.clone();
             let head = head.clone();
             tokio::spawn(async move {
-                if let Err(error) = reads::neurons(&state, netuid, &head).await {
-                    tracing::debug!(netuid, block = head.number, %error, "prefetch failed");
+                // Heads can arrive faster than a fetch: one that is no longer the latest is skipped.
+                if state.chain.head().as_ref() != Some(&head) {
+                    return;
+                }
+                match reads::neurons(&state, netuid, &head).await {
+                    // Compress ahead too, so no reader of the new block waits for it.
+                    Ok(rendered) => {
+                        let _ = tokio::task::spawn_blocking(move || {
+                            rendered.encoded(Coding::Zstd);
+                            rendered.encoded(Coding::Gzip);
+                        })
+                        .await;
+                    }
+                    Err(error) => {
+                        tracing::debug!(netuid, block = head.number, %error, "prefetch failed")
+                    }
                 }
             });
         }

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use crate::cache::Rendered;
+use crate::encoding::negotiate;
 
 /// Which block an answer is from, so a reader can tell a cached answer's age.
 pub const BLOCK_HEADER: &str = "x-pylon-block";
@@ -30,9 +33,17 @@ pub fn cached(rendered: &Arc<Rendered>, request: &HeaderMap) -> Response {
         builder = builder.status(StatusCode::NOT_MODIFIED);
         return builder.body(Body::empty()).expect("valid response");
     }
-    builder
+    builder = builder
         .status(StatusCode::OK)
         .header(CONTENT_TYPE, "application/json")
-        .body(Body::from(rendered.body.clone()))
-        .expect("valid response")
+        .header(VARY, "accept-encoding");
+    // Compressed once per coding and shared (the compression layer leaves encoded bodies alone).
+    let body = match negotiate(request) {
+        Some(coding) => {
+            builder = builder.header(CONTENT_ENCODING, coding.name());
+            rendered.encoded(coding)
+        }
+        None => rendered.body.clone(),
+    };
+    builder.body(Body::from(body)).expect("valid response")
 }
