@@ -90,30 +90,8 @@ impl Settings {
     /// From the process environment, plus `.env` (or `PYLON_ENV_FILE`) for variables the
     /// environment does not set.
     pub fn from_env() -> Result<Self, SettingsError> {
-        let mut vars: HashMap<String, String> = HashMap::new();
-        let explicit = std::env::var("PYLON_ENV_FILE").ok();
-        let path = explicit.clone().unwrap_or_else(|| ".env".to_string());
-        match dotenvy::from_filename_iter(&path) {
-            Ok(iter) => {
-                for item in iter {
-                    let (key, value) = item.map_err(|e| SettingsError::EnvFile {
-                        path: path.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    vars.insert(key, value);
-                }
-            }
-            // A missing default `.env` is normal; a missing file someone named is an error.
-            Err(e) if explicit.is_some() => {
-                return Err(SettingsError::EnvFile {
-                    path,
-                    reason: e.to_string(),
-                })
-            }
-            Err(_) => {}
-        }
-        vars.extend(std::env::vars().filter(|(k, _)| k.starts_with("PYLON_")));
-        Self::from_vars(&vars)
+        let env_file = std::env::var("PYLON_ENV_FILE").ok();
+        Self::from_vars(&gather(env_file.as_deref(), std::env::vars())?)
     }
 
     /// From a map of variables (what `from_env` gathers).
@@ -178,6 +156,36 @@ impl Settings {
     }
 }
 
+/// The `PYLON_*` variables: the env file's (`.env` unless named), overridden by the process's.
+fn gather(
+    env_file: Option<&str>,
+    process: impl Iterator<Item = (String, String)>,
+) -> Result<HashMap<String, String>, SettingsError> {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    let path = env_file.unwrap_or(".env");
+    match dotenvy::from_filename_iter(path) {
+        Ok(iter) => {
+            for item in iter {
+                let (key, value) = item.map_err(|e| SettingsError::EnvFile {
+                    path: path.to_string(),
+                    reason: e.to_string(),
+                })?;
+                vars.insert(key, value);
+            }
+        }
+        // A missing default `.env` is normal; a missing file someone named is an error.
+        Err(e) if env_file.is_some() => {
+            return Err(SettingsError::EnvFile {
+                path: path.to_string(),
+                reason: e.to_string(),
+            })
+        }
+        Err(_) => {}
+    }
+    vars.extend(process.filter(|(k, _)| k.starts_with("PYLON_")));
+    Ok(vars)
+}
+
 fn parse<T: std::str::FromStr>(
     vars: &HashMap<String, String>,
     name: &str,
@@ -233,8 +241,11 @@ fn identities(vars: &HashMap<String, String>) -> Result<Vec<Identity>, SettingsE
         };
         let required = |field: &str| -> Result<String, SettingsError> {
             let variable = var(field);
-            vars.get(&variable)
-                .map(|v| v.trim().to_string())
+            // Like the reference (pydantic settings), the identity's part of the name may be
+            // written in any case.
+            vars.iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(&variable))
+                .map(|(_, v)| v.trim().to_string())
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| invalid(&variable, format!("required for identity `{name}`")))
         };
@@ -282,7 +293,7 @@ mod tests {
     fn identities_are_read_from_their_variables_and_tokens_stay_hidden() {
         let s = Settings::from_vars(&vars(&[
             ("PYLON_IDENTITIES", "[\"sn1\"]"),
-            ("PYLON_ID_SN1_WALLET_NAME", "w"),
+            ("PYLON_ID_sn1_WALLET_NAME", "w"),
             ("PYLON_ID_SN1_HOTKEY_NAME", "h"),
             ("PYLON_ID_SN1_NETUID", "1"),
             ("PYLON_ID_SN1_TOKEN", "top-secret"),
@@ -296,6 +307,20 @@ mod tests {
             !debug.contains("top-secret") && !debug.contains("open-secret"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn the_env_file_is_read_and_the_process_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pylon.env");
+        std::fs::write(&file, "PYLON_PORT=9001\nPYLON_HOST=127.0.0.1\nOTHER=x\n").unwrap();
+        let process = vec![("PYLON_PORT".to_string(), "9002".to_string())];
+        let vars = gather(file.to_str(), process.into_iter()).unwrap();
+        let s = Settings::from_vars(&vars).unwrap();
+        assert_eq!(s.port, 9002);
+        assert_eq!(s.host.to_string(), "127.0.0.1");
+        let missing = gather(Some("/no/such/pylon.env"), std::iter::empty()).unwrap_err();
+        assert!(missing.to_string().contains("/no/such/pylon.env"));
     }
 
     #[test]
