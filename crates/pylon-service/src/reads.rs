@@ -6,6 +6,7 @@ use std::sync::Arc;
 use pylon_chain::{BlockRef, ChainError};
 
 use crate::cache::Rendered;
+use crate::error::ApiError;
 use crate::render;
 use crate::state::{AppState, CacheKey};
 
@@ -57,12 +58,35 @@ pub async fn validators(state: &Arc<AppState>, netuid: u16, block: &BlockRef) ->
 }
 
 /// The newest neurons already fetched for the subnet (no chain call), else the latest ones.
-pub async fn recent_neurons(state: &Arc<AppState>, netuid: u16) -> Read {
-    if let Some(recent) = state.recent.lock().get(&netuid).cloned() {
-        return Ok(recent);
+/// Only for subnets kept fresh on every head (identities' and `PYLON_RECENT_OBJECTS_NETUIDS`).
+pub async fn recent_neurons(state: &Arc<AppState>, netuid: u16) -> Result<Arc<Rendered>, ApiError> {
+    let settings = &state.settings;
+    let kept = settings.recent_objects_netuids.contains(&netuid)
+        || settings.identities.iter().any(|i| i.netuid == netuid);
+    if !kept {
+        return Err(ApiError::NotFound(format!(
+            "netuid {netuid} is not kept fresh: add it to PYLON_RECENT_OBJECTS_NETUIDS"
+        )));
     }
-    let head = state.chain.latest_block()?;
-    neurons(state, netuid, &head).await
+    let recent = state.recent.lock().get(&netuid).cloned();
+    let Some(recent) = recent else {
+        let head = state.chain.latest_block()?;
+        return Ok(neurons(state, netuid, &head).await?);
+    };
+    let age = state
+        .chain
+        .head()
+        .map_or(0, |head| head.number.saturating_sub(recent.block.number));
+    if age > settings.recent_objects_hard_limit_blocks {
+        return Err(ApiError::Chain(ChainError::Unreachable(format!(
+            "the newest neurons of netuid {netuid} are from block {}, {age} blocks old",
+            recent.block.number
+        ))));
+    }
+    if age > settings.recent_objects_soft_limit_blocks {
+        tracing::warn!(netuid, age, "recent neurons are getting old");
+    }
+    Ok(recent)
 }
 
 pub async fn block_info(state: &Arc<AppState>, block: &BlockRef) -> Read {

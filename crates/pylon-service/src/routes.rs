@@ -94,7 +94,10 @@ async fn latest_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> A
 
 async fn recent_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     state.note_requested(scope.netuid);
-    ok(reads::recent_neurons(&state, scope.netuid).await, &headers)
+    Ok(cached(
+        &reads::recent_neurons(&state, scope.netuid).await?,
+        &headers,
+    ))
 }
 
 async fn neurons_at(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {

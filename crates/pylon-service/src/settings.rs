@@ -36,8 +36,13 @@ pub struct Settings {
     pub open_access_token: Secret,
     /// `PYLON_METRICS_TOKEN` (empty = metrics disabled).
     pub metrics_token: Secret,
-    /// `PYLON_RECENT_OBJECTS_NETUIDS`: subnets whose neurons are fetched on every new block.
+    /// `PYLON_RECENT_OBJECTS_NETUIDS`: subnets (besides identities') whose neurons are fetched on
+    /// every new block and served by `block/recent/neurons`.
     pub recent_objects_netuids: Vec<u16>,
+    /// `PYLON_RECENT_OBJECTS_SOFT_LIMIT_BLOCKS` (100): recent neurons older than this are logged.
+    pub recent_objects_soft_limit_blocks: u32,
+    /// `PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS` (150): recent neurons older than this are refused.
+    pub recent_objects_hard_limit_blocks: u32,
     /// `PYLON_HOST` (0.0.0.0) and `PYLON_PORT` (8000).
     pub host: IpAddr,
     pub port: u16,
@@ -78,6 +83,8 @@ impl Settings {
             open_access_token: Secret::default(),
             metrics_token: Secret::default(),
             recent_objects_netuids: Vec::new(),
+            recent_objects_soft_limit_blocks: 100,
+            recent_objects_hard_limit_blocks: 150,
             host: IpAddr::from([0, 0, 0, 0]),
             port: 8000,
             default_request_timeout: Duration::from_secs(60),
@@ -144,6 +151,10 @@ impl Settings {
                     )
                 })?,
         };
+        settings.recent_objects_soft_limit_blocks =
+            parse(vars, "PYLON_RECENT_OBJECTS_SOFT_LIMIT_BLOCKS", 100)?;
+        settings.recent_objects_hard_limit_blocks =
+            parse(vars, "PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS", 150)?;
         settings.host = parse(vars, "PYLON_HOST", settings.host)?;
         settings.port = parse(vars, "PYLON_PORT", 8000)?;
         settings.default_request_timeout =

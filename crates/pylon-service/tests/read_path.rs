@@ -211,6 +211,13 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
         a_read_costs_no_chain_call(&devnet, addr, "/api/v1/subnet/1/block/latest/neurons").await
     );
 
+    // Recent neurons exist for subnets kept fresh: configured ones and identities'.
+    let identity_subnet = get(addr, "/api/v1/subnet/2/block/recent/neurons", &open).await;
+    assert_eq!(identity_subnet.status, 200);
+    let not_kept = get(addr, "/api/v1/subnet/3/block/recent/neurons", &open).await;
+    assert_eq!(not_kept.status, 404);
+    assert!(not_kept.body.contains("PYLON_RECENT_OBJECTS_NETUIDS"));
+
     // By number, validators, block info.
     let at_genesis = get(addr, "/api/v1/subnet/3/block/0/neurons", &open).await;
     assert_eq!(at_genesis.status, 200);
