@@ -92,7 +92,11 @@ impl Harness {
 
     /// Store a commit as `commit_timelocked_weights` does (appended to the epoch's list).
     fn commit(&mut self, who: &[u8; 32], ciphertext: Vec<u8>, round: u64) {
-        let key = [u(2u16), u(COMMIT_EPOCH)];
+        self.commit_at(2, who, ciphertext, round);
+    }
+
+    fn commit_at(&mut self, netuid_index: u16, who: &[u8; 32], ciphertext: Vec<u8>, round: u64) {
+        let key = [u(netuid_index), u(COMMIT_EPOCH)];
         let mut items = match self.state.read(SUBTENSOR, COMMITS, &key).map(|v| v.value) {
             Some(scale_value::ValueDef::Composite(c)) => c.into_values().collect(),
             _ => Vec::new(),
@@ -119,9 +123,13 @@ impl Harness {
     }
 
     fn weights_row(&self, uid: u16) -> Vec<(u128, u128)> {
+        self.weights_row_at(2, uid)
+    }
+
+    fn weights_row_at(&self, netuid_index: u16, uid: u16) -> Vec<(u128, u128)> {
         let row = self
             .state
-            .read(SUBTENSOR, "Weights", &[u(2u16), u(uid)])
+            .read(SUBTENSOR, "Weights", &[u(netuid_index), u(uid)])
             .unwrap();
         let scale_value::ValueDef::Composite(pairs) = row.value else {
             panic!("Weights holds a list")
@@ -261,4 +269,19 @@ fn a_commit_breaking_a_weights_rule_is_dropped() {
     assert!(h.weights_row(0).is_empty());
     assert_eq!(h.pending_commits(), 0);
     assert_eq!(h.revealed_events(), 0);
+}
+
+#[test]
+fn a_mechanism_commit_is_revealed_into_its_mechanism_weights() {
+    let mut h = harness();
+    let alice = alice();
+    h.state
+        .write(SUBTENSOR, "MechanismCountCurrent", &[u(2u16)], u(2u8));
+    let mechanism_index = storage_index(2, 1);
+    let ciphertext = h.encrypt(&payload(&alice, &[1], &[4], 0), h.round);
+    h.commit_at(mechanism_index, &alice, ciphertext, h.round);
+    reveal_timelocked_commits(&mut h.state, FIRST_REVEAL_BLOCK);
+    assert_eq!(h.weights_row_at(mechanism_index, 0), vec![(1, 65535)]);
+    assert!(h.weights_row(0).is_empty(), "mechanism 0 is untouched");
+    assert_eq!(h.revealed_events(), 1);
 }
