@@ -282,7 +282,8 @@ async fn subxt_crv4_commit_axon_tls_and_commitment_are_stored_as_subtensor_keys_
     let commit = dynamic::transaction(
         "SubtensorModule",
         "commit_timelocked_weights",
-        (2u16, vec![7u8; 48], 123_456u64, 4u16),
+        // A round far in the future: the pool refuses rounds whose pulse is already stored.
+        (2u16, vec![7u8; 48], 1_000_000_000u64, 4u16),
     );
     let block = include(&api, &commit, &alice).await;
     // Netuid 2, tempo 360: epoch index (block + 3) / 361, the next one when this block runs it.
@@ -302,7 +303,7 @@ async fn subxt_crv4_commit_axon_tls_and_commitment_are_stored_as_subtensor_keys_
     assert_eq!(bytes(entry.at(0).unwrap()), alice_id);
     assert_eq!(num(entry.at(1).unwrap()), u128::from(block));
     assert_eq!(bytes(entry.at(2).unwrap()), vec![7u8; 48]);
-    assert_eq!(num(entry.at(3).unwrap()), 123_456);
+    assert_eq!(num(entry.at(3).unwrap()), 1_000_000_000);
 
     let mut certificate = vec![1u8];
     certificate.extend([0xcd; 32]);
