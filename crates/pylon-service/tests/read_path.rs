@@ -185,6 +185,10 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
     assert_eq!(again.body, latest.body);
     assert_eq!(devnet.rpc_call_count(), before);
 
+    // Every answer has a request id; cached ones say which block they are from.
+    assert!(again.header("x-request-id").is_some());
+    assert_eq!(again.header("x-pylon-block"), Some(head.to_string()));
+
     // ETag revalidation.
     let etag = again.header("etag").expect("an ETag");
     let mut revalidate = open.clone();
@@ -416,6 +420,27 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
     assert!(head.contains("content-encoding: zstd"), "{head}");
     let unzstd = zstd::bulk::decompress(&body, 10 * plain.body.len()).unwrap();
     assert_eq!(String::from_utf8(unzstd).unwrap(), plain.body);
+
+    // A body over the limit is refused before anything reads it.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "PUT /api/v1/identity/validator/subnet/1/weights HTTP/1.1\r\nHost: pylon\r\n\
+         Authorization: Bearer {IDENTITY}\r\nContent-Type: application/json\r\n\
+         Content-Length: 5000000\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 413");
+    // Within the limit, the write path answers that it is not served by this version.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "PUT /api/v1/identity/validator/subnet/1/weights HTTP/1.1\r\nHost: pylon\r\n\
+         Authorization: Bearer {IDENTITY}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 501");
 
     // The identities list, and an unrouted write.
     let identities = get(addr, "/api/v1/identities", &[]).await.json();
