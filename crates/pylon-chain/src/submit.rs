@@ -124,13 +124,15 @@ where
         .await
         .map_err(|e| SubmitError::Connection(e.to_string()))?
         .transactions();
+    // Encoding the call data first names a call or fields the metadata does not accept
+    // before anything is signed.
     transactions
-        .validate(&payload)
+        .call_data(&payload)
         .map_err(|e| SubmitError::Call(e.to_string()))?;
     let signed = transactions
         .create_signed(&payload, signer, Default::default())
         .await
-        .map_err(|e| SubmitError::Connection(e.to_string()))?;
+        .map_err(construction_error)?;
     let extrinsic_hash = hash_hex(&signed.hash().0);
     on_signed(&extrinsic_hash);
 
@@ -164,6 +166,21 @@ where
     Err(SubmitError::Connection(
         "the node stopped reporting the transaction's status".into(),
     ))
+}
+
+/// Signing needs the nonce from the node; anything else that fails is the call or the
+/// transaction extensions not fitting the chain's metadata.
+fn construction_error(error: subxt::error::ExtrinsicError) -> SubmitError {
+    use subxt::error::ExtrinsicError as E;
+    match error {
+        E::EncodeError(_)
+        | E::PalletNameNotFound(_)
+        | E::CallNameNotFound { .. }
+        | E::IncompatibleCodegen
+        | E::UnsupportedVersion
+        | E::Params(_) => SubmitError::Call(error.to_string()),
+        other => SubmitError::Connection(other.to_string()),
+    }
 }
 
 /// A failed send: the node's answer when it gave one (a pool refusal carries the runtime's

@@ -1,0 +1,480 @@
+//! The weights write path against a devnet: signed submissions watched to inclusion, module
+//! errors by name, and weights jobs driven by the runner through `ChainWeightsSubmitter` into the
+//! devnet's `Weights` storage, across a restart.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pylon_chain::weights::{commit_timelocked_weights_call, set_weights_call};
+use pylon_chain::{ChainClient, ChainConfig, ChainWeightsSubmitter, Network, SubmitError};
+use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use pylon_wallet::HotkeySigner;
+use pylon_weights::commit::RevealRule;
+use pylon_weights::convert::ChainWeights;
+use pylon_weights::epoch::epoch_containing;
+use pylon_weights::job::{JobKey, JobState, NewJob};
+use pylon_weights::jobs::WeightsJobs;
+use pylon_weights::runner::RunnerConfig;
+use pylon_weights::store::{Claim, JobStore};
+use subxt::{dynamic, OnlineClient, SubstrateConfig};
+
+const IDENTITY: &str = "validator";
+/// Netuid 1 (direct weights) in the test scenario.
+const DIRECT_NETUID: u16 = 1;
+const DIRECT_TEMPO: u16 = 360;
+const VERSION_KEY: u64 = 7;
+/// Netuid 2 (commit-reveal) in the test scenario: short epochs so a reveal comes within seconds.
+const CR_NETUID: u16 = 2;
+const CR_TEMPO: u16 = 49;
+
+/// The built-in scenario (//Alice is uid 0 and a validator on every subnet), with netuid 1
+/// taking weights at any block under a known version key, and netuid 2's epochs short.
+fn scenario() -> Scenario {
+    let mut scenario = Scenario::builtin_default();
+    for subnet in &mut scenario.subnets {
+        let hyper = &mut subnet.hyperparameters;
+        hyper.weights_rate_limit = 0;
+        match subnet.netuid {
+            DIRECT_NETUID => hyper.weights_version_key = VERSION_KEY,
+            CR_NETUID => hyper.tempo = CR_TEMPO,
+            _ => {}
+        }
+    }
+    scenario
+}
+
+struct Setup {
+    devnet: DevnetHandle,
+    chain: Arc<ChainClient>,
+    alice: Arc<HotkeySigner>,
+}
+
+async fn setup() -> Setup {
+    let devnet = pylon_devnet::spawn(DevnetConfig {
+        port: 0,
+        // Blocks keep coming so submissions are included without a manual seal.
+        block_time: Duration::from_millis(200),
+        scenario: scenario(),
+        ..DevnetConfig::default()
+    })
+    .await
+    .expect("devnet starts");
+    devnet.seal_block().await;
+    let chain = Arc::new(ChainClient::start(ChainConfig {
+        network: Network::parse(&devnet.ws_url()).unwrap(),
+        archive: None,
+        archive_cutoff: 300,
+    }));
+    assert!(chain.wait_ready(Duration::from_secs(20)).await, "connects");
+    let alice = dev_keypair("//Alice").unwrap().secret_key_bytes();
+    let alice = Arc::new(HotkeySigner::from_private_key(&alice).expect("a valid sr25519 key"));
+    Setup {
+        devnet,
+        chain,
+        alice,
+    }
+}
+
+impl Setup {
+    /// Wait until the chain has produced `number` blocks.
+    async fn wait_for_block(&self, number: u64) {
+        let mut heads = self.chain.heads();
+        while heads
+            .borrow_and_update()
+            .as_ref()
+            .map_or(0, |b| u64::from(b.number))
+            < number
+        {
+            heads.changed().await.unwrap();
+        }
+    }
+
+    fn submitter(&self) -> Arc<ChainWeightsSubmitter> {
+        Arc::new(ChainWeightsSubmitter::new(
+            Arc::clone(&self.chain),
+            HashMap::from([(IDENTITY.to_owned(), Arc::clone(&self.alice))]),
+        ))
+    }
+
+    fn jobs(&self, store: JobStore, reveal_rule: RevealRule) -> WeightsJobs<ChainWeightsSubmitter> {
+        WeightsJobs::new(
+            Arc::new(store),
+            self.submitter(),
+            RunnerConfig {
+                initial_backoff: Duration::from_millis(200),
+                max_backoff: Duration::from_secs(1),
+                reveal_rule,
+                ..RunnerConfig::default()
+            },
+        )
+    }
+
+    fn new_job(&self, netuid: u16, tempo: u16, weights: ChainWeights) -> NewJob {
+        let latest = u64::from(self.chain.latest_block().unwrap().number);
+        NewJob {
+            key: JobKey {
+                identity: IDENTITY.to_owned(),
+                netuid,
+                mechid: 0,
+            },
+            weights,
+            epoch: epoch_containing(netuid, tempo, latest).expect("tempo is not 0"),
+            requested_at_block: latest,
+        }
+    }
+
+    async fn api(&self) -> OnlineClient<SubstrateConfig> {
+        OnlineClient::<SubstrateConfig>::from_insecure_url(self.devnet.ws_url())
+            .await
+            .expect("subxt connects")
+    }
+
+    /// `SubtensorModule.Weights[(netuid, uid)]` at the devnet's best block, read with subxt.
+    async fn stored_weights(&self, netuid: u16, uid: u16) -> Vec<(u16, u16)> {
+        let at = self.api().await.at_current_block().await.unwrap();
+        at.storage()
+            .fetch(
+                dynamic::storage::<(u16, u16), Vec<(u16, u16)>>("SubtensorModule", "Weights"),
+                (netuid, uid),
+            )
+            .await
+            .expect("Weights entry")
+            .decode()
+            .expect("Weights decodes")
+    }
+
+    /// //Alice's account nonce: how many extrinsics she has sent.
+    async fn alice_nonce(&self) -> u64 {
+        let account = subxt::utils::AccountId32(self.alice.public_key());
+        self.api()
+            .await
+            .at_current_block()
+            .await
+            .unwrap()
+            .transactions()
+            .account_nonce(&account)
+            .await
+            .unwrap()
+    }
+}
+
+fn weights(uids: &[u16], values: &[u16]) -> ChainWeights {
+    ChainWeights {
+        uids: uids.to_vec(),
+        values: values.to_vec(),
+    }
+}
+
+/// The row `Weights` holds for these weights: (uid, value) pairs, zeros included.
+fn row(weights: &ChainWeights) -> Vec<(u16, u16)> {
+    weights
+        .uids
+        .iter()
+        .copied()
+        .zip(weights.values.iter().copied())
+        .collect()
+}
+
+#[tokio::test]
+async fn direct_weights_signed_by_a_hotkey_land_in_weights_storage() {
+    let setup = setup().await;
+    let noted = Mutex::new(None);
+    let call = set_weights_call(DIRECT_NETUID, 0, &[1, 2], &[21845, 65535], VERSION_KEY);
+    let included = setup
+        .chain
+        .submit_signed(setup.alice.as_ref(), &call, |hash| {
+            *noted.lock().unwrap() = Some(hash.to_owned())
+        })
+        .await
+        .expect("set_weights is included without ExtrinsicFailed");
+
+    // The hash is noted before sending, and it is the included extrinsic's.
+    assert_eq!(
+        noted.lock().unwrap().as_deref(),
+        Some(included.extrinsic_hash.as_str())
+    );
+    assert!(included.block_number > 0);
+    let block = setup
+        .chain
+        .block(included.block_number as u32)
+        .await
+        .unwrap();
+    assert_eq!(block.hash, included.block_hash);
+    assert_eq!(
+        setup.stored_weights(DIRECT_NETUID, 0).await,
+        vec![(1, 21845), (2, 65535)]
+    );
+    setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn refused_calls_return_the_module_error_decoded_by_name() {
+    let setup = setup().await;
+    let cases = [
+        (
+            // subtensor accepts any key at or above the subnet's: only an older one is refused.
+            set_weights_call(DIRECT_NETUID, 0, &[1], &[65535], VERSION_KEY - 1),
+            "IncorrectWeightVersionKey",
+        ),
+        (
+            set_weights_call(CR_NETUID, 0, &[1], &[65535], 0),
+            "CommitRevealEnabled",
+        ),
+        (
+            set_weights_call(DIRECT_NETUID, 0, &[1, 1], &[1, 1], VERSION_KEY),
+            "DuplicateUids",
+        ),
+    ];
+    for (call, expected) in cases {
+        let error = setup
+            .chain
+            .submit_signed(setup.alice.as_ref(), &call, |_| {})
+            .await
+            .expect_err(expected);
+        match &error {
+            SubmitError::Module { pallet, name, .. } => {
+                assert_eq!(
+                    (pallet.as_str(), name.as_str()),
+                    ("SubtensorModule", expected)
+                );
+            }
+            other => panic!("{expected}: expected a module error, got {other:?}"),
+        }
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("SubtensorModule.{expected}")),
+            "{error}"
+        );
+    }
+    // A call the metadata does not know is refused before anything is signed or sent.
+    let mut unknown = set_weights_call(DIRECT_NETUID, 0, &[1], &[1], VERSION_KEY);
+    unknown.call = "set_weights_please";
+    let before = setup.alice_nonce().await;
+    let error = setup
+        .chain
+        .submit_signed(setup.alice.as_ref(), &unknown, |_| {
+            panic!("nothing is signed for an unknown call")
+        })
+        .await
+        .expect_err("unknown call");
+    assert!(matches!(error, SubmitError::Call(_)), "{error:?}");
+    assert_eq!(setup.alice_nonce().await, before);
+    setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn a_runner_job_sets_direct_weights_through_the_chain() {
+    let setup = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = setup.jobs(
+        JobStore::open(dir.path().join("jobs.redb")).unwrap(),
+        RevealRule::default(),
+    );
+    let chosen = weights(&[0, 3, 5], &[65535, 0, 1000]);
+    let (submitted, task) = jobs
+        .submit(setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, chosen.clone()))
+        .unwrap();
+    let state = task.await.unwrap().unwrap();
+    let JobState::Included {
+        block,
+        extrinsic_hash,
+    } = state
+    else {
+        panic!("expected inclusion, got {state:?}");
+    };
+    assert!(extrinsic_hash.starts_with("0x") && extrinsic_hash.len() == 66);
+    let job = jobs.store().get(submitted.id).unwrap().unwrap();
+    assert_eq!(job.attempts, 1);
+    assert!(block >= job.requested_at_block);
+    assert_eq!(setup.stored_weights(DIRECT_NETUID, 0).await, row(&chosen));
+    setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn a_runner_job_failing_on_chain_ends_failed_with_the_error_in_words() {
+    let setup = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = setup.jobs(
+        JobStore::open(dir.path().join("jobs.redb")).unwrap(),
+        RevealRule::default(),
+    );
+    // Uid 300 does not exist on netuid 1 (256 neurons): a refusal retrying cannot fix.
+    let (_, task) = jobs
+        .submit(setup.new_job(
+            DIRECT_NETUID,
+            DIRECT_TEMPO,
+            weights(&[1, 300], &[65535, 65535]),
+        ))
+        .unwrap();
+    match task.await.unwrap().unwrap() {
+        JobState::Failed { reason } => {
+            assert!(reason.starts_with("SubtensorModule."), "{reason}");
+            assert!(!reason.contains("0x"), "{reason}");
+        }
+        other => panic!("expected failure, got {other:?}"),
+    }
+    setup.devnet.stop().await;
+}
+
+/// Record a job as a process would before stopping; returns its id.
+fn accepted_before_a_restart(path: &Path, job: NewJob) -> u64 {
+    let store = JobStore::open(path).unwrap();
+    store.submit(job).unwrap().id
+}
+
+#[tokio::test]
+async fn jobs_survive_a_restart_and_complete_once() {
+    let setup = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.redb");
+
+    // 1. Accepted, never attempted: the restarted process sends it.
+    let chosen = weights(&[2, 4], &[30000, 65535]);
+    let id = accepted_before_a_restart(
+        &path,
+        setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, chosen.clone()),
+    );
+    let nonce = setup.alice_nonce().await;
+    {
+        let jobs = setup.jobs(JobStore::open(&path).unwrap(), RevealRule::default());
+        let resumed = jobs.resume().unwrap();
+        assert_eq!(
+            resumed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            vec![id]
+        );
+        for (_, task) in resumed {
+            assert!(matches!(
+                task.await.unwrap().unwrap(),
+                JobState::Included { .. }
+            ));
+        }
+        assert!(jobs.resume().unwrap().is_empty(), "nothing left to resume");
+    }
+    assert_eq!(setup.alice_nonce().await, nonce + 1, "sent exactly once");
+    assert_eq!(setup.stored_weights(DIRECT_NETUID, 0).await, row(&chosen));
+
+    // 2. Its extrinsic landed, then the process stopped before recording it: the restarted
+    // process finds it on chain and sends nothing.
+    let landed = weights(&[1, 7], &[65535, 5]);
+    let path2 = dir.path().join("jobs2.redb");
+    let id = accepted_before_a_restart(
+        &path2,
+        setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, landed.clone()),
+    );
+    {
+        let store = JobStore::open(&path2).unwrap();
+        let at = u64::from(setup.chain.latest_block().unwrap().number);
+        assert!(matches!(
+            store.claim_attempt(id, at).unwrap(),
+            Claim::Claimed { attempt: 1 }
+        ));
+        setup
+            .chain
+            .submit_signed(
+                setup.alice.as_ref(),
+                &set_weights_call(DIRECT_NETUID, 0, &landed.uids, &landed.values, VERSION_KEY),
+                |hash| store.record_extrinsic_hash(id, hash).unwrap(),
+            )
+            .await
+            .expect("included");
+    }
+    let nonce = setup.alice_nonce().await;
+    let jobs = setup.jobs(JobStore::open(&path2).unwrap(), RevealRule::default());
+    for (_, task) in jobs.resume().unwrap() {
+        assert!(matches!(
+            task.await.unwrap().unwrap(),
+            JobState::Included { .. }
+        ));
+    }
+    assert_eq!(
+        setup.alice_nonce().await,
+        nonce,
+        "nothing sent a second time"
+    );
+    assert_eq!(setup.stored_weights(DIRECT_NETUID, 0).await, row(&landed));
+    setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn a_crv4_commit_from_the_runner_is_stored_then_revealed_into_weights() {
+    let setup = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The reveal round of the reference service: nobody can open the commit before its reveal
+    // epoch, and on a chain as fast as this devnet the pulse-delay rule's 72 s of lead exceeds
+    // the whole reveal epoch.
+    let jobs = setup.jobs(
+        JobStore::open(dir.path().join("jobs.redb")).unwrap(),
+        RevealRule::IngestOffset,
+    );
+    // The reveal round is a wall-clock time estimated from the chain's measured pace, which
+    // needs a few produced blocks (before that the declared 12 s slot is assumed).
+    setup.wait_for_block(12).await;
+    let chosen = weights(&[1, 2, 3], &[65535, 32768, 1]);
+    let before = setup.stored_weights(CR_NETUID, 0).await;
+    let (_, task) = jobs
+        .submit(setup.new_job(CR_NETUID, CR_TEMPO, chosen.clone()))
+        .unwrap();
+    let JobState::Included { block, .. } = task.await.unwrap().unwrap() else {
+        panic!("the commit is included");
+    };
+
+    // The commit is stored under its epoch, from //Alice, until its reveal.
+    let head = setup.chain.latest_block().unwrap();
+    let mut found = false;
+    for epoch in 0..=(u64::from(head.number) / u64::from(CR_TEMPO + 1) + 1) {
+        let commits = setup
+            .chain
+            .timelocked_weight_commits(CR_NETUID, epoch, &head)
+            .await
+            .unwrap();
+        found |= commits
+            .iter()
+            .any(|c| c.who == setup.alice.public_key() && c.commit_block == block);
+    }
+    let revealed_meanwhile = setup.stored_weights(CR_NETUID, 0).await != before;
+    assert!(found || revealed_meanwhile, "the commit is on chain");
+
+    // The devnet opens it with its drand pulse in the reveal epoch (one to two epochs of 50
+    // blocks away): poll the chain for the outcome, without a time bound on the assertion.
+    let mut blocks = setup.chain.heads();
+    loop {
+        if setup.stored_weights(CR_NETUID, 0).await == row(&chosen) {
+            break;
+        }
+        let now = blocks.borrow_and_update().as_ref().map_or(0, |b| b.number);
+        assert!(
+            u64::from(now) <= block + 3 * u64::from(CR_TEMPO + 1),
+            "the commit was not revealed within its reveal epoch"
+        );
+        blocks.changed().await.unwrap();
+    }
+    setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn a_commit_to_a_round_that_never_comes_in_time_is_not_revealed() {
+    let setup = setup().await;
+    // A commit whose round is far beyond the reveal epoch: the chain holds no pulse for it, so
+    // it expires unrevealed and the weights stay as they were.
+    let before = setup.stored_weights(CR_NETUID, 0).await;
+    let call = commit_timelocked_weights_call(CR_NETUID, 0, &[7u8; 64], u64::MAX / 2);
+    let included = setup
+        .chain
+        .submit_signed(setup.alice.as_ref(), &call, |_| {})
+        .await
+        .expect("a commit is accepted whatever its content");
+    let mut blocks = setup.chain.heads();
+    while blocks
+        .borrow_and_update()
+        .as_ref()
+        .map_or(0, |b| u64::from(b.number))
+        <= included.block_number + 3 * u64::from(CR_TEMPO + 1)
+    {
+        blocks.changed().await.unwrap();
+    }
+    assert_eq!(setup.stored_weights(CR_NETUID, 0).await, before);
+    setup.devnet.stop().await;
+}
