@@ -483,6 +483,10 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     method(&mut m, "dev_runtimeUpgrade", |_, node| async move {
         Ok(node.runtime_upgrade().to_json())
     });
+    // For benchmarks in another process: how many chain calls a client made (this one included).
+    method(&mut m, "dev_rpcCallCount", |_, node| async move {
+        Ok(json!(node.rpc_calls.load(Ordering::Relaxed)))
+    });
 
     register_head_subscriptions(&mut m);
     register_version_subscription(&mut m);

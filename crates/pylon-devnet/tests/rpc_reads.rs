@@ -255,6 +255,12 @@ async fn bad_input_gets_json_rpc_errors_and_the_node_keeps_serving() {
     assert_eq!(named, "0x080e0000000f000000");
     // Every request that names a method counts, unknown ones too; unparseable JSON does not.
     assert_eq!(node.rpc_call_count(), 5);
+    // The same count is readable over RPC (for benchmarks in another process), this call included.
+    let counted: u64 = client
+        .request("dev_rpcCallCount", rpc_params![])
+        .await
+        .unwrap();
+    assert_eq!(counted, 6);
     node.stop().await;
 }
 
