@@ -128,6 +128,11 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
         }
     }
 
+    /// Whether a fetch for `key` is running now.
+    pub fn is_in_flight(&self, key: &K) -> bool {
+        self.in_flight.lock().contains_key(key)
+    }
+
     pub fn bytes(&self) -> usize {
         self.lru.lock().bytes
     }

@@ -8,7 +8,7 @@ use pylon_chain::{BlockRef, ChainError};
 use crate::cache::Rendered;
 use crate::error::ApiError;
 use crate::render;
-use crate::state::{AppState, CacheKey};
+use crate::state::{AppState, CacheKey, View};
 
 pub type Read = Result<Arc<Rendered>, ChainError>;
 
@@ -18,19 +18,45 @@ pub async fn neurons(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Re
         .cache
         .get_or_fetch(CacheKey::Neurons(netuid, block.hash), || async {
             let neurons = state.chain.neurons(netuid, block).await?;
-            let validators = Rendered::new(block.clone(), render::validators(block, &neurons));
-            state.cache.insert(
-                CacheKey::Validators(netuid, block.hash),
-                Arc::new(validators),
-            );
+            let validators = Arc::new(Rendered::new(
+                block.clone(),
+                render::validators(block, &neurons),
+            ));
+            state.remember_recent(View::Validators, netuid, &validators);
+            state
+                .cache
+                .insert(CacheKey::Validators(netuid, block.hash), validators);
             Ok(Rendered::new(
                 block.clone(),
                 render::neurons(block, &neurons),
             ))
         })
         .await?;
-    state.remember_recent(netuid, &rendered);
+    state.remember_recent(View::Neurons, netuid, &rendered);
     Ok(rendered)
+}
+
+/// The latest block's neurons or validators — without waiting for the chain when that block's
+/// fetch is already running (a prefetch on its arrival) and the previous block's answer is at
+/// hand: that one is served, saying which block it is from, until the new one lands.
+pub async fn latest(state: &Arc<AppState>, view: View, netuid: u16, head: &BlockRef) -> Read {
+    if let Some(hit) = state.cache.get(&view.key(netuid, head.hash)) {
+        return Ok(hit);
+    }
+    if state
+        .cache
+        .is_in_flight(&CacheKey::Neurons(netuid, head.hash))
+    {
+        if let Some(previous) = state.recent(view, netuid) {
+            if previous.block.number + 1 >= head.number {
+                return Ok(previous);
+            }
+        }
+    }
+    match view {
+        View::Neurons => neurons(state, netuid, head).await,
+        View::Validators => validators(state, netuid, head).await,
+    }
 }
 
 pub async fn validators(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
@@ -68,7 +94,7 @@ pub async fn recent_neurons(state: &Arc<AppState>, netuid: u16) -> Result<Arc<Re
             "netuid {netuid} is not kept fresh: add it to PYLON_RECENT_OBJECTS_NETUIDS"
         )));
     }
-    let recent = state.recent.lock().get(&netuid).cloned();
+    let recent = state.recent(View::Neurons, netuid);
     let Some(recent) = recent else {
         let head = state.chain.latest_block()?;
         return Ok(neurons(state, netuid, &head).await?);

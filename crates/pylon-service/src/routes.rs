@@ -14,7 +14,7 @@ use crate::access::Scope;
 use crate::cache::Rendered;
 use crate::error::ApiError;
 use crate::respond::cached;
-use crate::state::AppState;
+use crate::state::{AppState, View};
 use crate::{reads, render, wire};
 
 type AppResult = Result<Response, ApiError>;
@@ -89,7 +89,10 @@ async fn latest_block(State(state): St, _scope: Scope, headers: HeaderMap) -> Ap
 
 async fn latest_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = head(&state, &scope)?;
-    ok(reads::neurons(&state, scope.netuid, &head).await, &headers)
+    ok(
+        reads::latest(&state, View::Neurons, scope.netuid, &head).await,
+        &headers,
+    )
 }
 
 async fn recent_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
@@ -108,7 +111,7 @@ async fn neurons_at(State(state): St, scope: Scope, headers: HeaderMap) -> AppRe
 async fn latest_validators(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = head(&state, &scope)?;
     ok(
-        reads::validators(&state, scope.netuid, &head).await,
+        reads::latest(&state, View::Validators, scope.netuid, &head).await,
         &headers,
     )
 }

@@ -16,6 +16,22 @@ pub const HOT_FOR: Duration = Duration::from_secs(600);
 /// At most this many subnets are hot because they were requested (configured ones come on top).
 pub const MAX_REQUESTED_HOT: usize = 32;
 
+/// The two views of a subnet's neurons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum View {
+    Neurons,
+    Validators,
+}
+
+impl View {
+    pub fn key(self, netuid: u16, hash: [u8; 32]) -> CacheKey {
+        match self {
+            View::Neurons => CacheKey::Neurons(netuid, hash),
+            View::Validators => CacheKey::Validators(netuid, hash),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CacheKey {
     Neurons(u16, [u8; 32]),
@@ -31,8 +47,9 @@ pub struct AppState {
     pub settings: Settings,
     pub chain: Arc<ChainClient>,
     pub cache: ResponseCache<CacheKey>,
-    /// Newest neurons response per subnet (what `block/recent/neurons` serves).
-    pub recent: Mutex<HashMap<u16, Arc<Rendered>>>,
+    /// Newest neurons and validators answers per subnet (`block/recent/neurons` serves the
+    /// former; both stand in for the latest block while its fetch runs).
+    pub recent: Mutex<HashMap<(View, u16), Arc<Rendered>>>,
     requested: Mutex<HashMap<u16, Instant>>,
     /// Each identity's hotkey ss58, read from its wallet on first use.
     hotkeys: HashMap<String, OnceCell<String>>,
@@ -87,15 +104,19 @@ impl AppState {
         hot
     }
 
-    /// Remember `rendered` as the subnet's most recent neurons unless a newer block is known.
-    pub fn remember_recent(&self, netuid: u16, rendered: &Arc<Rendered>) {
+    /// Remember `rendered` as the subnet's most recent `view` unless a newer block is known.
+    pub fn remember_recent(&self, view: View, netuid: u16, rendered: &Arc<Rendered>) {
         let mut recent = self.recent.lock();
         let newer = recent
-            .get(&netuid)
+            .get(&(view, netuid))
             .is_none_or(|known| known.block.number <= rendered.block.number);
         if newer {
-            recent.insert(netuid, rendered.clone());
+            recent.insert((view, netuid), rendered.clone());
         }
+    }
+
+    pub fn recent(&self, view: View, netuid: u16) -> Option<Arc<Rendered>> {
+        self.recent.lock().get(&(view, netuid)).cloned()
     }
 
     /// The identity's hotkey address, from `<wallet_path>/<wallet>/hotkeys/<hotkey>`.

@@ -11,8 +11,16 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn get(addr: SocketAddr, path: &str) -> (u16, Value) {
+    get_within(addr, path, None).await
+}
+
+/// A GET with an optional `X-Pylon-Timeout`.
+async fn get_within(addr: SocketAddr, path: &str, timeout: Option<&str>) -> (u16, Value) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: pylon\r\nConnection: close\r\n\r\n");
+    let extra = timeout
+        .map(|t| format!("X-Pylon-Timeout: {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: pylon\r\n{extra}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
@@ -114,5 +122,60 @@ async fn cached_reads_survive_a_dead_chain_and_the_service_reconnects() {
     assert!(latest.is_object(), "no new head after the restart");
     let (status, _) = get(addr, "/api/v1/subnet/2/block/latest/neurons").await;
     assert_eq!(status, 200);
+    chain.stop().await;
+}
+
+/// Make the devnet answer every RPC `ms` late (its `dev_stall` admin call).
+async fn stall(devnet: &DevnetHandle, ms: u64) {
+    let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"dev_stall","params":[{ms}]}}"#);
+    let mut stream = tokio::net::TcpStream::connect(devnet.local_addr())
+        .await
+        .unwrap();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: devnet\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    assert!(String::from_utf8_lossy(&raw).contains("\"result\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_a_new_block_is_fetched_readers_get_the_previous_one_without_waiting() {
+    let chain = devnet(0, None).await;
+    chain.seal_block().await;
+    let addr = service(&chain, None).await;
+    let (status, before) = get(addr, "/api/v1/subnet/1/block/latest/neurons").await;
+    assert_eq!(status, 200);
+    let previous = before["block"]["number"].as_u64().unwrap();
+    get(addr, "/api/v1/subnet/1/block/latest/validators").await;
+
+    // The chain turns slow, then a block arrives: its prefetch is now stuck on the chain.
+    stall(&chain, 5_000).await;
+    chain.seal_block().await;
+    // Block info for the new head needs the chain, so it times out once the head is known.
+    let mut status = 200;
+    for _ in 0..200 {
+        status = get_within(addr, "/api/v1/subnet/1/block/latest", Some("0.3"))
+            .await
+            .0;
+        if status == 504 {
+            break;
+        }
+    }
+    assert_eq!(status, 504, "the new head never arrived");
+
+    // Neurons and validators readers are not held up: they get the previous block's answer.
+    let (status, during) =
+        get_within(addr, "/api/v1/subnet/1/block/latest/neurons", Some("2")).await;
+    assert_eq!(status, 200, "{during}");
+    assert_eq!(during["block"]["number"], previous);
+    let (status, validators) =
+        get_within(addr, "/api/v1/subnet/1/block/latest/validators", Some("2")).await;
+    assert_eq!(status, 200, "{validators}");
+    assert_eq!(validators["block"]["number"], previous);
+    stall(&chain, 0).await;
     chain.stop().await;
 }
