@@ -511,5 +511,19 @@ async fn every_route_answers_the_auth_matrix_with_the_exact_status() {
         assert_eq!(reply.status, 403, "{wrong_subnet}");
         assert!(reply.body.contains("netuid"), "{}", reply.body);
     }
+    // Chain-level routes take the open-access token only.
+    for path in ["/api/v1/block/latest", "/api/v1/block/1/extrinsic/0"] {
+        let cases: [(Vec<String>, u16); 5] = [
+            (vec![], 401),
+            (malformed.clone(), 401),
+            (bearer("nope"), 403),
+            (bearer(IDENTITY), 403),
+            (bearer(OPEN), 200),
+        ];
+        for (headers, status) in cases {
+            let reply = get(addr, path, &headers).await;
+            assert_eq!(reply.status, status, "{path} {headers:?}: {}", reply.body);
+        }
+    }
     devnet.stop().await;
 }
