@@ -36,6 +36,12 @@ impl Rendered {
         }
     }
 
+    /// Bytes charged to the cache: the body plus room for its compressed codings (JSON
+    /// compresses to well under a quarter of its size with either).
+    pub fn footprint(&self) -> usize {
+        self.body.len() + self.body.len() / 2
+    }
+
     /// The body in `coding`, compressed on first use and kept.
     pub fn encoded(&self, coding: Coding) -> Bytes {
         let slot = match coding {
@@ -105,7 +111,7 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
     }
 
     pub fn insert(&self, key: K, value: Arc<Rendered>) {
-        let size = value.body.len();
+        let size = value.footprint();
         if size > self.max_bytes {
             return;
         }
@@ -113,7 +119,7 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
         lru.tick += 1;
         let tick = lru.tick;
         if let Some((old, old_tick)) = lru.entries.insert(key.clone(), (value, tick)) {
-            lru.bytes -= old.body.len();
+            lru.bytes -= old.footprint();
             lru.order.remove(&old_tick);
         }
         lru.order.insert(tick, key);
@@ -123,7 +129,7 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
                 break;
             };
             if let Some((evicted, _)) = lru.entries.remove(&oldest) {
-                lru.bytes -= evicted.body.len();
+                lru.bytes -= evicted.footprint();
             }
         }
     }
@@ -191,14 +197,15 @@ mod tests {
 
     #[test]
     fn least_recently_used_entries_go_first_when_bytes_run_out() {
-        let cache = ResponseCache::new(100);
+        // Each 40-byte body is charged 60 bytes (room for its compressed codings).
+        let cache = ResponseCache::new(150);
         cache.insert(1, Arc::new(rendered(1, 40)));
         cache.insert(2, Arc::new(rendered(2, 40)));
         assert!(cache.get(&1).is_some()); // 2 is now the least recently used
         cache.insert(3, Arc::new(rendered(3, 40)));
         assert!(cache.get(&2).is_none());
         assert!(cache.get(&1).is_some() && cache.get(&3).is_some());
-        assert_eq!(cache.bytes(), 80);
+        assert_eq!(cache.bytes(), 120);
         cache.insert(4, Arc::new(rendered(4, 101))); // larger than the whole cache: not kept
         assert!(cache.get(&4).is_none());
     }
