@@ -43,7 +43,16 @@ async fn devnet(port: u16, state_pruning: Option<u32>) -> DevnetHandle {
 }
 
 async fn service(main: &DevnetHandle, archive: Option<&DevnetHandle>) -> SocketAddr {
+    service_with_cutoff(main, archive, 300).await
+}
+
+async fn service_with_cutoff(
+    main: &DevnetHandle,
+    archive: Option<&DevnetHandle>,
+    cutoff: u32,
+) -> SocketAddr {
     let mut settings = Settings::new(Network::parse(&main.ws_url()).unwrap());
+    settings.archive_blocks_cutoff = cutoff;
     settings.archive_network = archive.map(|a| Network::parse(&a.ws_url()).unwrap());
     settings.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
     settings.port = 0;
@@ -77,6 +86,23 @@ async fn state_the_main_node_pruned_is_read_from_the_archive() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["block"]["number"], 0);
     assert_eq!(body["neurons"].as_object().unwrap().len(), 8);
+
+    // Past the cutoff, the archive is asked first: the main node sees none of such a read.
+    // (The archive devnet never sealed a block, so it lacks block 1 altogether.)
+    let routed = service_with_cutoff(&main, Some(&archive), 1).await;
+    let (status, body) = get(routed, "/api/v1/subnet/2/block/1/neurons").await;
+    assert_eq!(status, 404, "{body}");
+    // The new service's connection may still be settling on the main node, so one of a few
+    // uncached reads without a main-node call proves the routing (with fallback, each costs some).
+    let mut main_untouched = false;
+    for netuid in [1, 2, 3] {
+        let (main_before, archive_before) = (main.rpc_call_count(), archive.rpc_call_count());
+        let (status, body) = get(routed, &format!("/api/v1/subnet/{netuid}/block/0/neurons")).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(archive.rpc_call_count() > archive_before);
+        main_untouched |= main.rpc_call_count() == main_before;
+    }
+    assert!(main_untouched);
     main.stop().await;
     archive.stop().await;
 }
