@@ -5,18 +5,18 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pylon_chain::weights::{commit_timelocked_weights_call, set_weights_call};
 use pylon_chain::{ChainClient, ChainConfig, ChainWeightsSubmitter, Network, SubmitError};
 use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
 use pylon_wallet::HotkeySigner;
-use pylon_weights::commit::RevealRule;
+use pylon_weights::commit::{build_commit, reveal_target, BeaconInfo, RevealInputs, RevealRule};
 use pylon_weights::convert::ChainWeights;
 use pylon_weights::epoch::epoch_containing;
 use pylon_weights::job::{JobKey, JobState, NewJob};
 use pylon_weights::jobs::WeightsJobs;
-use pylon_weights::runner::RunnerConfig;
+use pylon_weights::runner::{RunnerConfig, WeightsSubmitter};
 use pylon_weights::store::{Claim, JobStore};
 use subxt::{dynamic, OnlineClient, SubstrateConfig};
 
@@ -476,5 +476,65 @@ async fn a_commit_to_a_round_that_never_comes_in_time_is_not_revealed() {
         blocks.changed().await.unwrap();
     }
     assert_eq!(setup.stored_weights(CR_NETUID, 0).await, before);
+    setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn a_commit_encrypted_to_another_beacon_key_is_never_revealed() {
+    let setup = setup().await;
+    setup.wait_for_block(12).await;
+    let submitter = setup.submitter();
+    // Everything as the runner would do it, except the key: drand quicknet's real one, for which
+    // the devnet's pulses (signed with its own key) cannot open the commit.
+    let settings = submitter.subnet_settings(CR_NETUID).await.unwrap();
+    let beacon = submitter.beacon().await.unwrap();
+    let quicknet_key = hex::decode(pylon_timelock::quicknet::PUBLIC_KEY_HEX).unwrap();
+    assert_ne!(beacon.public_key, quicknet_key);
+    let latest = submitter.latest_block().await.unwrap();
+    let target = reveal_target(
+        &RevealInputs {
+            netuid: CR_NETUID,
+            tempo: settings.tempo,
+            current_block: latest,
+            reveal_period_epochs: settings.reveal_period_epochs,
+            block_time_secs: settings.block_time_secs,
+            now_unix_secs: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64(),
+        },
+        beacon.genesis_time,
+        beacon.period,
+        RevealRule::IngestOffset,
+    );
+    let wrong_beacon = BeaconInfo {
+        public_key: quicknet_key,
+        ..beacon
+    };
+    let chosen = weights(&[4, 5], &[65535, 9]);
+    let commit = build_commit(
+        &setup.alice.public_key(),
+        &chosen,
+        settings.version_key,
+        target.reveal_round,
+        &wrong_beacon,
+    )
+    .unwrap();
+    let before = setup.stored_weights(CR_NETUID, 0).await;
+    let included = setup
+        .chain
+        .submit_signed(
+            setup.alice.as_ref(),
+            &commit_timelocked_weights_call(CR_NETUID, 0, &commit.ciphertext, commit.reveal_round),
+            |_| {},
+        )
+        .await
+        .expect("the chain cannot tell a wrong key at commit time");
+    // Past its reveal epoch, the commit is gone and the weights are unchanged.
+    setup
+        .wait_for_block(included.block_number + 3 * u64::from(CR_TEMPO + 1) + 1)
+        .await;
+    assert_eq!(setup.stored_weights(CR_NETUID, 0).await, before);
+    assert_ne!(before, row(&chosen));
     setup.devnet.stop().await;
 }
