@@ -538,3 +538,35 @@ async fn a_commit_encrypted_to_another_beacon_key_is_never_revealed() {
     assert_ne!(before, row(&chosen));
     setup.devnet.stop().await;
 }
+
+#[tokio::test]
+async fn a_job_lands_through_failing_calls_and_a_dropped_connection() {
+    let setup = setup().await;
+    let admin = subxt::rpcs::RpcClient::from_insecure_url(setup.devnet.ws_url())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = setup.jobs(
+        JobStore::open(dir.path().join("jobs.redb")).unwrap(),
+        RevealRule::default(),
+    );
+    let job = setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, weights(&[9], &[65535]));
+    // The node fails its next calls, then drops every connection.
+    let _: serde_json::Value = admin
+        .request("dev_failNext", subxt::rpcs::rpc_params![5])
+        .await
+        .unwrap();
+    let _: serde_json::Value = admin
+        .request("dev_dropConnections", subxt::rpcs::rpc_params![])
+        .await
+        .unwrap();
+    let (_, task) = jobs.submit(job).unwrap();
+    let state = task.await.unwrap().unwrap();
+    assert!(matches!(state, JobState::Included { .. }), "{state:?}");
+    assert!(setup.chain.reconnects() >= 1, "the connection was dropped");
+    assert_eq!(
+        setup.stored_weights(DIRECT_NETUID, 0).await,
+        vec![(9, 65535)]
+    );
+    setup.devnet.stop().await;
+}
