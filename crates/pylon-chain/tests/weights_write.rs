@@ -570,3 +570,84 @@ async fn a_job_lands_through_failing_calls_and_a_dropped_connection() {
     );
     setup.devnet.stop().await;
 }
+
+#[tokio::test]
+async fn a_resumed_crv4_job_whose_commit_landed_sends_nothing_more() {
+    let setup = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.redb");
+    let id = accepted_before_a_restart(
+        &path,
+        setup.new_job(CR_NETUID, CR_TEMPO, weights(&[1], &[65535])),
+    );
+    // The commit was sent and included, then the process stopped before recording it.
+    let commit_block = {
+        let store = JobStore::open(&path).unwrap();
+        let at = u64::from(setup.chain.latest_block().unwrap().number);
+        assert!(matches!(
+            store.claim_attempt(id, at).unwrap(),
+            Claim::Claimed { attempt: 1 }
+        ));
+        setup
+            .chain
+            .submit_signed(
+                setup.alice.as_ref(),
+                &commit_timelocked_weights_call(CR_NETUID, 0, &[3u8; 64], u64::MAX / 2),
+                |hash| store.record_extrinsic_hash(id, hash).unwrap(),
+            )
+            .await
+            .expect("included")
+            .block_number
+    };
+    let nonce = setup.alice_nonce().await;
+    let jobs = setup.jobs(JobStore::open(&path).unwrap(), RevealRule::default());
+    let resumed = jobs.resume().unwrap();
+    assert_eq!(resumed.len(), 1);
+    for (_, task) in resumed {
+        match task.await.unwrap().unwrap() {
+            JobState::Included {
+                block,
+                extrinsic_hash,
+            } => {
+                assert_eq!(block, commit_block);
+                assert!(extrinsic_hash.starts_with("0x"), "the noted hash is kept");
+            }
+            other => panic!("expected inclusion, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        setup.alice_nonce().await,
+        nonce,
+        "nothing sent a second time"
+    );
+    setup.devnet.stop().await;
+}
+
+#[test]
+fn the_submitter_shows_identities_and_addresses_but_no_key() {
+    let secret = dev_keypair("//Alice").unwrap().secret_key_bytes();
+    let signer = Arc::new(HotkeySigner::from_private_key(&secret).unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _entered = runtime.enter();
+    let chain = Arc::new(ChainClient::start(ChainConfig {
+        network: Network::parse("ws://127.0.0.1:9").unwrap(),
+        archive: None,
+        archive_cutoff: 300,
+    }));
+    let submitter = ChainWeightsSubmitter::new(
+        chain,
+        HashMap::from([(IDENTITY.to_owned(), Arc::clone(&signer))]),
+    );
+    let shown = format!("{submitter:?}");
+    assert!(
+        shown.contains(IDENTITY) && shown.contains(&signer.ss58_address()),
+        "{shown}"
+    );
+    for window in secret.windows(8).step_by(8) {
+        assert!(!shown.contains(&hex::encode(window)), "{shown}");
+    }
+    assert!(!shown.contains(&format!("{:?}", &secret[..8])), "{shown}");
+}
