@@ -651,3 +651,61 @@ fn the_submitter_shows_identities_and_addresses_but_no_key() {
     }
     assert!(!shown.contains(&format!("{:?}", &secret[..8])), "{shown}");
 }
+
+#[tokio::test]
+async fn two_requests_in_one_epoch_send_one_extrinsic_with_the_second_weights() {
+    let setup = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = setup.jobs(
+        JobStore::open(dir.path().join("jobs.redb")).unwrap(),
+        RevealRule::default(),
+    );
+    let nonce = setup.alice_nonce().await;
+    // On this current-thread test runtime the first runner has not started when the second
+    // request arrives, as with two quick PUTs.
+    let (first, first_task) = jobs
+        .submit(setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, weights(&[1], &[65535])))
+        .unwrap();
+    let second_weights = weights(&[2, 3], &[65535, 100]);
+    let (second, second_task) = jobs
+        .submit(setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, second_weights.clone()))
+        .unwrap();
+    assert_eq!(second.superseded, Some(first.id));
+    assert_eq!(
+        first_task.await.unwrap().unwrap(),
+        JobState::Superseded { by: second.id }
+    );
+    assert!(matches!(
+        second_task.await.unwrap().unwrap(),
+        JobState::Included { .. }
+    ));
+    assert_eq!(setup.alice_nonce().await, nonce + 1, "one extrinsic");
+    assert_eq!(
+        setup.stored_weights(DIRECT_NETUID, 0).await,
+        row(&second_weights)
+    );
+    setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn a_mechanism_job_sends_set_mechanism_weights() {
+    let setup = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = setup.jobs(
+        JobStore::open(dir.path().join("jobs.redb")).unwrap(),
+        RevealRule::default(),
+    );
+    let mut job = setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, weights(&[1], &[65535]));
+    job.key.mechid = 1;
+    // The devnet's subnets run one mechanism: the call is encoded and dispatched as
+    // `set_mechanism_weights`, which refuses mechanism 1 by name.
+    let (_, task) = jobs.submit(job).unwrap();
+    match task.await.unwrap().unwrap() {
+        JobState::Failed { reason } => assert!(
+            reason.starts_with("SubtensorModule.MechanismDoesNotExist"),
+            "{reason}"
+        ),
+        other => panic!("expected the chain's refusal, got {other:?}"),
+    }
+    setup.devnet.stop().await;
+}
