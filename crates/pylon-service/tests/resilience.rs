@@ -82,7 +82,7 @@ async fn state_the_main_node_pruned_is_read_from_the_archive() {
 
     // With one, the genesis block (the same on both) is answered by the archive.
     let both = service(&main, Some(&archive)).await;
-    let (status, body) = get(both, "/api/v1/subnet/3/block/0/neurons").await;
+    let (status, body) = until_archive_connected(both, "/api/v1/subnet/3/block/0/neurons").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["block"]["number"], 0);
     assert_eq!(body["neurons"].as_object().unwrap().len(), 8);
@@ -90,6 +90,9 @@ async fn state_the_main_node_pruned_is_read_from_the_archive() {
     // Past the cutoff, the archive is asked first: the main node sees none of such a read.
     // (The archive devnet never sealed a block, so it lacks block 1 altogether.)
     let routed = service_with_cutoff(&main, Some(&archive), 1).await;
+    // (A subnet that does not exist: empty, but only from a node that still has the state.)
+    let (status, body) = until_archive_connected(routed, "/api/v1/subnet/9/block/0/neurons").await;
+    assert_eq!(status, 200, "{body}");
     let (status, body) = get(routed, "/api/v1/subnet/2/block/1/neurons").await;
     assert_eq!(status, 404, "{body}");
     // The new service's connection may still be settling on the main node, so one of a few
@@ -149,6 +152,20 @@ async fn cached_reads_survive_a_dead_chain_and_the_service_reconnects() {
     let (status, _) = get(addr, "/api/v1/subnet/2/block/latest/neurons").await;
     assert_eq!(status, 200);
     chain.stop().await;
+}
+
+/// `path`'s answer once the service's archive connection is up (it connects in the background;
+/// until then old blocks answer 503, or 404 from the pruned main node).
+async fn until_archive_connected(addr: SocketAddr, path: &str) -> (u16, Value) {
+    let mut reply = get(addr, path).await;
+    for _ in 0..400 {
+        if reply.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        reply = get(addr, path).await;
+    }
+    reply
 }
 
 /// Make the devnet answer every RPC `ms` late (its `dev_stall` admin call).
