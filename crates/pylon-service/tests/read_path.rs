@@ -179,11 +179,12 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
     assert_eq!(alice["validator_permit"], true);
 
     // The second read of the latest block's neurons is served from the cache: no chain call.
-    let before = devnet.rpc_call_count();
     let again = get(addr, "/api/v1/subnet/1/block/latest/neurons", &open).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.body, latest.body);
-    assert_eq!(devnet.rpc_call_count(), before);
+    assert!(
+        a_read_costs_no_chain_call(&devnet, addr, "/api/v1/subnet/1/block/latest/neurons").await
+    );
 
     // Every answer has a request id; cached ones say which block they are from.
     assert!(again.header("x-request-id").is_some());
@@ -200,7 +201,7 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
     // A new head is prefetched for the hot subnet: reading it costs no chain call either.
     let sealed = devnet.seal_block().await;
     let mut seen = 0;
-    for _ in 0..200 {
+    for _ in 0..500 {
         let r = get(addr, "/api/v1/subnet/1/block/recent/neurons", &open).await;
         seen = r.json()["block"]["number"].as_u64().unwrap();
         if seen == u64::from(sealed) {
@@ -337,7 +338,7 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
         devnet.seal_block().await;
     }
     let settled_head = devnet.best_number();
-    for _ in 0..400 {
+    for _ in 0..500 {
         let r = get(addr, "/api/v1/block/latest", &open).await;
         if r.json()["number"] == settled_head {
             break;
