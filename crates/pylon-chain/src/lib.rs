@@ -18,6 +18,7 @@ pub mod extrinsic;
 pub mod model;
 pub mod network;
 pub mod neurons;
+pub mod pace;
 pub mod publish;
 pub mod submit;
 pub mod subnet;

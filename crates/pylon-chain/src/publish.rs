@@ -3,6 +3,7 @@
 //! watched to inclusion, and refused with the chain's decoded error (see [`crate::submit`]).
 
 use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use scale_value::Value;
 use subxt::tx::Signer;
@@ -33,6 +34,22 @@ pub struct AxonServe {
 pub struct NewCertificate {
     pub algorithm: u8,
     pub public_key: Vec<u8>,
+}
+
+/// A timelocked commitment on chain, and the drand round that reveals it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelockedCommitmentSet {
+    pub included: Included,
+    pub reveal_round: u64,
+}
+
+/// The drand round published at `unix_seconds` (round 1 at genesis, one per period); a beacon
+/// with a zero period has only round 1.
+pub fn round_at(unix_seconds: u64, genesis_time: u64, period: u64) -> u64 {
+    match unix_seconds.checked_sub(genesis_time) {
+        Some(elapsed) if period > 0 => elapsed / period + 1,
+        _ => 1,
+    }
 }
 
 fn commitment_info(fields: Vec<Value>) -> Value {
@@ -149,6 +166,39 @@ impl ChainClient {
         self.submit_signed(signer, &call, |_| {}).await
     }
 
+    /// Publish `data` timelocked to the drand round current `blocks_until_reveal` blocks from
+    /// now (at the chain's measured pace, with the beacon from `Drand.BeaconConfig`): the chain
+    /// reveals it into `Commitments.RevealedCommitments` once that round's pulse is stored.
+    pub async fn set_revealed_commitment<S>(
+        &self,
+        signer: &S,
+        netuid: u16,
+        data: &[u8],
+        blocks_until_reveal: u32,
+    ) -> Result<TimelockedCommitmentSet, SubmitError>
+    where
+        S: Signer<SubstrateConfig> + Send + Sync,
+    {
+        let head = self.latest_block()?;
+        let beacon = self.drand_beacon(&head).await?;
+        let block_time = self.block_time_secs(&head).await?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let reveal_time = now + f64::from(blocks_until_reveal) * block_time;
+        let reveal_round = round_at(reveal_time as u64, beacon.genesis_time, beacon.period);
+        let encrypted = pylon_timelock::encrypt(data, &beacon.public_key, reveal_round)
+            .map_err(|e| SubmitError::Call(format!("cannot encrypt the commitment: {e}")))?;
+        let included = self
+            .set_timelocked_commitment(signer, netuid, &encrypted, reveal_round)
+            .await?;
+        Ok(TimelockedCommitmentSet {
+            included,
+            reveal_round,
+        })
+    }
+
     /// Serve the signer's axon on `netuid` with `certificate`.
     pub async fn serve_axon_tls<S>(
         &self,
@@ -168,6 +218,14 @@ impl ChainClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounds_count_from_one_at_genesis() {
+        assert_eq!(round_at(100, 100, 3), 1);
+        assert_eq!(round_at(102, 100, 3), 1);
+        assert_eq!(round_at(103, 100, 3), 2);
+        assert_eq!(round_at(50, 100, 3), 1);
+    }
 
     #[test]
     fn long_commitments_are_split_into_raw_fields_and_too_long_ones_refused() {

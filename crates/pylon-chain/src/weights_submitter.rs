@@ -30,9 +30,6 @@ use crate::weights_traces::netuid_storage_index;
 /// chain files a commit under the epoch index of its block, which is one ahead at an epoch run.
 const COMMIT_EPOCH_MARGIN: u64 = 1;
 
-/// Blocks over which the block time is measured.
-const PACE_WINDOW: u32 = 10;
-
 /// The chain as the weights runner sees it, with the hotkeys of the configured identities.
 pub struct ChainWeightsSubmitter {
     chain: Arc<ChainClient>,
@@ -81,33 +78,6 @@ impl ChainWeightsSubmitter {
             block: included.block_number,
             extrinsic_hash: included.extrinsic_hash,
         })
-    }
-
-    /// The chain's actual pace: the mean block time over the last [`PACE_WINDOW`] blocks
-    /// (`Timestamp.Now`), or the declared slot time (`MinimumPeriod` × 2) when that cannot be
-    /// measured. A CRv4 reveal round is a wall-clock time, so it must follow the blocks as they
-    /// come: a node that runs faster or slower than its declared slot (a local chain, a stall)
-    /// would otherwise get commits encrypted to rounds outside their reveal epoch.
-    async fn block_time_secs(&self, head: &BlockRef, declared_ms: u64) -> f64 {
-        let declared = declared_ms as f64 / 1000.0;
-        // Genesis carries no real timestamp: measure only between produced blocks.
-        if head.number <= PACE_WINDOW {
-            return declared;
-        }
-        let measured = async {
-            let earlier = self.chain.block(head.number - PACE_WINDOW).await?;
-            let then = self.chain.timestamp(&earlier).await?;
-            let now = self.chain.timestamp(head).await?;
-            Ok::<_, ChainError>(now.saturating_sub(then) as f64 / 1000.0 / f64::from(PACE_WINDOW))
-        };
-        match measured.await {
-            Ok(secs) if secs > 0.0 => secs,
-            Ok(_) => declared,
-            Err(error) => {
-                tracing::debug!(%error, "cannot measure the block time; using the declared one");
-                declared
-            }
-        }
     }
 
     /// A CRv4 commit of `hotkey` filed at or after `since` (still unrevealed).
@@ -183,7 +153,14 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
             commit_reveal_enabled: settings.commit_reveal_weights_enabled,
             reveal_period_epochs: settings.reveal_period_epochs,
             version_key: settings.weights_version_key,
-            block_time_secs: self.block_time_secs(&head, settings.block_time_ms).await,
+            // Measured, not declared: see `pace`.
+            block_time_secs: match self.chain.block_time_secs(&head).await {
+                Ok(secs) => secs,
+                Err(error) => {
+                    tracing::debug!(%error, "cannot measure the block time; using the declared one");
+                    settings.block_time_ms as f64 / 1000.0
+                }
+            },
         })
     }
 
