@@ -17,6 +17,7 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
+use crate::error::ApiError;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{prefetch, routes, schema, timeout};
@@ -100,6 +101,7 @@ pub async fn run(
 pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> Router {
     routes::router()
         .merge(schema::router())
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             timeout::limit,

@@ -443,6 +443,11 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
     stream.read_exact(&mut head).await.unwrap();
     assert_eq!(&head, b"HTTP/1.1 501");
 
+    // Unknown routes answer in the same JSON shape.
+    let nowhere = get(addr, "/api/v1/nowhere", &open).await;
+    assert_eq!(nowhere.status, 404);
+    assert_eq!(nowhere.json()["status_code"], 404);
+
     // The identities list, and an unrouted write.
     let identities = get(addr, "/api/v1/identities", &[]).await.json();
     assert_eq!(
