@@ -15,7 +15,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::error::ApiError;
 use crate::settings::Settings;
@@ -110,7 +111,8 @@ pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .layer(RequestBodyLimitLayer::new(max_body_bytes))
         .layer(CompressionLayer::new().gzip(true).zstd(true))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        // Failures are logged once, with their reason, where they are rendered (`error.rs`).
+        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
         .layer(SetRequestIdLayer::x_request_id(Sequential::default()))
 }
 
