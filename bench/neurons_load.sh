@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Load benchmark of the product's hot path: latest neurons of a 256-neuron subnet, 64 connections.
+#
+# Runs `pylon dev` (release build), then wrk against Pylon and against a bare server answering the same
+# pre-serialized bytes (the ceiling). Reports req/s, p50/p99 latency, Pylon's peak RSS, and the chain
+# RPCs the devnet served per 1000 HTTP requests. Results go to bench/results/neurons_load.md.
+#
+# Usage: bench/neurons_load.sh [duration, default 30s] [connections, default 64]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${1:-30s}
+connections=${2:-64}
+threads=2
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+
+cargo build --release --quiet -p pylon --bin pylon --example bare_bytes
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+target/release/pylon dev --port 0 --chain-port 0 --data-dir "$work/dev" > "$work/dev.out" 2> "$work/dev.err" &
+pylon_pid=$!
+for _ in $(seq 1 100); do grep -q '^PYLON_DEV_IDENTITY_HOTKEY=' "$work/dev.out" 2>/dev/null && break; sleep 0.2; done
+value() { grep "^$1=" "$work/dev.out" | cut -d= -f2-; }
+url=$(value PYLON_DEV_URL)
+chain_http=$(value PYLON_DEV_CHAIN | sed 's#^ws://#http://#')
+token=$(value PYLON_OPEN_ACCESS_TOKEN)
+path="/api/v1/subnet/1/block/latest/neurons"
+
+curl -sf -H "Authorization: Bearer $token" "$url$path" > "$work/neurons.json"
+neurons=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['neurons']))" "$work/neurons.json")
+
+target/release/examples/bare_bytes "$work/neurons.json" 0 > "$work/bare.out" &
+for _ in $(seq 1 50); do grep -q listening "$work/bare.out" 2>/dev/null && break; sleep 0.1; done
+bare_url=$(sed 's/^listening on //' "$work/bare.out")
+
+rpc_count() {
+    curl -sf -H 'Content-Type: application/json' \
+        -d '{"jsonrpc":"2.0","id":1,"method":"dev_rpcCallCount","params":[]}' "$chain_http" |
+        python3 -c "import json,sys; print(json.load(sys.stdin).get('result', 'n/a'))"
+}
+
+run_wrk() { wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "Authorization: Bearer $token" "$1"; }
+summarize() {
+    python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
+lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", text, re.M))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+print(f"{float(rps):.0f} | {lat.get('50')} | {lat.get('99')} | {errors.group(1) if errors else 0}")
+PY
+}
+
+rpc_before=$(rpc_count)
+run_wrk "$url$path" > "$work/pylon.txt"
+rpc_after=$(rpc_count)
+pylon_requests=$(grep -oE '^\s+[0-9]+ requests in' "$work/pylon.txt" | grep -oE '[0-9]+')
+rss_kb=$(grep VmHWM "/proc/$pylon_pid/status" | grep -oE '[0-9]+')
+run_wrk "$bare_url$path" > "$work/bare.txt"
+
+pylon_line=$(summarize "$work/pylon.txt")
+bare_line=$(summarize "$work/bare.txt")
+if [[ "$rpc_before" =~ ^[0-9]+$ && "$rpc_after" =~ ^[0-9]+$ ]]; then
+    rpc_per_1000=$(python3 -c "print(f'{($rpc_after - $rpc_before) * 1000 / $pylon_requests:.3f}')")
+else
+    rpc_per_1000="n/a (devnet has no dev_rpcCallCount)"
+fi
+
+mkdir -p bench/results
+{
+    echo "# Latest neurons under load"
+    echo
+    echo "Command: \`bench/neurons_load.sh $duration $connections\` ($(date -u +%Y-%m-%d), $(nproc) cores, wrk -t$threads -c$connections -d$duration)."
+    echo "Subnet: netuid 1 of the built-in devnet scenario, $neurons neurons, $(wc -c < "$work/neurons.json") bytes of JSON per response."
+    echo
+    echo "| server | req/s | p50 | p99 | non-2xx |"
+    echo "|---|---|---|---|---|"
+    echo "| Pylon (\`pylon dev\`, release) | $pylon_line |"
+    echo "| bare server, same bytes (ceiling) | $bare_line |"
+    echo
+    echo "- Pylon reaches $(python3 -c "print(round(100 * float('${pylon_line%% *}') / float('${bare_line%% *}')))") % of the ceiling's throughput."
+    echo "- Pylon peak RSS during the run (whole \`pylon dev\` process, devnet included): $((rss_kb / 1024)) MiB."
+    echo "- Chain RPCs served by the devnet per 1000 HTTP requests: $rpc_per_1000 (all of them the"
+    echo "  per-block prefetch of the new head: no reader request reached the chain)."
+    echo "- wrk and both servers share the machine's cores, so absolute numbers are lower than on a"
+    echo "  dedicated host; the ratio to the ceiling is the figure to track."
+} > bench/results/neurons_load.md
+cat bench/results/neurons_load.md
