@@ -5,9 +5,10 @@ use subxt::dynamic;
 
 use crate::client::ChainClient;
 use crate::connection::Connection;
-use crate::decode::{account_of, bytes_of, ss58};
+use crate::decode::bytes_of;
 use crate::error::ChainError;
 use crate::model::{BlockRef, Certificate};
+use crate::subnet_maps::iter_subnet;
 
 const PALLET: &str = "SubtensorModule";
 const ITEM: &str = "NeuronCertificates";
@@ -59,28 +60,11 @@ async fn all_certificates(
     netuid: u16,
     block: &BlockRef,
 ) -> Result<Vec<(String, Certificate)>, ChainError> {
-    let at = connection.at(block).await?;
-    let mut entries = at
-        .storage()
-        .iter(
-            dynamic::storage::<(u16, [u8; 32]), Value>(PALLET, ITEM),
-            (netuid,),
-        )
-        .await
-        .map_err(ChainError::from_subxt)?;
-    let mut out = Vec::new();
-    while let Some(entry) = entries.next().await {
-        let entry = entry.map_err(ChainError::from_subxt)?;
-        let key = entry.key().map_err(ChainError::from_subxt)?;
-        let hotkey = key
-            .part(1)
-            .and_then(|part| part.decode_as::<Value>().ok().flatten())
-            .and_then(|v| account_of(&v))
-            .ok_or_else(|| ChainError::Decode(format!("{ITEM} key without a hotkey")))?;
-        let value = entry.value().decode().map_err(ChainError::from_subxt)?;
-        out.push((ss58(hotkey), certificate_of(&value)?));
-    }
-    Ok(out)
+    iter_subnet(connection, PALLET, ITEM, netuid, block)
+        .await?
+        .into_iter()
+        .map(|(hotkey, value)| Ok((hotkey, certificate_of(&value)?)))
+        .collect()
 }
 
 fn certificate_of(value: &Value) -> Result<Certificate, ChainError> {

@@ -6,9 +6,10 @@ use subxt::dynamic;
 
 use crate::client::ChainClient;
 use crate::connection::Connection;
-use crate::decode::{account_of, bytes_of, ss58};
+use crate::decode::bytes_of;
 use crate::error::ChainError;
 use crate::model::{BlockRef, Commitment, RevealedCommitment};
+use crate::subnet_maps::iter_subnet;
 
 const PALLET: &str = "Commitments";
 const COMMITMENTS: &str = "CommitmentOf";
@@ -22,7 +23,7 @@ impl ChainClient {
         block: &BlockRef,
     ) -> Result<Vec<(String, Commitment)>, ChainError> {
         self.route(block.number, |connection| async move {
-            let entries = iter_subnet(&connection, COMMITMENTS, netuid, block).await?;
+            let entries = iter_subnet(&connection, PALLET, COMMITMENTS, netuid, block).await?;
             entries
                 .into_iter()
                 .map(|(hotkey, value)| Ok((hotkey, commitment_of(&value)?)))
@@ -53,7 +54,7 @@ impl ChainClient {
         block: &BlockRef,
     ) -> Result<Vec<(String, Vec<RevealedCommitment>)>, ChainError> {
         self.route(block.number, |connection| async move {
-            let entries = iter_subnet(&connection, REVEALED, netuid, block).await?;
+            let entries = iter_subnet(&connection, PALLET, REVEALED, netuid, block).await?;
             entries
                 .into_iter()
                 .map(|(hotkey, value)| Ok((hotkey, revealed_of(&value)?)))
@@ -97,36 +98,6 @@ async fn fetch_one(
     value
         .map(|v| v.decode().map_err(ChainError::from_subxt))
         .transpose()
-}
-
-async fn iter_subnet(
-    connection: &Connection,
-    item: &str,
-    netuid: u16,
-    block: &BlockRef,
-) -> Result<Vec<(String, Value)>, ChainError> {
-    let at = connection.at(block).await?;
-    let mut entries = at
-        .storage()
-        .iter(
-            dynamic::storage::<(u16, [u8; 32]), Value>(PALLET, item),
-            (netuid,),
-        )
-        .await
-        .map_err(ChainError::from_subxt)?;
-    let mut out = Vec::new();
-    while let Some(entry) = entries.next().await {
-        let entry = entry.map_err(ChainError::from_subxt)?;
-        let key = entry.key().map_err(ChainError::from_subxt)?;
-        let hotkey = key
-            .part(1)
-            .and_then(|part| part.decode_as::<Value>().ok().flatten())
-            .and_then(|v| account_of(&v))
-            .ok_or_else(|| ChainError::Decode(format!("{item} key without a hotkey")))?;
-        let value = entry.value().decode().map_err(ChainError::from_subxt)?;
-        out.push((ss58(hotkey), value));
-    }
-    Ok(out)
 }
 
 /// A `Registration { block, info: { fields: [Data] } }`: the bytes of its raw data fields.

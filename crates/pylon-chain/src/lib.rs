@@ -22,6 +22,7 @@ pub mod pace;
 pub mod publish;
 pub mod submit;
 pub mod subnet;
+mod subnet_maps;
 pub mod weights;
 pub mod weights_submitter;
 pub mod weights_traces;
