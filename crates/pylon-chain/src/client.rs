@@ -29,6 +29,8 @@ pub struct ChainClient {
     archive_cutoff: u32,
     /// Hashes of settled blocks by number (see [`crate::blocks`]).
     pub(crate) settled_hashes: Mutex<BTreeMap<u32, [u8; 32]>>,
+    /// One signing turn per account at a time (see [`crate::submit`]).
+    pub(crate) signing_turns: crate::submit::SigningTurns,
 }
 
 impl ChainClient {
@@ -45,6 +47,7 @@ impl ChainClient {
             archive,
             archive_cutoff: config.archive_cutoff,
             settled_hashes: Mutex::new(BTreeMap::new()),
+            signing_turns: Default::default(),
         }
     }
 

@@ -8,12 +8,23 @@
 //! byte, "disabled"), so no chain-specific config is needed. The devnet serves finney's metadata
 //! and verifies the signature over exactly these extensions, which the tests exercise.
 //!
+//! Nonces: one account signs one extrinsic at a time, from asking the node for its next index
+//! (`system_accountNextIndex`, which counts the transaction pool) until the node has accepted the
+//! extrinsic into its pool. Two writes of one hotkey at once (a weights job and a commitment)
+//! would otherwise read the same nonce and one of them would be refused as outdated or as a
+//! duplicate. The turn does not wait for inclusion, so writes still share blocks.
+//!
 //! "Included" means in a best block without `ExtrinsicFailed`: that is when subtensor has applied
 //! the call (weights stored, commit recorded). Waiting for finality would add two or more blocks
 //! to every job without changing what the chain did.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use scale_value::Value;
+use subxt::config::DefaultExtrinsicParamsBuilder;
 use subxt::error::{DispatchError, TransactionEventsError};
+use subxt::rpcs::rpc_params;
 use subxt::tx::{Signer, TransactionStatus};
 use subxt::{dynamic, SubstrateConfig};
 
@@ -95,8 +106,9 @@ impl ChainClient {
     where
         S: Signer<SubstrateConfig> + Send + Sync,
     {
+        let turn = self.signing_turns.of(signer.account_id().0);
         let connection = self.main_connection().await?;
-        submit_on(&connection, signer, call, on_signed).await
+        submit_on(&connection, signer, call, on_signed, &turn).await
     }
 
     /// The main node's connection (the archive never receives transactions).
@@ -108,11 +120,22 @@ impl ChainClient {
     }
 }
 
+/// Per-account signing turns.
+#[derive(Debug, Default)]
+pub(crate) struct SigningTurns(parking_lot::Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>);
+
+impl SigningTurns {
+    fn of(&self, account: [u8; 32]) -> Arc<tokio::sync::Mutex<()>> {
+        self.0.lock().entry(account).or_default().clone()
+    }
+}
+
 async fn submit_on<S>(
     connection: &Connection,
     signer: &S,
     call: &ChainCall,
     on_signed: impl FnOnce(&str),
+    turn: &tokio::sync::Mutex<()>,
 ) -> Result<Included, SubmitError>
 where
     S: Signer<SubstrateConfig>,
@@ -129,14 +152,28 @@ where
     transactions
         .call_data(&payload)
         .map_err(|e| SubmitError::Call(e.to_string()))?;
+    let my_turn = turn.lock().await;
+    let nonce: u64 = connection
+        .rpc
+        .request(
+            "system_accountNextIndex",
+            rpc_params![signer.account_id().to_string()],
+        )
+        .await
+        .map_err(|e| SubmitError::Connection(format!("reading the account's next nonce: {e}")))?;
+    let params = DefaultExtrinsicParamsBuilder::<SubstrateConfig>::new()
+        .nonce(nonce)
+        .build();
     let signed = transactions
-        .create_signed(&payload, signer, Default::default())
+        .create_signed(&payload, signer, params)
         .await
         .map_err(construction_error)?;
     let extrinsic_hash = hash_hex(&signed.hash().0);
     on_signed(&extrinsic_hash);
 
     let mut progress = signed.submit_and_watch().await.map_err(refusal)?;
+    // In the pool now: the next extrinsic of this account reads the nonce after this one.
+    drop(my_turn);
     while let Some(status) = progress.next().await {
         let status = status.map_err(|e| SubmitError::Connection(e.to_string()))?;
         let in_block = match status {
