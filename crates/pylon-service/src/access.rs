@@ -2,7 +2,8 @@
 //! (open routes) or the named identity's token (identity routes). Tokens never cross tiers.
 //!
 //! Order of checks: unknown identity → 404; missing or malformed header → 401; wrong token → 403;
-//! then input (netuid → 400), then the identity's netuid must be the URL's → 403.
+//! then input (netuid → 400), then the identity's netuid must be the URL's → 308 (the reference's
+//! answer, on which its clients look the netuid up again).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -68,7 +69,7 @@ impl FromRequestParts<Arc<AppState>> for Scope {
         };
         if let Some(identity) = &identity {
             if identity.netuid != netuid {
-                return Err(ApiError::Forbidden(format!(
+                return Err(ApiError::NetuidMismatch(format!(
                     "identity `{}` works on netuid {}, not {netuid}",
                     identity.name, identity.netuid
                 )));
@@ -116,6 +117,11 @@ impl Scope {
 
     pub fn block_number(&self) -> Result<u32, ApiError> {
         parse_field("block_number", self.param("block_number")?)
+    }
+
+    /// The `mechanism_id` path parameter (a subnet's mechanism, 0 for the main one).
+    pub fn mechanism_id(&self) -> Result<u8, ApiError> {
+        parse_field("mechanism_id", self.param("mechanism_id")?)
     }
 
     pub fn extrinsic_index(&self) -> Result<u32, ApiError> {

@@ -14,10 +14,22 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The identity works on another netuid than the URL's. 308, as the reference answers: its
+    /// clients then look the identity's netuid up again and repeat the call.
+    #[error("{0}")]
+    NetuidMismatch(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("not implemented: {0}")]
-    NotImplemented(String),
+    /// Well-formed input the request cannot act on (e.g. weights for unregistered hotkeys).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// The chain refused a write (its decoded error).
+    #[error("the chain refused the extrinsic: {0}")]
+    ChainRefused(String),
+    /// A part of the service the request needs is not available (the chain for a write, the job
+    /// store).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("the request did not finish within {0:.3} s")]
     Timeout(f64),
     #[error(transparent)]
@@ -30,8 +42,11 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NetuidMismatch(_) => StatusCode::PERMANENT_REDIRECT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::ChainRefused(_) => StatusCode::BAD_GATEWAY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Chain(ChainError::UnknownBlock(_)) => StatusCode::NOT_FOUND,
             ApiError::Chain(ChainError::Unreachable(_)) => StatusCode::SERVICE_UNAVAILABLE,

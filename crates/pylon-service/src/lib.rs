@@ -1,4 +1,5 @@
-//! Pylon's HTTP service: the v1 read API over a cache that follows the chain's heads.
+//! Pylon's HTTP service: the v1 read API over a cache that follows the chain's heads, and the
+//! write path ([`writes`]) signing with the identities' hotkeys.
 //!
 //! - [`settings`]: configuration from the environment; [`secret`]: tokens.
 //! - [`access`]: bearer auth and path parameters; [`error`]: every failure as a status + JSON.
@@ -22,6 +23,7 @@ pub mod settings;
 pub mod state;
 pub mod timeout;
 pub mod wire;
+pub mod writes;
 
 pub use error::ApiError;
 pub use secret::Secret;

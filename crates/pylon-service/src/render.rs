@@ -23,7 +23,7 @@ fn fraction(value: u16) -> f64 {
     f64::from(value) / f64::from(u16::MAX)
 }
 
-fn hex0x(bytes: &[u8]) -> String {
+pub fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 

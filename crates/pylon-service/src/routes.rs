@@ -1,4 +1,4 @@
-//! The v1 read routes. Each is registered under both `/api/v1/subnet/{netuid}` (open access) and
+//! The v1 routes: reads here, writes in [`crate::writes`]. Each is registered under both `/api/v1/subnet/{netuid}` (open access) and
 //! `/api/v1/identity/{name}/subnet/{netuid}` (identity); [`Scope`] does the auth for both.
 
 use std::sync::Arc;
@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::{Json, Router};
 use pylon_chain::BlockRef;
 
@@ -15,7 +15,7 @@ use crate::cache::Rendered;
 use crate::error::ApiError;
 use crate::respond::cached;
 use crate::state::{AppState, View};
-use crate::{reads, render, wire};
+use crate::{reads, render, wire, writes};
 
 type AppResult = Result<Response, ApiError>;
 type St = State<Arc<AppState>>;
@@ -49,12 +49,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             "/block/latest/commitments/revealed/{hotkey}",
             get(revealed_commitment),
-        )
-        // The write path is not served by this version.
-        .route("/weights", put(not_implemented))
-        .route("/commitments", post(not_implemented))
-        .route("/commitments/revealed", post(not_implemented))
-        .route("/certificates/self", post(not_implemented));
+        );
     Router::new()
         .route("/api/v1/identities", get(identities))
         // Chain-level routes (no subnet), open access like the subnet routes.
@@ -63,8 +58,14 @@ pub fn router() -> Router<Arc<AppState>> {
             "/api/v1/block/{block_number}/extrinsic/{extrinsic_index}",
             get(extrinsic),
         )
-        .nest("/api/v1/subnet/{netuid}", subnet.clone())
-        .nest("/api/v1/identity/{name}/subnet/{netuid}", subnet)
+        .nest(
+            "/api/v1/subnet/{netuid}",
+            subnet.clone().merge(writes::open_access_router()),
+        )
+        .nest(
+            "/api/v1/identity/{name}/subnet/{netuid}",
+            subnet.merge(writes::identity_router()),
+        )
 }
 
 fn head(state: &AppState, scope: &Scope) -> Result<BlockRef, ApiError> {
@@ -248,10 +249,6 @@ async fn identities(State(state): St) -> Json<wire::IdentitiesResponse> {
             .map(|i| (i.name.clone(), i.netuid))
             .collect(),
     })
-}
-
-async fn not_implemented(_scope: Scope) -> ApiError {
-    ApiError::NotImplemented("this version of Pylon serves reads only".into())
 }
 
 fn json_bytes(body: Vec<u8>) -> Response {

@@ -17,7 +17,7 @@ use crate::wire;
 #[openapi(
     info(
         title = "Pylon",
-        description = "Cached access to the Bittensor chain (v1 read API)."
+        description = "Cached access to the Bittensor chain, and writes signed by the identities' hotkeys (v1 API)."
     ),
     components(schemas(
         wire::Block,
@@ -39,6 +39,17 @@ use crate::wire;
         wire::ExtrinsicResponse,
         wire::IdentitiesResponse,
         wire::ErrorResponse,
+        wire::Epoch,
+        wire::SetWeightsBody,
+        wire::SetWeightsResponse,
+        wire::WeightsJob,
+        wire::WeightsSubmitted,
+        wire::SetCommitmentBody,
+        wire::SetCommitmentResponse,
+        wire::SetRevealedCommitmentBody,
+        wire::SetRevealedCommitmentResponse,
+        wire::GenerateCertificateBody,
+        wire::CertificateKeypair,
     ))
 )]
 struct Components;
@@ -127,6 +138,83 @@ const SUBNET_ROUTES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// A write route of identities (relative to the identity prefix).
+struct WriteRoute {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    body: Option<&'static str>,
+    status: &'static str,
+    response: &'static str,
+}
+
+const WRITE_ROUTES: &[WriteRoute] = &[
+    WriteRoute {
+        method: "put",
+        path: "/weights",
+        summary: "Set weights: recorded as a job and submitted in the background (CRv4 commit when the subnet has commit-reveal on)",
+        body: Some("SetWeightsBody"),
+        status: "200",
+        response: "SetWeightsResponse",
+    },
+    WriteRoute {
+        method: "put",
+        path: "/mechanism/{mechanism_id}/weights",
+        summary: "Set weights for one mechanism of the subnet",
+        body: Some("SetWeightsBody"),
+        status: "200",
+        response: "SetWeightsResponse",
+    },
+    WriteRoute {
+        method: "get",
+        path: "/weights/status",
+        summary: "The identity's newest weights job",
+        body: None,
+        status: "200",
+        response: "WeightsJob",
+    },
+    WriteRoute {
+        method: "get",
+        path: "/mechanism/{mechanism_id}/weights/status",
+        summary: "The identity's newest weights job for a mechanism",
+        body: None,
+        status: "200",
+        response: "WeightsJob",
+    },
+    WriteRoute {
+        method: "get",
+        path: "/mechanism/{mechanism_id}/block/{block_number}/weights/status",
+        summary: "Whether weights were included during the epoch containing the block",
+        body: None,
+        status: "200",
+        response: "WeightsSubmitted",
+    },
+    WriteRoute {
+        method: "post",
+        path: "/commitments",
+        summary: "Publish the identity's commitment (answered once included)",
+        body: Some("SetCommitmentBody"),
+        status: "201",
+        response: "SetCommitmentResponse",
+    },
+    WriteRoute {
+        method: "post",
+        path: "/commitments/revealed",
+        summary: "Publish a commitment timelocked until a drand round (answered once included)",
+        body: Some("SetRevealedCommitmentBody"),
+        status: "201",
+        response: "SetRevealedCommitmentResponse",
+    },
+    WriteRoute {
+        method: "post",
+        path: "/certificates/self",
+        summary: "Generate an Ed25519 keypair and publish its certificate with the identity's axon",
+        body: Some("GenerateCertificateBody"),
+        status: "201",
+        response: "CertificateKeypair",
+    },
+];
+
 /// Routes about the chain rather than a subnet (open-access token): relative to `/api/v1`.
 const CHAIN_ROUTES: &[(&str, &str, &str)] = &[
     (
@@ -204,7 +292,8 @@ pub fn document() -> &'static Value {
                             "304": {"description": "Not modified (If-None-Match matched the ETag)"},
                             "400": error("Malformed path parameter (named in detail)"),
                             "401": error("Missing or malformed bearer token"),
-                            "403": error("Wrong token, or the identity works on another netuid"),
+                            "403": error("Wrong token"),
+                            "308": error("The identity works on another netuid: look it up again (GET /api/v1/identities)"),
                             "404": error("Unknown identity, block not found or in the future, or no such object"),
                             "502": error("The chain answered with an error"),
                             "503": error("The chain is unreachable and nothing is cached"),
@@ -240,6 +329,42 @@ pub fn document() -> &'static Value {
                     }
                 }}),
             );
+        }
+        for route in WRITE_ROUTES {
+            let mut params = vec![parameter("netuid", "integer"), parameter("name", "string")];
+            for (field, kind) in [("mechanism_id", "integer"), ("block_number", "integer")] {
+                if route.path.contains(&format!("{{{field}}}")) {
+                    params.push(parameter(field, kind));
+                }
+            }
+            let mut operation = json!({
+                "summary": route.summary,
+                "parameters": params,
+                "security": [{"bearer": []}],
+                "responses": {
+                    route.status: {"description": "OK",
+                                   "content": {"application/json": {"schema": schema_ref(route.response)}}},
+                    "400": error("Malformed path parameter or body (named in detail)"),
+                    "401": error("Missing or malformed bearer token"),
+                    "403": error("Wrong token"),
+                    "308": error("The identity works on another netuid: look it up again (GET /api/v1/identities)"),
+                    "404": error("Unknown identity, or no such job"),
+                    "413": error("Body larger than PYLON_MAX_BODY_BYTES"),
+                    "422": error("Valid JSON the request cannot act on (named in detail)"),
+                    "502": error("The chain refused the extrinsic (its error, decoded)"),
+                    "503": error("The chain is unreachable, or the job store failed"),
+                    "504": error("Not answered within X-Pylon-Timeout"),
+                }
+            });
+            if let Some(body) = route.body {
+                operation["requestBody"] = json!({
+                    "required": true,
+                    "content": {"application/json": {"schema": schema_ref(body)}}
+                });
+            }
+            let path = format!("/api/v1/identity/{{name}}/subnet/{{netuid}}{}", route.path);
+            let item = paths.entry(path).or_insert_with(|| json!({}));
+            item[route.method] = operation;
         }
         paths.insert(
             "/api/v1/identities".into(),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::http::{HeaderValue, Request};
 use axum::Router;
 use pylon_chain::{ChainClient, ChainConfig};
+use pylon_weights::runner::RunnerConfig;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -21,6 +22,7 @@ use tracing::Level;
 use crate::error::ApiError;
 use crate::settings::Settings;
 use crate::state::AppState;
+use crate::writes::{Writer, WriterError};
 use crate::{prefetch, routes, schema, timeout};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +31,10 @@ pub enum ServiceError {
     Bind { addr: SocketAddr, reason: String },
     #[error("server failed: {0}")]
     Serve(String),
+    #[error(transparent)]
+    Writer(#[from] WriterError),
+    #[error("cannot resume the unfinished weights jobs: {0}")]
+    Resume(String),
 }
 
 /// A bound, not yet serving, service.
@@ -53,8 +59,22 @@ impl Service {
                 addr,
                 reason: e.to_string(),
             })?;
+        let runner = RunnerConfig {
+            reveal_rule: settings.weights_reveal_rule,
+            ..RunnerConfig::default()
+        };
+        let writer = Writer::open(&settings, chain.clone(), runner)?;
+        if let Some(writer) = &writer {
+            // The runners wait for the chain with their backoff; nothing blocks on it here.
+            let resumed = writer
+                .resume()
+                .map_err(|e| ServiceError::Resume(e.to_string()))?;
+            if resumed > 0 {
+                tracing::info!(jobs = resumed, "resumed unfinished weights jobs");
+            }
+        }
         let max_body = settings.max_body_bytes;
-        let state = Arc::new(AppState::new(settings, chain));
+        let state = Arc::new(AppState::new(settings, chain, writer));
         let router = app(state.clone(), max_body);
         Ok(Service {
             listener,

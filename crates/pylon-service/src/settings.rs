@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use pylon_chain::Network;
+use pylon_weights::commit::RevealRule;
 
 use crate::secret::Secret;
 
@@ -54,6 +55,14 @@ pub struct Settings {
     pub cache_max_bytes: usize,
     /// `PYLON_MAX_BODY_BYTES` (1048576): request body limit.
     pub max_body_bytes: usize,
+    /// `PYLON_DATA_DIR` (pylon-data): where the write path keeps its weights jobs
+    /// (`weights-jobs.redb`), so a restart resumes them. Only opened when identities exist.
+    pub data_dir: PathBuf,
+    /// `PYLON_WEIGHTS_REVEAL_RULE` (`pulse-delay`): how a CRv4 commit's drand round is chosen —
+    /// `pulse-delay` (the round published well before the reveal epoch starts, so the chain has
+    /// its pulse in time) or `ingest-offset` (the round of the reveal epoch's first block + 3
+    /// blocks, as the reference does; suits a devnet whose epochs are shorter than a drand lead).
+    pub weights_reveal_rule: RevealRule,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -91,6 +100,8 @@ impl Settings {
             max_request_timeout: Duration::from_secs(300),
             cache_max_bytes: 256 * 1024 * 1024,
             max_body_bytes: 1024 * 1024,
+            data_dir: PathBuf::from("pylon-data"),
+            weights_reveal_rule: RevealRule::PulseDelay,
         }
     }
 
@@ -162,6 +173,19 @@ impl Settings {
         settings.max_request_timeout = seconds(vars, "PYLON_MAX_REQUEST_TIMEOUT_SECONDS", 300.0)?;
         settings.cache_max_bytes = parse(vars, "PYLON_CACHE_MAX_BYTES", settings.cache_max_bytes)?;
         settings.max_body_bytes = parse(vars, "PYLON_MAX_BODY_BYTES", settings.max_body_bytes)?;
+        if let Some(path) = get("PYLON_DATA_DIR") {
+            settings.data_dir = PathBuf::from(path);
+        }
+        settings.weights_reveal_rule = match get("PYLON_WEIGHTS_REVEAL_RULE") {
+            None | Some("pulse-delay") => RevealRule::PulseDelay,
+            Some("ingest-offset") => RevealRule::IngestOffset,
+            Some(other) => {
+                return Err(invalid(
+                    "PYLON_WEIGHTS_REVEAL_RULE",
+                    format!("`{other}`: expected pulse-delay or ingest-offset"),
+                ))
+            }
+        };
         settings.identities = identities(vars)?;
         Ok(settings)
     }

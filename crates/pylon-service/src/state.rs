@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::cache::{Rendered, ResponseCache};
 use crate::settings::{Identity, Settings};
+use crate::writes::Writer;
 
 /// How long a subnet stays hot (prefetched on every head) after someone last asked for it.
 pub const HOT_FOR: Duration = Duration::from_secs(600);
@@ -53,10 +54,12 @@ pub struct AppState {
     requested: Mutex<HashMap<u16, Instant>>,
     /// Each identity's hotkey ss58, read from its wallet on first use.
     hotkeys: HashMap<String, OnceCell<String>>,
+    /// Signing and weights jobs; `None` when no identity is configured.
+    pub writer: Option<Writer>,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, chain: Arc<ChainClient>) -> Self {
+    pub fn new(settings: Settings, chain: Arc<ChainClient>, writer: Option<Writer>) -> Self {
         let hotkeys = settings
             .identities
             .iter()
@@ -69,6 +72,7 @@ impl AppState {
             recent: Mutex::new(HashMap::new()),
             requested: Mutex::new(HashMap::new()),
             hotkeys,
+            writer,
         }
     }
 
@@ -155,7 +159,7 @@ mod tests {
             archive: None,
             archive_cutoff: 300,
         }));
-        let state = AppState::new(settings, chain);
+        let state = AppState::new(settings, chain, None);
         for netuid in 100..200 {
             state.note_requested(netuid);
         }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -172,4 +172,138 @@ pub struct ErrorResponse {
     pub status_code: u16,
     /// Why, naming the field for bad input.
     pub detail: String,
+}
+
+/// An epoch: the blocks `[start, end)` between two runs of the subnet's epoch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Epoch {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// `PUT …/weights`: the job that will set them (the reference's answer has no fields; its
+/// client ignores these).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SetWeightsResponse {
+    pub detail: String,
+    /// Uids the weights go to.
+    pub count: usize,
+    pub job_id: u64,
+    /// The pending job of the same identity, netuid and mechanism this one replaced.
+    pub superseded_job_id: Option<u64>,
+    /// The job is submitted within this epoch or expires.
+    pub epoch: Epoch,
+    /// Hotkeys not registered on the subnet at the latest block: their weights go nowhere.
+    pub unknown_hotkeys: Vec<String>,
+}
+
+/// `GET …/weights/status`: the identity's newest weights job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WeightsJob {
+    pub job_id: u64,
+    pub netuid: u16,
+    pub mechanism_id: u8,
+    /// `pending`, `submitted`, `included`, `failed`, `expired` or `superseded`.
+    pub status: String,
+    /// Whether the weights are on chain (status `included`).
+    pub weights_submitted: bool,
+    pub epoch: Epoch,
+    pub requested_at_block: u64,
+    /// Extrinsics sent so far.
+    pub attempts: u32,
+    /// Why the last attempt did not land, while the job retries.
+    pub last_error: Option<String>,
+    pub included_block: Option<u64>,
+    pub extrinsic_hash: Option<String>,
+    /// Why the job failed (status `failed`).
+    pub reason: Option<String>,
+    /// The job that replaced this one (status `superseded`).
+    pub superseded_by: Option<u64>,
+    /// The weights as sent: uids and their u16 values.
+    pub uids: Vec<u16>,
+    pub weights: Vec<u16>,
+    /// Unix seconds.
+    pub created_at: u64,
+    pub updated_at: u64,
+}
+
+/// The reference's `…/mechanism/{m}/block/{n}/weights/status`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WeightsSubmitted {
+    /// Whether weights were included during the epoch containing the block.
+    pub weights_submitted: bool,
+}
+
+/// `POST …/commitments`: where the commitment landed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SetCommitmentResponse {
+    pub block: Block,
+    pub extrinsic_hash: String,
+}
+
+/// `POST …/commitments/revealed`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SetRevealedCommitmentResponse {
+    /// The drand round whose pulse lets the chain reveal the commitment.
+    pub reveal_round: u64,
+    pub block: Block,
+    pub extrinsic_hash: String,
+}
+
+/// `POST …/certificates/self`: the published certificate and its private key (returned once).
+#[derive(Serialize, ToSchema)]
+pub struct CertificateKeypair {
+    /// 1: EdDSA using Ed25519.
+    pub algorithm: u8,
+    /// `0x` hex of the 32-byte public key.
+    pub public_key: String,
+    /// `0x` hex of the 32-byte Ed25519 secret seed.
+    pub private_key: String,
+}
+
+impl std::fmt::Debug for CertificateKeypair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateKeypair")
+            .field("algorithm", &self.algorithm)
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+// Request bodies of the write routes, as the reference client sends them. Unknown fields are
+// ignored, like the reference's models do.
+
+/// `PUT …/weights` (validated by `pylon_weights::body`, which names every bad entry).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SetWeightsBody {
+    /// Weight by hotkey ss58: finite, not negative; scaled so the largest becomes 65535.
+    pub weights: BTreeMap<String, f64>,
+}
+
+/// `POST …/commitments`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SetCommitmentBody {
+    /// Hex of the bytes to commit, with or without `0x`; 1 to 384 bytes.
+    pub commitment: String,
+}
+
+/// `POST …/commitments/revealed`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SetRevealedCommitmentBody {
+    /// Text, encrypted until the reveal and then published as sent.
+    pub commitment: String,
+    /// Blocks from now until the chain reveals it (at least 1).
+    pub blocks_until_reveal: i64,
+}
+
+/// `POST …/certificates/self`; an empty body means Ed25519.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GenerateCertificateBody {
+    /// 1: EdDSA using Ed25519, the only algorithm the chain's users know.
+    #[serde(default = "ed25519_algorithm")]
+    pub algorithm: i64,
+}
+
+pub fn ed25519_algorithm() -> i64 {
+    1
 }

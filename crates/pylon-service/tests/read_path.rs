@@ -130,6 +130,7 @@ async fn start() -> (DevnetHandle, SocketAddr, tempfile::TempDir) {
     settings.open_access_token = Secret::new(OPEN);
     let wallets = wallets();
     settings.wallet_path = wallets.path().to_owned();
+    settings.data_dir = wallets.path().join("data");
     settings.recent_objects_netuids = vec![1];
     settings.identities = vec![
         Identity {
@@ -433,7 +434,7 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).await.unwrap();
     assert_eq!(&head, b"HTTP/1.1 413");
-    // Within the limit, the write path answers that it is not served by this version.
+    // Within the limit, the body reaches the weights validation, which names what is wrong.
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "PUT /api/v1/identity/validator/subnet/1/weights HTTP/1.1\r\nHost: pylon\r\n\
@@ -441,7 +442,7 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     stream.read_exact(&mut head).await.unwrap();
-    assert_eq!(&head, b"HTTP/1.1 501");
+    assert_eq!(&head, b"HTTP/1.1 422");
 
     // Unknown routes answer in the same JSON shape.
     let nowhere = get(addr, "/api/v1/nowhere", &open).await;
@@ -514,7 +515,7 @@ async fn every_route_answers_the_auth_matrix_with_the_exact_status() {
         );
         let wrong_subnet = format!("/api/v1/identity/validator/subnet/2{route}");
         let reply = get(addr, &wrong_subnet, &bearer(IDENTITY)).await;
-        assert_eq!(reply.status, 403, "{wrong_subnet}");
+        assert_eq!(reply.status, 308, "{wrong_subnet}");
         assert!(reply.body.contains("netuid"), "{}", reply.body);
     }
     // Chain-level routes take the open-access token only.

@@ -38,6 +38,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
 
     let wallets = args.data_dir.join("wallets");
     let hotkey = write_dev_hotkey(&wallets)?;
+    // Every `pylon dev` starts a new chain, so weights jobs of an earlier run belong to a chain that
+    // is gone: start with an empty job store.
+    let data = args.data_dir.join("data");
+    let jobs = data.join(pylon_service::writes::JOBS_FILE);
+    if jobs.exists() {
+        std::fs::remove_file(&jobs).with_context(|| format!("removing {}", jobs.display()))?;
+    }
 
     // Tokens: the caller's when given (stable across restarts), fresh random ones otherwise.
     let open_access_token = env_or_random("PYLON_OPEN_ACCESS_TOKEN")?;
@@ -47,6 +54,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         ("PYLON_BITTENSOR_NETWORK", chain.ws_url()),
         ("PYLON_BITTENSOR_ARCHIVE_NETWORK", "none".to_owned()),
         ("PYLON_BITTENSOR_WALLET_PATH", wallets.display().to_string()),
+        ("PYLON_DATA_DIR", data.display().to_string()),
         ("PYLON_IDENTITIES", format!("[\"{IDENTITY}\"]")),
         ("PYLON_ID_DEV_WALLET_NAME", WALLET_NAME.to_owned()),
         ("PYLON_ID_DEV_HOTKEY_NAME", HOTKEY_NAME.to_owned()),

@@ -1,0 +1,190 @@
+//! The write path over HTTP: identities' hotkeys, the durable weights jobs, and the routes that
+//! set weights and publish commitments and certificates.
+//!
+//! - [`Writer`]: loaded at start-up when identities are configured (a hotkey that cannot be
+//!   loaded stops the start, naming the identity and the file), and resumes unfinished jobs.
+//! - [`weights`]: `PUT …/weights` records a job and answers at once; the job runs in the
+//!   background until included, failed or expired; `GET …/weights/status` reports it.
+//! - [`publish`]: commitments and certificates, answered once included in a block.
+//!
+//! Every write route is an identity route: the identity's own hotkey signs.
+
+pub mod publish;
+pub mod weights;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+use pylon_chain::{ChainClient, ChainWeightsSubmitter, SubmitError};
+use pylon_wallet::{HotkeySigner, KeyfileError};
+use pylon_weights::jobs::WeightsJobs;
+use pylon_weights::runner::RunnerConfig;
+use pylon_weights::store::{JobStore, StoreError};
+
+use crate::access::Scope;
+use crate::error::ApiError;
+use crate::settings::{Identity, Settings};
+use crate::state::AppState;
+
+/// What a write on the open-access prefix (or without an identity) is told.
+const IDENTITY_ONLY: &str = "writes are identity routes: /api/v1/identity/{name}/subnet/{netuid}/…";
+
+/// The job database's file name inside `PYLON_DATA_DIR`.
+pub const JOBS_FILE: &str = "weights-jobs.redb";
+
+/// Why the write path cannot start. Names the identity or file; never key material.
+#[derive(Debug, thiserror::Error)]
+pub enum WriterError {
+    #[error("identity `{identity}`: {source}")]
+    Hotkey {
+        identity: String,
+        source: KeyfileError,
+    },
+    #[error("cannot create the data directory {path} (PYLON_DATA_DIR): {reason}")]
+    DataDir { path: PathBuf, reason: String },
+    #[error("cannot open the weights job store {path}: {source}")]
+    Store { path: PathBuf, source: StoreError },
+}
+
+/// What signs and remembers the identities' writes.
+pub struct Writer {
+    signers: HashMap<String, Arc<HotkeySigner>>,
+    pub jobs: WeightsJobs<ChainWeightsSubmitter>,
+}
+
+impl Writer {
+    /// Load every identity's hotkey and open the job store; `None` without identities (a
+    /// read-only deployment needs neither wallets nor a data directory).
+    pub fn open(
+        settings: &Settings,
+        chain: Arc<ChainClient>,
+        runner: RunnerConfig,
+    ) -> Result<Option<Self>, WriterError> {
+        if settings.identities.is_empty() {
+            return Ok(None);
+        }
+        let mut signers = HashMap::new();
+        for identity in &settings.identities {
+            signers.insert(
+                identity.name.clone(),
+                Arc::new(load_signer(settings, identity)?),
+            );
+        }
+        let dir = &settings.data_dir;
+        std::fs::create_dir_all(dir).map_err(|e| WriterError::DataDir {
+            path: dir.clone(),
+            reason: e.to_string(),
+        })?;
+        let path = dir.join(JOBS_FILE);
+        let store = JobStore::open(&path).map_err(|source| WriterError::Store {
+            path: path.clone(),
+            source,
+        })?;
+        let submitter = ChainWeightsSubmitter::new(chain, signers.clone());
+        let jobs = WeightsJobs::new(Arc::new(store), Arc::new(submitter), runner);
+        Ok(Some(Writer { signers, jobs }))
+    }
+
+    /// Drive the jobs a previous run left unfinished (in the background); how many.
+    pub fn resume(&self) -> Result<usize, StoreError> {
+        Ok(self.jobs.resume()?.len())
+    }
+
+    pub fn signer(&self, identity: &str) -> Option<&Arc<HotkeySigner>> {
+        self.signers.get(identity)
+    }
+}
+
+fn load_signer(settings: &Settings, identity: &Identity) -> Result<HotkeySigner, WriterError> {
+    let path = pylon_wallet::hotkey_path(
+        &settings.wallet_path.to_string_lossy(),
+        &identity.wallet_name,
+        &identity.hotkey_name,
+    );
+    pylon_wallet::load_hotkey(&path).map_err(|source| WriterError::Hotkey {
+        identity: identity.name.clone(),
+        source,
+    })
+}
+
+/// The identity a write route acts for, with its signer.
+pub(crate) fn acting_identity<'a>(
+    state: &'a AppState,
+    scope: &'a Scope,
+) -> Result<(&'a Identity, &'a Writer, &'a HotkeySigner), ApiError> {
+    let identity = scope
+        .identity
+        .as_ref()
+        .ok_or_else(|| ApiError::NotFound(IDENTITY_ONLY.into()))?;
+    let writer = state
+        .writer
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("the write path is not running".into()))?;
+    let signer = writer.signer(&identity.name).ok_or_else(|| {
+        ApiError::Unavailable(format!("identity `{}` has no hotkey loaded", identity.name))
+    })?;
+    Ok((identity, writer, signer))
+}
+
+/// A signed submission's failure as an answer: the call does not fit (422), the chain refused
+/// it (502, in the chain's words), or the chain could not be reached (503).
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> Self {
+        match error {
+            SubmitError::Call(_) => ApiError::Unprocessable(error.to_string()),
+            SubmitError::Connection(_) => ApiError::Unavailable(error.to_string()),
+            SubmitError::Module { .. } | SubmitError::Dispatch(_) | SubmitError::Invalid(_) => {
+                ApiError::ChainRefused(error.to_string())
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "weights job store");
+        ApiError::Unavailable(format!("the weights job store failed: {error}"))
+    }
+}
+
+/// The write routes, relative to the identity prefix `/api/v1/identity/{name}/subnet/{netuid}`.
+pub fn identity_router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/weights", put(weights::put_weights))
+        .route(
+            "/mechanism/{mechanism_id}/weights",
+            put(weights::put_mechanism_weights),
+        )
+        .route("/weights/status", get(weights::status))
+        .route(
+            "/mechanism/{mechanism_id}/weights/status",
+            get(weights::mechanism_status),
+        )
+        .route(
+            "/mechanism/{mechanism_id}/block/{block_number}/weights/status",
+            get(weights::submitted_in_epoch_of),
+        )
+        .route("/commitments", post(publish::set_commitment))
+        .route(
+            "/commitments/revealed",
+            post(publish::set_revealed_commitment),
+        )
+        .route("/certificates/self", post(publish::generate_certificate))
+}
+
+/// The same paths under the open-access prefix answer 404 with a pointer to the identity route,
+/// so a caller who used the wrong prefix learns why.
+pub fn open_access_router() -> Router<Arc<AppState>> {
+    async fn identity_only(_scope: Scope) -> ApiError {
+        ApiError::NotFound(IDENTITY_ONLY.into())
+    }
+    Router::new()
+        .route("/weights", put(identity_only))
+        .route("/mechanism/{mechanism_id}/weights", put(identity_only))
+        .route("/commitments", post(identity_only))
+        .route("/commitments/revealed", post(identity_only))
+        .route("/certificates/self", post(identity_only))
+}

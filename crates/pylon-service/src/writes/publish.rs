@@ -1,0 +1,172 @@
+//! Publishing the identity's data on its subnet, answered once the extrinsic is in a block:
+//! `POST …/commitments` (plain), `POST …/commitments/revealed` (timelocked to a drand round, revealed
+//! by the chain), `POST …/certificates/self` (a fresh Ed25519 keypair whose public key is served
+//! with the neuron's axon via `serve_axon_tls`; the private key is returned once and kept nowhere).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use pylon_chain::publish::{AxonServe, NewCertificate, MAX_COMMITMENT_LEN};
+use pylon_chain::Included;
+use serde::de::DeserializeOwned;
+
+use super::acting_identity;
+use crate::access::Scope;
+use crate::error::ApiError;
+use crate::render::hex0x;
+use crate::state::AppState;
+use crate::wire::{
+    self, ed25519_algorithm, GenerateCertificateBody, SetCommitmentBody, SetRevealedCommitmentBody,
+};
+
+type AppResult = Result<Response, ApiError>;
+type St = State<Arc<AppState>>;
+
+/// The axon version served with a certificate (the chain stores it; nothing reads it back).
+const AXON_VERSION: u32 = 1;
+
+/// A JSON body as `T`; unknown fields are ignored (like the reference's models), a missing or
+/// mistyped field is a 422 naming it, and a body that is not JSON a 400.
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::Unprocessable(format!("body: {e}"))
+        } else {
+            ApiError::BadRequest(format!("body is not valid JSON: {e}"))
+        }
+    })
+}
+
+fn created(body: impl serde::Serialize) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+fn landed(included: &Included) -> (wire::Block, String) {
+    (
+        wire::Block {
+            number: included.block_number as u32,
+            hash: hex0x(&included.block_hash),
+        },
+        included.extrinsic_hash.clone(),
+    )
+}
+
+pub async fn set_commitment(State(state): St, scope: Scope, body: Bytes) -> AppResult {
+    let (identity, _, signer) = acting_identity(&state, &scope)?;
+    let body: SetCommitmentBody = parse_body(&body)?;
+    let text = body.commitment.trim();
+    let data = hex::decode(text.strip_prefix("0x").unwrap_or(text)).map_err(|_| {
+        ApiError::Unprocessable(
+            "commitment: passed commitment data is not a valid hex string".into(),
+        )
+    })?;
+    if data.is_empty() {
+        return Err(ApiError::Unprocessable("commitment: empty".into()));
+    }
+    if data.len() > MAX_COMMITMENT_LEN {
+        return Err(ApiError::Unprocessable(format!(
+            "commitment: {} bytes; the chain holds at most {MAX_COMMITMENT_LEN}",
+            data.len()
+        )));
+    }
+    let included = state
+        .chain
+        .set_commitment(signer, scope.netuid, &data)
+        .await?;
+    tracing::info!(identity = %identity.name, netuid = scope.netuid, block = included.block_number, "commitment set");
+    let (block, extrinsic_hash) = landed(&included);
+    Ok(created(wire::SetCommitmentResponse {
+        block,
+        extrinsic_hash,
+    }))
+}
+
+pub async fn set_revealed_commitment(State(state): St, scope: Scope, body: Bytes) -> AppResult {
+    let (identity, _, signer) = acting_identity(&state, &scope)?;
+    let body: SetRevealedCommitmentBody = parse_body(&body)?;
+    if body.commitment.is_empty() {
+        return Err(ApiError::Unprocessable("commitment: empty".into()));
+    }
+    let blocks = u32::try_from(body.blocks_until_reveal)
+        .ok()
+        .filter(|b| *b > 0)
+        .ok_or_else(|| {
+            ApiError::Unprocessable(format!(
+                "blocks_until_reveal: {} is not a positive number of blocks",
+                body.blocks_until_reveal
+            ))
+        })?;
+    let set = state
+        .chain
+        .set_revealed_commitment(signer, scope.netuid, body.commitment.as_bytes(), blocks)
+        .await?;
+    tracing::info!(identity = %identity.name, netuid = scope.netuid, block = set.included.block_number, reveal_round = set.reveal_round, "timelocked commitment set");
+    let (block, extrinsic_hash) = landed(&set.included);
+    Ok(created(wire::SetRevealedCommitmentResponse {
+        reveal_round: set.reveal_round,
+        block,
+        extrinsic_hash,
+    }))
+}
+
+pub async fn generate_certificate(State(state): St, scope: Scope, body: Bytes) -> AppResult {
+    let (identity, _, signer) = acting_identity(&state, &scope)?;
+    let body: GenerateCertificateBody = if body.iter().all(u8::is_ascii_whitespace) {
+        GenerateCertificateBody {
+            algorithm: ed25519_algorithm(),
+        }
+    } else {
+        parse_body(&body)?
+    };
+    if body.algorithm != ed25519_algorithm() {
+        return Err(ApiError::Unprocessable(format!(
+            "algorithm: {} is not supported; only 1 (EdDSA using Ed25519) is",
+            body.algorithm
+        )));
+    }
+    // The certificate is served together with the neuron's axon: keep the axon it has.
+    let netuid = scope.netuid;
+    let head = state.chain.latest_block()?;
+    let hotkey = signer.ss58_address();
+    let neurons = state.chain.neurons(netuid, &head).await?;
+    let neuron = neurons.iter().find(|n| n.hotkey == hotkey).ok_or_else(|| {
+        ApiError::Unprocessable(format!(
+            "identity `{}`: hotkey {hotkey} is not registered on netuid {netuid}",
+            identity.name
+        ))
+    })?;
+    let axon = &neuron.axon_info;
+    if axon.port == 0 || axon.ip.is_unspecified() {
+        return Err(ApiError::Unprocessable(format!(
+            "identity `{}` serves no axon on netuid {netuid}; a certificate is published with \
+             the axon, so serve one first",
+            identity.name
+        )));
+    }
+    let signing = ed25519_zebra::SigningKey::new(rand_core::OsRng);
+    let public: [u8; 32] = ed25519_zebra::VerificationKey::from(&signing).into();
+    let certificate = NewCertificate {
+        algorithm: 1,
+        public_key: public.to_vec(),
+    };
+    let serve = AxonServe {
+        version: AXON_VERSION,
+        ip: axon.ip,
+        port: axon.port,
+        protocol: axon.protocol,
+    };
+    let included = state
+        .chain
+        .serve_axon_tls(signer, netuid, &serve, &certificate)
+        .await?;
+    tracing::info!(identity = %identity.name, netuid, block = included.block_number, "certificate published");
+    Ok(created(wire::CertificateKeypair {
+        algorithm: 1,
+        public_key: hex0x(&public),
+        private_key: hex0x(signing.as_ref()),
+    }))
+}

@@ -1,0 +1,202 @@
+//! `PUT …/weights`: validate, map hotkeys to uids at the latest block, convert, and record a
+//! durable job for the current epoch — answered at once, submitted in the background (see
+//! `docs/WRITE-PATH.md`). `GET …/weights/status` reports the newest job of the identity.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use pylon_weights::body::{parse_weights_body, InvalidWeights};
+use pylon_weights::epoch::epoch_containing;
+use pylon_weights::job::{Job, JobKey, JobState, NewJob};
+use pylon_weights::mapping::Neuron;
+use pylon_weights::prepare::prepare_weights;
+
+use super::acting_identity;
+use crate::access::Scope;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::wire;
+
+type AppResult = Result<Response, ApiError>;
+type St = State<Arc<AppState>>;
+
+pub async fn put_weights(State(state): St, scope: Scope, body: Bytes) -> AppResult {
+    submit(&state, &scope, 0, &body).await
+}
+
+pub async fn put_mechanism_weights(State(state): St, scope: Scope, body: Bytes) -> AppResult {
+    let mechid = scope.mechanism_id()?;
+    submit(&state, &scope, mechid, &body).await
+}
+
+async fn submit(state: &AppState, scope: &Scope, mechid: u8, body: &[u8]) -> AppResult {
+    let (identity, writer, _) = acting_identity(state, scope)?;
+    let request = parse_weights_body(body).map_err(invalid_body)?;
+    let netuid = scope.netuid;
+    let head = state.chain.latest_block()?;
+    let subnet = state.chain.subnet_settings(netuid, &head).await?;
+    let epoch =
+        epoch_containing(netuid, subnet.tempo, u64::from(head.number)).ok_or_else(|| {
+            ApiError::Unprocessable(format!(
+            "netuid {netuid} has tempo 0: it never runs an epoch, so weights set on it never count"
+        ))
+        })?;
+    let neurons: Vec<Neuron> = state
+        .chain
+        .neurons(netuid, &head)
+        .await?
+        .iter()
+        .filter_map(|n| {
+            Some(Neuron {
+                hotkey: n.hotkey.parse().ok()?,
+                uid: n.uid,
+            })
+        })
+        .collect();
+    let prepared = prepare_weights(&request, &neurons)
+        .map_err(|e| ApiError::Unprocessable(format!("weights: {e} (netuid {netuid})")))?;
+    let key = JobKey {
+        identity: identity.name.clone(),
+        netuid,
+        mechid,
+    };
+    let count = prepared.weights.uids.len();
+    let (submitted, _runner) = writer.jobs.submit(NewJob {
+        key,
+        weights: prepared.weights,
+        epoch,
+        requested_at_block: u64::from(head.number),
+    })?;
+    tracing::info!(
+        identity = %identity.name,
+        netuid,
+        mechid,
+        job = submitted.id,
+        uids = count,
+        unknown = prepared.unknown_hotkeys.len(),
+        "weights job recorded"
+    );
+    Ok(Json(wire::SetWeightsResponse {
+        detail: "weights update scheduled".into(),
+        count,
+        job_id: submitted.id,
+        superseded_job_id: submitted.superseded,
+        epoch: wire::Epoch {
+            start: epoch.start,
+            end: epoch.end,
+        },
+        unknown_hotkeys: prepared.unknown_hotkeys,
+    })
+    .into_response())
+}
+
+/// A body that is not JSON is malformed (400); a JSON body with wrong weights is unprocessable
+/// (422). Either way the answer names the field.
+fn invalid_body(error: InvalidWeights) -> ApiError {
+    match &error {
+        InvalidWeights::NotJson(_) => ApiError::BadRequest(error.to_string()),
+        InvalidWeights::Entries(_) => ApiError::Unprocessable(error.to_string()),
+        _ => ApiError::Unprocessable(format!("{}: {error}", error.field())),
+    }
+}
+
+pub async fn status(State(state): St, scope: Scope) -> AppResult {
+    job_status(&state, &scope, 0)
+}
+
+pub async fn mechanism_status(State(state): St, scope: Scope) -> AppResult {
+    let mechid = scope.mechanism_id()?;
+    job_status(&state, &scope, mechid)
+}
+
+fn job_status(state: &AppState, scope: &Scope, mechid: u8) -> AppResult {
+    let (identity, writer, _) = acting_identity(state, scope)?;
+    let key = JobKey {
+        identity: identity.name.clone(),
+        netuid: scope.netuid,
+        mechid,
+    };
+    let job = writer.jobs.store().latest_for(&key)?.ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "identity `{}` has set no weights on netuid {} mechanism {mechid}",
+            identity.name, scope.netuid
+        ))
+    })?;
+    Ok(Json(job_wire(&job)).into_response())
+}
+
+/// The reference's `…/mechanism/{m}/block/{n}/weights/status`: were weights included during the
+/// epoch containing block `n`?
+pub async fn submitted_in_epoch_of(State(state): St, scope: Scope) -> AppResult {
+    let mechid = scope.mechanism_id()?;
+    let block = scope.block_number()?;
+    let (identity, writer, _) = acting_identity(&state, &scope)?;
+    let key = JobKey {
+        identity: identity.name.clone(),
+        netuid: scope.netuid,
+        mechid,
+    };
+    let submitted = writer
+        .jobs
+        .store()
+        .weights_included_in_epoch_of(&key, u64::from(block))?;
+    Ok(Json(wire::WeightsSubmitted {
+        weights_submitted: submitted,
+    })
+    .into_response())
+}
+
+fn job_wire(job: &Job) -> wire::WeightsJob {
+    let mut out = wire::WeightsJob {
+        job_id: job.id,
+        netuid: job.key.netuid,
+        mechanism_id: job.key.mechid,
+        status: String::new(),
+        weights_submitted: false,
+        epoch: wire::Epoch {
+            start: job.epoch.start,
+            end: job.epoch.end,
+        },
+        requested_at_block: job.requested_at_block,
+        attempts: job.attempts,
+        last_error: job.last_error.clone(),
+        included_block: None,
+        extrinsic_hash: None,
+        reason: None,
+        superseded_by: None,
+        uids: job.weights.uids.clone(),
+        weights: job.weights.values.clone(),
+        created_at: job.created_at_unix,
+        updated_at: job.updated_at_unix,
+    };
+    out.status = match &job.state {
+        JobState::Pending => "pending",
+        JobState::Submitted { extrinsic_hash, .. } => {
+            out.extrinsic_hash = extrinsic_hash.clone();
+            "submitted"
+        }
+        JobState::Included {
+            block,
+            extrinsic_hash,
+        } => {
+            out.weights_submitted = true;
+            out.included_block = Some(*block);
+            out.extrinsic_hash = Some(extrinsic_hash.clone());
+            "included"
+        }
+        JobState::Failed { reason } => {
+            out.reason = Some(reason.clone());
+            "failed"
+        }
+        JobState::Expired => "expired",
+        JobState::Superseded { by } => {
+            out.superseded_by = Some(*by);
+            "superseded"
+        }
+    }
+    .to_owned();
+    out
+}
