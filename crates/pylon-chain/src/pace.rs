@@ -13,17 +13,22 @@ use crate::model::BlockRef;
 
 /// Blocks over which the block time is measured.
 pub const PACE_WINDOW: u32 = 10;
+/// Fewest block intervals worth measuring: a fresh chain is measured as soon as it has them,
+/// rather than assumed to run at its declared slot for its first [`PACE_WINDOW`] blocks.
+const PACE_MIN_SPAN: u32 = 2;
 
 impl ChainClient {
-    /// Seconds per block over the last [`PACE_WINDOW`] blocks before `head`; the declared slot
-    /// time near genesis (whose timestamp is not a real one) or when the clock did not move.
+    /// Seconds per block over the last [`PACE_WINDOW`] blocks before `head` (fewer on a young
+    /// chain, never counting genesis, whose timestamp is not a real one); the declared slot time
+    /// when there is too little to measure or the clock did not move.
     pub async fn block_time_secs(&self, head: &BlockRef) -> Result<f64, ChainError> {
-        if head.number > PACE_WINDOW {
-            let earlier = self.block(head.number - PACE_WINDOW).await?;
+        let span = PACE_WINDOW.min(head.number.saturating_sub(1));
+        if span >= PACE_MIN_SPAN {
+            let earlier = self.block(head.number - span).await?;
             let then = self.timestamp(&earlier).await?;
             let now = self.timestamp(head).await?;
             if now > then {
-                return Ok((now - then) as f64 / 1000.0 / f64::from(PACE_WINDOW));
+                return Ok((now - then) as f64 / 1000.0 / f64::from(span));
             }
         }
         self.declared_block_time_secs(head).await
