@@ -4,8 +4,11 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+mod common;
+
+use common::{bearer, request, ss58, write_dev_hotkey, Reply};
 use pylon_chain::Network;
-use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use pylon_devnet::{DevnetConfig, DevnetHandle, Scenario};
 use pylon_service::{Identity, Secret, Service, Settings};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -14,46 +17,8 @@ const OPEN: &str = "open-token";
 const IDENTITY: &str = "identity-token";
 const OTHER_IDENTITY: &str = "other-token";
 
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers.lines().find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.eq_ignore_ascii_case(name)
-                .then(|| value.trim().to_string())
-        })
-    }
-}
-
-/// One HTTP/1.1 request on a fresh connection; `headers` are extra `Name: value` lines.
 async fn get(addr: SocketAddr, path: &str, headers: &[String]) -> Reply {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: pylon\r\nConnection: close\r\n");
-    for header in headers {
-        request.push_str(header);
-        request.push_str("\r\n");
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    Reply {
-        status,
-        headers: head.to_string(),
-        body: body.to_string(),
-    }
+    request(addr, "GET", path, headers, b"").await
 }
 
 /// The response head (lower-cased) and raw body bytes (for bodies that are not text).
@@ -91,26 +56,11 @@ async fn a_read_costs_no_chain_call(devnet: &DevnetHandle, addr: SocketAddr, pat
     false
 }
 
-fn bearer(token: &str) -> Vec<String> {
-    vec![format!("Authorization: Bearer {token}")]
-}
-
-fn ss58(uri: &str) -> String {
-    subxt::utils::AccountId32(dev_keypair(uri).unwrap().public).to_string()
-}
-
 /// A wallet directory holding `w/hotkeys/h` = //Alice and `w/hotkeys/h2` = //Bob.
 fn wallets() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for (file, uri) in [("h", "//Alice"), ("h2", "//Bob")] {
-        let signer = pylon_wallet::HotkeySigner::from_private_key(
-            &dev_keypair(uri).unwrap().secret_key_bytes(),
-        )
-        .unwrap();
-        let path = pylon_wallet::hotkey_path(dir.path().to_str().unwrap(), "w", file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        pylon_wallet::write_hotkey(&path, &signer).unwrap();
-    }
+    write_dev_hotkey(dir.path(), "w", "h", "//Alice");
+    write_dev_hotkey(dir.path(), "w", "h2", "//Bob");
     dir
 }
 

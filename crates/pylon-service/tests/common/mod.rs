@@ -1,0 +1,81 @@
+//! What the service's integration tests share: one HTTP/1.1 request on a fresh connection (so
+//! the test sees exactly the bytes the service sends), and a devnet-backed wallet directory.
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use pylon_devnet::dev_keypair;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_string())
+        })
+    }
+}
+
+/// `method path` with extra `Name: value` header lines and a body.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[String],
+    body: &[u8],
+) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: pylon\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for header in headers {
+        head.push_str(header);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Reply {
+        status,
+        headers: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+pub fn bearer(token: &str) -> Vec<String> {
+    vec![format!("Authorization: Bearer {token}")]
+}
+
+/// The ss58 address of a dev account (`//Alice`, …).
+pub fn ss58(uri: &str) -> String {
+    subxt::utils::AccountId32(dev_keypair(uri).unwrap().public).to_string()
+}
+
+/// Write `uri`'s hotkey as `<wallets>/<wallet>/hotkeys/<hotkey>`, a standard keyfile.
+pub fn write_dev_hotkey(wallets: &Path, wallet: &str, hotkey: &str, uri: &str) {
+    let signer =
+        pylon_wallet::HotkeySigner::from_private_key(&dev_keypair(uri).unwrap().secret_key_bytes())
+            .unwrap();
+    let path = pylon_wallet::hotkey_path(wallets.to_str().unwrap(), wallet, hotkey);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    pylon_wallet::write_hotkey(&path, &signer).unwrap();
+}
