@@ -1,6 +1,7 @@
 """Print what the Bittensor SDK itself decodes from a chain, as JSON, for tests that run in another venv.
 
 Usage: .venv/bin/python tests/sdk_dump.py ws://127.0.0.1:PORT neurons NETUID
+       .venv/bin/python tests/sdk_dump.py ws://127.0.0.1:PORT weights NETUID UID
 The published reference client and our client share an import name, so the two live in separate venvs and
 cross-check through this script's output.
 """
@@ -10,6 +11,7 @@ import json
 import sys
 
 import bittensor
+from async_substrate_interface import SubstrateInterface
 
 U16_MAX = 65535
 
@@ -48,8 +50,21 @@ def neurons(subtensor: bittensor.Subtensor, netuid: int) -> list[dict]:
     return out
 
 
+def weights(url: str, netuid: int, uid: int) -> list[list[int]]:
+    """`SubtensorModule.Weights[(netuid, uid)]` as async-substrate-interface decodes it: [[uid, u16], ...]."""
+    substrate = SubstrateInterface(url)
+    try:
+        row = substrate.query("SubtensorModule", "Weights", [netuid, uid]).value
+    finally:
+        substrate.close()
+    return [[int(target), int(value)] for target, value in row]
+
+
 def main() -> None:
     url, what, netuid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if what == "weights":
+        print(json.dumps(weights(url, netuid, int(sys.argv[4]))))
+        return
     subtensor = bittensor.Subtensor(url)
     try:
         if what == "neurons":
