@@ -86,6 +86,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!();
     println!("Pylon is running against a local chain (Ctrl-C stops both).");
     println!("  neurons: curl -H 'Authorization: Bearer {open_access_token}' {url}/api/v1/subnet/{IDENTITY_NETUID}/block/latest/neurons");
+    println!("  weights: curl -X PUT -H 'Authorization: Bearer {identity_token}' -H 'Content-Type: application/json' -d '{{\"weights\": {{\"{hotkey}\": 1.0}}}}' {url}/api/v1/identity/{IDENTITY}/subnet/{IDENTITY_NETUID}/weights");
+    println!("  weights status: curl -H 'Authorization: Bearer {identity_token}' {url}/api/v1/identity/{IDENTITY}/subnet/{IDENTITY_NETUID}/weights/status");
     println!("  API docs: {url}/schema/swagger");
     println!(
         "  dev wallet: {} (hotkey {hotkey})",
