@@ -100,12 +100,16 @@ impl Service {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServiceError> {
         let prefetch = tokio::spawn(prefetch::follow_heads(self.state.clone()));
+        let pruning = self.state.writer.as_ref().map(|w| w.spawn_pruning());
         tracing::info!(addr = %self.local_addr(), "serving the Pylon API");
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| ServiceError::Serve(e.to_string()));
         prefetch.abort();
+        if let Some(pruning) = pruning {
+            pruning.abort();
+        }
         result
     }
 }

@@ -15,6 +15,7 @@ pub mod weights;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -49,9 +50,14 @@ pub enum WriterError {
     Store { path: PathBuf, source: StoreError },
 }
 
+/// Finished jobs are kept this long (the status routes read them), then pruned.
+pub const KEEP_FINISHED: Duration = Duration::from_secs(7 * 24 * 3600);
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// What signs and remembers the identities' writes.
 pub struct Writer {
     signers: HashMap<String, Arc<HotkeySigner>>,
+    store: Arc<JobStore>,
     pub jobs: WeightsJobs<ChainWeightsSubmitter>,
 }
 
@@ -83,9 +89,35 @@ impl Writer {
             path: path.clone(),
             source,
         })?;
+        let store = Arc::new(store);
         let submitter = ChainWeightsSubmitter::new(chain, signers.clone());
-        let jobs = WeightsJobs::new(Arc::new(store), Arc::new(submitter), runner);
-        Ok(Some(Writer { signers, jobs }))
+        let jobs = WeightsJobs::new(Arc::clone(&store), Arc::new(submitter), runner);
+        Ok(Some(Writer {
+            signers,
+            store,
+            jobs,
+        }))
+    }
+
+    /// Every hour, delete finished jobs older than [`KEEP_FINISHED`] (each key's newest job
+    /// stays), so the job file does not grow for as long as the service runs.
+    pub fn spawn_pruning(&self) -> tokio::task::JoinHandle<()> {
+        let store = Arc::clone(&self.store);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(PRUNE_EVERY);
+            loop {
+                every.tick().await;
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
+                let before = now.saturating_sub(KEEP_FINISHED).as_secs();
+                match store.prune_finished(before) {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(deleted, "pruned finished weights jobs"),
+                    Err(error) => tracing::warn!(%error, "pruning finished weights jobs failed"),
+                }
+            }
+        })
     }
 
     /// Drive the jobs a previous run left unfinished (in the background); how many.
