@@ -1,10 +1,7 @@
 """The published bittensor-pylon-client 2.3.x, unchanged, reads through our service; values agree with what the
 Bittensor SDK decodes from the same chain."""
 
-import json
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from pylon_client.v1 import (
@@ -17,26 +14,11 @@ from pylon_client.v1 import (
     PylonForbidden,
     PylonUnauthorized,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-SDK_PYTHON = REPO / ".venv" / "bin" / "python"
+from sdk import sdk_dump
 
 
 def sdk_neurons(chain_url: str, netuid: int) -> dict[str, dict]:
-    out = subprocess.run(
-        [
-            str(SDK_PYTHON),
-            str(REPO / "tests" / "sdk_dump.py"),
-            chain_url,
-            "neurons",
-            str(netuid),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    return {n["hotkey"]: n for n in json.loads(out)}
+    return {n["hotkey"]: n for n in sdk_dump(chain_url, "neurons", netuid)}
 
 
 def open_config(pylon) -> Config:

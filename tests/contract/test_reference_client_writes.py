@@ -2,11 +2,8 @@
 `Weights` storage (read back by async-substrate-interface, an independent client), commitments read back through
 the same client. (2.3.1 has no call for `POST …/certificates/self`; our client's e2e tests cover it.)"""
 
-import json
-import subprocess
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,9 +13,8 @@ from pylon_client.v1 import (
     PylonClient,
     Weight,
 )
+from sdk import sdk_dump
 
-REPO = Path(__file__).resolve().parents[2]
-SDK_PYTHON = REPO / ".venv" / "bin" / "python"
 U16_MAX = 65535
 
 
@@ -50,21 +46,7 @@ def eventually(
 
 
 def stored_weights(chain_url: str, netuid: int, uid: int) -> list[list[int]]:
-    out = subprocess.run(
-        [
-            str(SDK_PYTHON),
-            str(REPO / "tests" / "sdk_dump.py"),
-            chain_url,
-            "weights",
-            str(netuid),
-            str(uid),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    return json.loads(out)
+    return sdk_dump(chain_url, "weights", netuid, uid)
 
 
 def test_put_weights_lands_in_the_chains_weights_storage(pylon):
