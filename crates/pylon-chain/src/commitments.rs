@@ -135,24 +135,22 @@ fn data_variants(value: &Value) -> Vec<&Value> {
     }
 }
 
-/// BoundedVec-like newtypes wrap their sequence in a one-field composite.
-fn unwrap_newtype(value: &Value) -> Vec<&Value> {
-    match &value.value {
-        ValueDef::Composite(inner) if inner.len() == 1 => {
-            let only = inner.values().next().expect("one value");
-            match &only.value {
-                ValueDef::Composite(items) => items.values().collect(),
-                _ => vec![value],
+/// `[(data, reveal_block)]`, possibly inside a newtype (`BoundedVec`). A list of one pair and a
+/// newtype around a list are both one-element composites: the pair is told by its shape.
+fn revealed_of(value: &Value) -> Result<Vec<RevealedCommitment>, ChainError> {
+    let is_pair = |v: &Value| match &v.value {
+        ValueDef::Composite(c) => c.len() == 2 && v.at(1).and_then(|b| b.as_u128()).is_some(),
+        _ => false,
+    };
+    let mut list = value;
+    if let ValueDef::Composite(c) = &value.value {
+        if let (1, Some(only)) = (c.len(), c.values().next()) {
+            if !is_pair(only) {
+                list = only;
             }
         }
-        _ => vec![value],
     }
-}
-
-/// `[(data, reveal_block)]`.
-fn revealed_of(value: &Value) -> Result<Vec<RevealedCommitment>, ChainError> {
-    let items: Vec<&Value> = match &value.value {
-        ValueDef::Composite(c) if c.len() == 1 => unwrap_newtype(value),
+    let items: Vec<&Value> = match &list.value {
         ValueDef::Composite(c) => c.values().collect(),
         _ => Vec::new(),
     };

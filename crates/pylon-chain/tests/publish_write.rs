@@ -174,10 +174,15 @@ async fn a_revealed_commitment_is_stored_timelocked_to_the_round_it_reports() {
 }
 
 #[tokio::test]
-#[ignore = "devnet does not yet reveal timelocked commitments into Commitments.RevealedCommitments (it stores Drand pulses and reveals CRv4 weights only)"]
 async fn a_revealed_commitment_is_revealed_at_its_round() {
     let (devnet, chain) = setup().await;
     let alice = signer("//Alice");
+    // The round is a wall-clock time from the chain's measured pace, which needs a few blocks
+    // (before that the declared 12 s slot is assumed and the round lies a minute ahead).
+    let mut heads = chain.heads();
+    while heads.borrow_and_update().as_ref().map_or(0, |h| h.number) < 4 {
+        heads.changed().await.unwrap();
+    }
     let set = chain
         .set_revealed_commitment(&alice, 3, b"model-v2", 5)
         .await
@@ -194,10 +199,14 @@ async fn a_revealed_commitment_is_revealed_at_its_round() {
             assert!(found.reveal_block > set.included.block_number);
             break;
         }
-        // Well past the round (3 s per round, 200 ms per block): it should have been revealed.
+        // Well past the round (about a second ahead; 3 s per round, 200 ms per block): it should
+        // have been revealed. The window is wide because a loaded machine slows the blocks.
         assert!(
-            u64::from(head.number) < set.included.block_number + 200,
-            "not revealed"
+            u64::from(head.number) < set.included.block_number + 600,
+            "not revealed by block {}: round {}, included at {}",
+            head.number,
+            set.reveal_round,
+            set.included.block_number
         );
         heads.changed().await.unwrap();
     }

@@ -493,5 +493,26 @@ async fn commitments_and_certificates_are_published_and_read_back() {
     .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert!(reply.json()["reveal_round"].as_u64().unwrap() > 1);
+    // The devnet reveals it once its drand round is out (5 blocks of 200 ms: about a second).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let own = get(
+            addr,
+            DIRECT_NETUID,
+            "/block/latest/commitments/revealed/self",
+        )
+        .await;
+        assert_eq!(own.status, 200, "{}", own.body);
+        if own.body.contains(&hex::encode(b"revealed later")) || own.body.contains("revealed later")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never revealed: {}",
+            own.body
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     devnet.stop().await;
 }

@@ -31,6 +31,7 @@
 //!   ask `system_accountNextIndex`, which counts the pool.
 
 mod checks;
+pub mod commitment_reveal;
 mod decode;
 pub mod dispatch;
 mod invalid;
@@ -167,13 +168,14 @@ pub fn apply(
     apply_detailed(meta, state, bytes, ctx).map(|_| ())
 }
 
-/// Block-start hook: subtensor's per-block resets that the modelled calls depend on, then the
-/// CRv4 auto-reveal (subtensor runs it from `block_step` in `on_initialize`, so its events carry
+/// Block-start hook: subtensor's per-block resets that the modelled calls depend on, the
+/// timelocked-commitment reveal ([`commitment_reveal`]), and the CRv4 auto-reveal (subtensor runs it from `block_step` in `on_initialize`, so its events carry
 /// the `Initialization` phase). The chain stores this block's drand pulses before this hook, so a
 /// commit whose round has passed by this block's timestamp opens in this block.
 pub fn on_initialize(_meta: &ChainMetadata, state: &mut dyn StateAccess, ctx: &ApplyContext) {
     dispatch::registration::reset_block_counters(state);
     reveal::reveal_timelocked_commits(state, u64::from(ctx.block_number));
+    commitment_reveal::reveal_timelocked_commitments(state, u64::from(ctx.block_number));
 }
 
 /// Block-end hook (nothing of subtensor's `on_finalize` is modelled).

@@ -157,7 +157,7 @@ fn take_commits(state: &mut dyn StateAccess, key: &[Value]) -> Vec<TimelockedCom
 }
 
 /// `Drand.Pulses[round].signature`, without the `0x` prefix the pallet tolerates.
-fn pulse_signature(state: &dyn StateAccess, round: u64) -> Option<Vec<u8>> {
+pub(crate) fn pulse_signature(state: &dyn StateAccess, round: u64) -> Option<Vec<u8>> {
     let pulse = state.read("Drand", "Pulses", &[u(round)])?;
     let signature = values::bytes(values::field(&pulse, "signature")?)?;
     Some(match signature.strip_prefix(b"0x") {

@@ -69,7 +69,7 @@ pub fn bools(value: &Value) -> Option<Vec<bool>> {
 }
 
 /// Sequences are composites too; only unwrap a newtype whose single field is itself a sequence.
-fn unwrap_newtype_seq(value: &Value) -> &Value {
+pub fn unwrap_newtype_seq(value: &Value) -> &Value {
     match &value.value {
         ValueDef::Composite(c) if c.len() == 1 => {
             let inner = c.values().next().expect("length checked");

@@ -55,10 +55,12 @@ pub fn set_commitment(ctx: &mut DispatchCtx<'_>) -> Result<(), DispatchError> {
     if super::chain::uid_of(state, netuid, &who).is_none() {
         return Err(err("AccountNotAllowedCommit"));
     }
-    let fields: Vec<Value> = match values::field(&info, "fields").map(|f| &f.value) {
-        Some(scale_value::ValueDef::Composite(c)) => c.values().cloned().collect(),
-        _ => Vec::new(),
-    };
+    // `fields` is a `BoundedVec<Data>`, a newtype around the sequence once decoded by type.
+    let fields: Vec<Value> =
+        match values::field(&info, "fields").map(|f| &values::unwrap_newtype_seq(f).value) {
+            Some(scale_value::ValueDef::Composite(c)) => c.values().cloned().collect(),
+            _ => Vec::new(),
+        };
     if fields.len() > MAX_FIELDS {
         return Err(err("TooManyFieldsInCommitmentInfo"));
     }
@@ -113,10 +115,7 @@ pub fn set_commitment(ctx: &mut DispatchCtx<'_>) -> Result<(), DispatchError> {
         _ => None,
     });
     let entry = Value::unnamed_composite([u(netuid), account_value(&who)]);
-    let mut index: Vec<Value> = match state.read(PALLET, "TimelockedIndex", &[]).map(|v| v.value) {
-        Some(scale_value::ValueDef::Composite(c)) => c.into_values().collect(),
-        _ => Vec::new(),
-    };
+    let mut index = crate::extrinsics::commitment_reveal::timelocked_index(state);
     let same = |v: &Value| {
         let scale_value::ValueDef::Composite(c) = &v.value else {
             return false;
