@@ -74,10 +74,14 @@ impl Writer {
         }
         let mut signers = HashMap::new();
         for identity in &settings.identities {
-            signers.insert(
-                identity.name.clone(),
-                Arc::new(load_signer(settings, identity)?),
+            let signer = load_signer(settings, identity)?;
+            tracing::info!(
+                identity = %identity.name,
+                netuid = identity.netuid,
+                hotkey = %signer.ss58_address(),
+                "identity hotkey loaded"
             );
+            signers.insert(identity.name.clone(), Arc::new(signer));
         }
         let dir = &settings.data_dir;
         std::fs::create_dir_all(dir).map_err(|e| WriterError::DataDir {
