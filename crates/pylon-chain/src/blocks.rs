@@ -36,7 +36,7 @@ impl ChainClient {
             });
         }
         let block = self
-            .route(number, |connection| async move {
+            .route("block", number, |connection| async move {
                 let hash: Option<String> = connection
                     .rpc
                     .request("chain_getBlockHash", rpc_params![number])
@@ -69,7 +69,7 @@ impl ChainClient {
 
     /// `Timestamp.Now` at the block (milliseconds since the Unix epoch).
     pub async fn timestamp(&self, block: &BlockRef) -> Result<u64, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("timestamp", block.number, |connection| async move {
             let at = connection.at(block).await?;
             at.storage()
                 .fetch(dynamic::storage::<(), u64>("Timestamp", "Now"), ())

@@ -20,7 +20,7 @@ impl ChainClient {
         netuid: u16,
         block: &BlockRef,
     ) -> Result<Vec<(String, Certificate)>, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("certificates", block.number, |connection| async move {
             all_certificates(&connection, netuid, block).await
         })
         .await
@@ -33,7 +33,7 @@ impl ChainClient {
         hotkey: [u8; 32],
         block: &BlockRef,
     ) -> Result<Option<Certificate>, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("certificate", block.number, |connection| async move {
             let at = connection.at(block).await?;
             let value = at
                 .storage()

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tokio::sync::watch;
@@ -11,6 +12,7 @@ use crate::connection::{Connection, Endpoint};
 use crate::error::ChainError;
 use crate::model::BlockRef;
 use crate::network::Network;
+use crate::observe::{ChainObserver, FallbackReason, Outcome};
 
 #[derive(Debug, Clone)]
 pub struct ChainConfig {
@@ -31,6 +33,8 @@ pub struct ChainClient {
     pub(crate) settled_hashes: Mutex<BTreeMap<u32, [u8; 32]>>,
     /// One signing turn per account at a time (see [`crate::submit`]).
     pub(crate) signing_turns: crate::submit::SigningTurns,
+    /// Told about every routed call (metrics); set once by the service.
+    observer: OnceLock<Arc<dyn ChainObserver>>,
 }
 
 impl ChainClient {
@@ -48,7 +52,14 @@ impl ChainClient {
             archive_cutoff: config.archive_cutoff,
             settled_hashes: Mutex::new(BTreeMap::new()),
             signing_turns: Default::default(),
+            observer: OnceLock::new(),
         }
+    }
+
+    /// Report every routed call and fallback to `observer` from now on. Only the first observer
+    /// set is kept; returns whether this one was.
+    pub fn set_observer(&self, observer: Arc<dyn ChainObserver>) -> bool {
+        self.observer.set(observer).is_ok()
     }
 
     /// Wait until the main node is connected and its first head is known.
@@ -74,6 +85,17 @@ impl ChainClient {
         self.main.reconnects()
     }
 
+    /// How long ago the main node's newest head arrived (`None` before the first one). A
+    /// connected node whose head stops advancing is stuck: readiness checks look at this.
+    pub fn head_age(&self) -> Option<Duration> {
+        self.main.head_seen_at().map(|at| at.elapsed())
+    }
+
+    /// Whether the archive node is configured and connected (`None` when there is none).
+    pub fn archive_connected(&self) -> Option<bool> {
+        self.archive.as_ref().map(Endpoint::is_connected)
+    }
+
     /// The latest block: the followed head, or `Unreachable` before the first one arrives.
     pub fn latest_block(&self) -> Result<BlockRef, ChainError> {
         self.head()
@@ -83,7 +105,47 @@ impl ChainClient {
     /// Run `query` on the node that should answer for `number`: the archive for blocks older than
     /// the cutoff, the main node otherwise, falling back to the archive when the main node no
     /// longer knows the block.
-    pub(crate) async fn route<T, F, Fut>(&self, number: u32, query: F) -> Result<T, ChainError>
+    ///
+    /// `operation` names the call in metrics and in the debug log line with its duration.
+    pub(crate) async fn route<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        number: u32,
+        query: F,
+    ) -> Result<T, ChainError>
+    where
+        F: Fn(Connection) -> Fut,
+        Fut: Future<Output = Result<T, ChainError>>,
+    {
+        let started = Instant::now();
+        let result = self.ask_node(operation, number, query).await;
+        let elapsed = started.elapsed();
+        let outcome = Outcome::of(&result);
+        tracing::debug!(
+            operation,
+            block = number,
+            outcome = outcome.as_str(),
+            elapsed_ms = elapsed.as_secs_f64() * 1e3,
+            "chain call"
+        );
+        if let Some(observer) = self.observer.get() {
+            observer.operation(operation, outcome, elapsed);
+        }
+        result
+    }
+
+    fn fell_back(&self, operation: &'static str, reason: FallbackReason) {
+        if let Some(observer) = self.observer.get() {
+            observer.fallback(operation, reason);
+        }
+    }
+
+    async fn ask_node<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        number: u32,
+        query: F,
+    ) -> Result<T, ChainError>
     where
         F: Fn(Connection) -> Fut,
         Fut: Future<Output = Result<T, ChainError>>,
@@ -94,11 +156,15 @@ impl ChainClient {
         match &self.archive {
             Some(archive) if old => match archive.connection() {
                 Ok(connection) => query(connection).await,
-                Err(_) => query(self.main.connection()?).await,
+                Err(_) => {
+                    self.fell_back(operation, FallbackReason::ArchiveUnreachable);
+                    query(self.main.connection()?).await
+                }
             },
             Some(archive) => match query(self.main.connection()?).await {
                 Err(error) if error.is_unknown_block() => {
                     tracing::debug!(number, %error, "main node lacks the block; asking the archive");
+                    self.fell_back(operation, FallbackReason::UnknownBlock);
                     query(archive.connection()?).await
                 }
                 other => other,

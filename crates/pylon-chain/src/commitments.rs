@@ -22,7 +22,7 @@ impl ChainClient {
         netuid: u16,
         block: &BlockRef,
     ) -> Result<Vec<(String, Commitment)>, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("commitments", block.number, |connection| async move {
             let entries = iter_subnet(&connection, PALLET, COMMITMENTS, netuid, block).await?;
             entries
                 .into_iter()
@@ -38,7 +38,7 @@ impl ChainClient {
         hotkey: [u8; 32],
         block: &BlockRef,
     ) -> Result<Option<Commitment>, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("commitment", block.number, |connection| async move {
             fetch_one(&connection, COMMITMENTS, netuid, hotkey, block)
                 .await?
                 .map(|value| commitment_of(&value))
@@ -53,13 +53,17 @@ impl ChainClient {
         netuid: u16,
         block: &BlockRef,
     ) -> Result<Vec<(String, Vec<RevealedCommitment>)>, ChainError> {
-        self.route(block.number, |connection| async move {
-            let entries = iter_subnet(&connection, PALLET, REVEALED, netuid, block).await?;
-            entries
-                .into_iter()
-                .map(|(hotkey, value)| Ok((hotkey, revealed_of(&value)?)))
-                .collect()
-        })
+        self.route(
+            "revealed_commitments",
+            block.number,
+            |connection| async move {
+                let entries = iter_subnet(&connection, PALLET, REVEALED, netuid, block).await?;
+                entries
+                    .into_iter()
+                    .map(|(hotkey, value)| Ok((hotkey, revealed_of(&value)?)))
+                    .collect()
+            },
+        )
         .await
     }
 
@@ -69,12 +73,16 @@ impl ChainClient {
         hotkey: [u8; 32],
         block: &BlockRef,
     ) -> Result<Vec<RevealedCommitment>, ChainError> {
-        self.route(block.number, |connection| async move {
-            match fetch_one(&connection, REVEALED, netuid, hotkey, block).await? {
-                Some(value) => revealed_of(&value),
-                None => Ok(Vec::new()),
-            }
-        })
+        self.route(
+            "revealed_commitment",
+            block.number,
+            |connection| async move {
+                match fetch_one(&connection, REVEALED, netuid, hotkey, block).await? {
+                    Some(value) => revealed_of(&value),
+                    None => Ok(Vec::new()),
+                }
+            },
+        )
         .await
     }
 }

@@ -1,7 +1,10 @@
 //! One node: connect, follow its new heads by subscription, and reconnect with backoff when the
 //! connection drops. Readers never wait for a reconnect: while disconnected they get `Unreachable`.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 use subxt::config::substrate::H256;
 use subxt::rpcs::RpcClient;
@@ -44,6 +47,8 @@ pub struct Endpoint {
     connection: watch::Receiver<Option<Connection>>,
     heads: watch::Receiver<Option<BlockRef>>,
     reconnects: watch::Receiver<u64>,
+    /// When the newest head arrived (kept through a disconnect, like the head).
+    head_seen_at: Arc<Mutex<Option<Instant>>>,
     task: JoinHandle<()>,
 }
 
@@ -53,10 +58,14 @@ impl Endpoint {
         let (connection_tx, connection) = watch::channel(None);
         let (heads_tx, heads) = watch::channel(None);
         let (reconnects_tx, reconnects) = watch::channel(0);
+        let head_seen_at = Arc::new(Mutex::new(None));
         let task = tokio::spawn(supervise(
             url.clone(),
             connection_tx,
-            heads_tx,
+            HeadsTx {
+                heads: heads_tx,
+                seen_at: head_seen_at.clone(),
+            },
             reconnects_tx,
         ));
         Endpoint {
@@ -64,6 +73,7 @@ impl Endpoint {
             connection,
             heads,
             reconnects,
+            head_seen_at,
             task,
         }
     }
@@ -101,6 +111,11 @@ impl Endpoint {
         self.heads.clone()
     }
 
+    /// When the newest head arrived.
+    pub fn head_seen_at(&self) -> Option<Instant> {
+        *self.head_seen_at.lock()
+    }
+
     /// How many times the connection was re-established after a loss.
     pub fn reconnects(&self) -> u64 {
         *self.reconnects.borrow()
@@ -113,10 +128,23 @@ impl Drop for Endpoint {
     }
 }
 
+/// Where new heads go: the head itself, and when it arrived.
+struct HeadsTx {
+    heads: watch::Sender<Option<BlockRef>>,
+    seen_at: Arc<Mutex<Option<Instant>>>,
+}
+
+impl HeadsTx {
+    fn publish(&self, head: BlockRef) {
+        *self.seen_at.lock() = Some(Instant::now());
+        self.heads.send_replace(Some(head));
+    }
+}
+
 async fn supervise(
     url: String,
     connection_tx: watch::Sender<Option<Connection>>,
-    heads_tx: watch::Sender<Option<BlockRef>>,
+    heads_tx: HeadsTx,
     reconnects_tx: watch::Sender<u64>,
 ) {
     let mut retry = FIRST_RETRY;
@@ -156,7 +184,7 @@ async fn connect(url: &str) -> Result<Connection, ChainError> {
 async fn follow_heads(
     connection: &Connection,
     connection_tx: &watch::Sender<Option<Connection>>,
-    heads_tx: &watch::Sender<Option<BlockRef>>,
+    heads_tx: &HeadsTx,
 ) {
     let mut blocks = match connection.api.stream_best_blocks().await {
         Ok(blocks) => blocks,
@@ -174,7 +202,7 @@ async fn follow_heads(
                     hash: block.hash().0,
                 };
                 tracing::debug!(number = head.number, "new head");
-                heads_tx.send_replace(Some(head));
+                heads_tx.publish(head);
             }
             Err(error) => {
                 tracing::warn!(%error, "head subscription failed");

@@ -13,7 +13,7 @@ impl ChainClient {
         block: &BlockRef,
         index: u32,
     ) -> Result<Option<Extrinsic>, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("extrinsic", block.number, |connection| async move {
             fetch_extrinsic(&connection, block, index).await
         })
         .await

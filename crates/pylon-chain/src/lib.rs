@@ -18,6 +18,7 @@ pub mod extrinsic;
 pub mod model;
 pub mod network;
 pub mod neurons;
+pub mod observe;
 pub mod pace;
 pub mod publish;
 pub mod submit;
@@ -34,6 +35,7 @@ pub use model::{
     RevealedCommitment, Stakes,
 };
 pub use network::{Network, NetworkError};
+pub use observe::{ChainObserver, FallbackReason, Outcome};
 pub use submit::{ChainCall, Included, SubmitError};
 pub use subnet::{DrandBeacon, SubnetSettings};
 pub use weights_submitter::ChainWeightsSubmitter;

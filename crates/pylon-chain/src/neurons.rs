@@ -50,7 +50,7 @@ struct RawAxonInfo {
 impl ChainClient {
     /// Every neuron of `netuid` at `block`, in uid order. An unknown subnet has none.
     pub async fn neurons(&self, netuid: u16, block: &BlockRef) -> Result<Vec<Neuron>, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("neurons", block.number, |connection| async move {
             fetch_neurons(&connection, netuid, block).await
         })
         .await

@@ -36,14 +36,18 @@ impl ChainClient {
 
     /// Twice `Timestamp.MinimumPeriod` (Aura's slot), in seconds: 12 on finney.
     pub async fn declared_block_time_secs(&self, head: &BlockRef) -> Result<f64, ChainError> {
-        self.route(head.number, |connection| async move {
-            let at = connection.at(head).await?;
-            let minimum_period: u64 = at
-                .constants()
-                .entry(dynamic::constant::<u64>("Timestamp", "MinimumPeriod"))
-                .map_err(ChainError::from_subxt)?;
-            Ok((minimum_period * 2) as f64 / 1000.0)
-        })
+        self.route(
+            "declared_block_time_secs",
+            head.number,
+            |connection| async move {
+                let at = connection.at(head).await?;
+                let minimum_period: u64 = at
+                    .constants()
+                    .entry(dynamic::constant::<u64>("Timestamp", "MinimumPeriod"))
+                    .map_err(ChainError::from_subxt)?;
+                Ok((minimum_period * 2) as f64 / 1000.0)
+            },
+        )
         .await
     }
 }

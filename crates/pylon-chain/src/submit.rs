@@ -115,8 +115,10 @@ impl ChainClient {
     pub(crate) async fn main_connection(&self) -> Result<Connection, ChainError> {
         let head = self.latest_block()?;
         // `route` picks the main node for the head; this only borrows its choice.
-        self.route(head.number, |connection| async move { Ok(connection) })
-            .await
+        self.route("main_connection", head.number, |connection| async move {
+            Ok(connection)
+        })
+        .await
     }
 }
 

@@ -53,7 +53,7 @@ impl ChainClient {
         netuid: u16,
         block: &BlockRef,
     ) -> Result<SubnetSettings, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("subnet_settings", block.number, |connection| async move {
             let at = connection.at(block).await?;
             let values = read_netuid_items(&connection, &at, block, netuid).await?;
             let number = |i: usize| -> Result<u64, ChainError> {
@@ -82,7 +82,7 @@ impl ChainClient {
     }
 
     pub async fn drand_beacon(&self, block: &BlockRef) -> Result<DrandBeacon, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("drand_beacon", block.number, |connection| async move {
             let at = connection.at(block).await?;
             let config = at
                 .storage()

@@ -37,7 +37,7 @@ impl ChainClient {
         hotkey: [u8; 32],
         block: &BlockRef,
     ) -> Result<Option<u16>, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("uid_of_hotkey", block.number, |connection| async move {
             let at = connection.at(block).await?;
             let value = at
                 .storage()
@@ -61,7 +61,7 @@ impl ChainClient {
         storage_index: u16,
         block: &BlockRef,
     ) -> Result<Vec<u64>, ChainError> {
-        self.route(block.number, |connection| async move {
+        self.route("last_update", block.number, |connection| async move {
             let at = connection.at(block).await?;
             at.storage()
                 .fetch(
@@ -83,9 +83,13 @@ impl ChainClient {
         epoch: u64,
         block: &BlockRef,
     ) -> Result<Vec<TimelockedCommitEntry>, ChainError> {
-        self.route(block.number, |connection| async move {
-            timelocked_commits_on(&connection, storage_index, epoch, block).await
-        })
+        self.route(
+            "timelocked_weight_commits",
+            block.number,
+            |connection| async move {
+                timelocked_commits_on(&connection, storage_index, epoch, block).await
+            },
+        )
         .await
     }
 }
