@@ -84,7 +84,7 @@ impl FromRequestParts<Arc<AppState>> for Scope {
 }
 
 /// The bearer token; a missing or malformed header is a 401.
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let value = headers
         .get(AUTHORIZATION)
         .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer <token>".into()))?;

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -79,6 +80,19 @@ pub struct ResponseCache<K> {
     max_bytes: usize,
     lru: Mutex<Lru<K>>,
     in_flight: Mutex<HashMap<K, Flight>>,
+    /// Lookups that found their answer, and fetches that had to go to the chain (for metrics).
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// What the cache holds and how it has done, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub bytes: usize,
+    pub max_bytes: usize,
+    pub entries: usize,
 }
 
 impl<K: Eq + Hash + Clone> ResponseCache<K> {
@@ -92,6 +106,22 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
                 bytes: 0,
             }),
             in_flight: Mutex::new(HashMap::new()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        let (bytes, entries) = {
+            let lru = self.lru.lock();
+            (lru.bytes, lru.entries.len())
+        };
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            bytes,
+            max_bytes: self.max_bytes,
+            entries,
         }
     }
 
@@ -107,6 +137,7 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
         };
         lru.order.remove(&old_tick);
         lru.order.insert(tick, key.clone());
+        self.hits.fetch_add(1, Ordering::Relaxed);
         Some(value)
     }
 
@@ -153,6 +184,7 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
         if let Some(hit) = self.get(&key) {
             return Ok(hit);
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let flight = self
             .in_flight
             .lock()
@@ -239,6 +271,8 @@ mod tests {
         // And a later reader is a plain hit.
         read(cache.clone(), calls.clone()).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses, stats.entries), (1, 2, 1));
     }
 
     #[tokio::test]

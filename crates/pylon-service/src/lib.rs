@@ -6,11 +6,16 @@
 //! - [`routes`] → [`reads`] (cache + single-flight) → [`render`] → [`wire`] (reference JSON
 //!   shapes, also the OpenAPI document's schemas via [`schema`]).
 //! - [`prefetch`]: hot subnets fetched on each new head; [`respond`]: ETag / 304.
+//! - Operations: [`metrics`] (`/metrics`) with [`http_metrics`] (per-request series), [`health`]
+//!   (`/health`, `/ready`).
 
 pub mod access;
 pub mod cache;
 pub mod encoding;
 pub mod error;
+pub mod health;
+pub mod http_metrics;
+pub mod metrics;
 pub mod prefetch;
 pub mod reads;
 pub mod render;

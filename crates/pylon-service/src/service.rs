@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::writes::{Writer, WriterError};
-use crate::{prefetch, routes, schema, timeout};
+use crate::{health, http_metrics, metrics, prefetch, routes, schema, timeout};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -53,6 +53,7 @@ impl Service {
             archive: settings.archive_network.clone(),
             archive_cutoff: settings.archive_blocks_cutoff,
         }));
+        chain.set_observer(Arc::new(metrics::ChainMetrics));
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| ServiceError::Bind {
@@ -94,7 +95,8 @@ impl Service {
         self.state.chain.wait_ready(timeout).await
     }
 
-    /// Serve until `shutdown` resolves, then finish in-flight requests.
+    /// Serve until `shutdown` resolves; then stop accepting connections and let in-flight
+    /// requests finish, for at most `PYLON_SHUTDOWN_TIMEOUT_SECONDS`.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -102,16 +104,50 @@ impl Service {
         let prefetch = tokio::spawn(prefetch::follow_heads(self.state.clone()));
         let pruning = self.state.writer.as_ref().map(|w| w.spawn_pruning());
         tracing::info!(addr = %self.local_addr(), "serving the Pylon API");
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| ServiceError::Serve(e.to_string()));
+        let (draining, drain) = bounded_shutdown(shutdown, self.state.settings.shutdown_timeout);
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(draining);
+        let result = tokio::select! {
+            served = server => served.map_err(|e| ServiceError::Serve(e.to_string())),
+            () = drain => Ok(()),
+        };
         prefetch.abort();
         if let Some(pruning) = pruning {
             pruning.abort();
         }
         result
     }
+}
+
+/// The shutdown signal for the server, and a future that resolves `bound` after it fired: the
+/// drain deadline (a client holding a slow request open must not keep the process alive).
+fn bounded_shutdown(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    bound: Duration,
+) -> (
+    impl Future<Output = ()> + Send + 'static,
+    impl Future<Output = ()> + Send + 'static,
+) {
+    let (fired_tx, fired) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!(
+            bound_seconds = bound.as_secs_f64(),
+            "shutting down: no new connections; finishing in-flight requests"
+        );
+        let _ = fired_tx.send(());
+    };
+    let deadline = async move {
+        // The sender is dropped unsent when the server stops on its own: then no deadline.
+        if fired.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(bound).await;
+        tracing::warn!(
+            bound_seconds = bound.as_secs_f64(),
+            "in-flight requests did not finish in time (PYLON_SHUTDOWN_TIMEOUT_SECONDS); exiting anyway"
+        );
+    };
+    (signal, deadline)
 }
 
 /// Bind and serve until `shutdown`.
@@ -126,18 +162,43 @@ pub async fn run(
 pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> Router {
     routes::router()
         .merge(schema::router())
+        .merge(metrics::router())
+        .merge(health::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             timeout::limit,
         ))
+        // Inside the router, where the matched route template is known (the metrics' label).
+        .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(max_body_bytes))
         .layer(CompressionLayer::new().gzip(true).zstd(true))
         .layer(PropagateRequestIdLayer::x_request_id())
         // Failures are logged once, with their reason, where they are rendered (`error.rs`).
-        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
         .layer(SetRequestIdLayer::x_request_id(Sequential::default()))
+}
+
+/// Every log line of a request carries its id (the `x-request-id` set just outside), method and
+/// path. The span is at info level so warnings inside it keep the id; no header other than the
+/// id and no query string goes in (tokens travel in headers).
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        id,
+        method = %request.method(),
+        path = request.uri().path(),
+    )
 }
 
 /// Request ids: a process-unique sequence number (kept when the client sends its own).

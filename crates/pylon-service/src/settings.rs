@@ -63,6 +63,19 @@ pub struct Settings {
     /// its pulse in time) or `ingest-offset` (the round of the reveal epoch's first block + 3
     /// blocks, as the reference does; suits a devnet whose epochs are shorter than a drand lead).
     pub weights_reveal_rule: RevealRule,
+    /// `PYLON_READY_MAX_HEAD_AGE_SECONDS` (60): `/ready` answers 503 when the newest head is
+    /// older than this (five finney blocks: one late block is not an outage).
+    pub ready_max_head_age: Duration,
+    /// `PYLON_SHUTDOWN_TIMEOUT_SECONDS` (30): after SIGTERM / Ctrl-C, how long in-flight requests
+    /// may take to finish before the process exits anyway.
+    pub shutdown_timeout: Duration,
+    /// `PYLON_SENTRY_DSN` (empty = off) and `PYLON_SENTRY_ENVIRONMENT`: error reporting, in
+    /// builds with the `sentry` feature. The DSN carries a key, so it is kept as a secret.
+    pub sentry_dsn: Secret,
+    pub sentry_environment: Option<String>,
+    /// `PYLON_OTLP_ENDPOINT` (empty = off): OpenTelemetry traces, in builds with the `otlp`
+    /// feature.
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -102,6 +115,11 @@ impl Settings {
             max_body_bytes: 1024 * 1024,
             data_dir: PathBuf::from("pylon-data"),
             weights_reveal_rule: RevealRule::PulseDelay,
+            ready_max_head_age: Duration::from_secs(60),
+            shutdown_timeout: Duration::from_secs(30),
+            sentry_dsn: Secret::default(),
+            sentry_environment: None,
+            otlp_endpoint: None,
         }
     }
 
@@ -186,6 +204,11 @@ impl Settings {
                 ))
             }
         };
+        settings.ready_max_head_age = seconds(vars, "PYLON_READY_MAX_HEAD_AGE_SECONDS", 60.0)?;
+        settings.shutdown_timeout = seconds(vars, "PYLON_SHUTDOWN_TIMEOUT_SECONDS", 30.0)?;
+        settings.sentry_dsn = Secret::new(get("PYLON_SENTRY_DSN").unwrap_or(""));
+        settings.sentry_environment = get("PYLON_SENTRY_ENVIRONMENT").map(str::to_owned);
+        settings.otlp_endpoint = get("PYLON_OTLP_ENDPOINT").map(str::to_owned);
         settings.identities = identities(vars)?;
         Ok(settings)
     }
@@ -322,6 +345,9 @@ mod tests {
         assert_eq!(s.port, 8000);
         assert_eq!(s.default_request_timeout, Duration::from_secs(60));
         assert!(s.open_access_token.is_empty());
+        assert_eq!(s.ready_max_head_age, Duration::from_secs(60));
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(30));
+        assert!(s.sentry_dsn.is_empty() && s.otlp_endpoint.is_none());
     }
 
     #[test]
@@ -333,13 +359,16 @@ mod tests {
             ("PYLON_ID_SN1_NETUID", "1"),
             ("PYLON_ID_SN1_TOKEN", "top-secret"),
             ("PYLON_OPEN_ACCESS_TOKEN", "open-secret"),
+            ("PYLON_SENTRY_DSN", "https://dsn-key@sentry.example/1"),
         ]))
         .unwrap();
         assert_eq!(s.identities[0].netuid, 1);
         assert!(s.identities[0].token.matches("top-secret"));
         let debug = format!("{s:?}");
         assert!(
-            !debug.contains("top-secret") && !debug.contains("open-secret"),
+            !debug.contains("top-secret")
+                && !debug.contains("open-secret")
+                && !debug.contains("dsn-key"),
             "{debug}"
         );
     }

@@ -1,0 +1,399 @@
+//! `/metrics`: Prometheus text for operators, guarded by `PYLON_METRICS_TOKEN` like the reference
+//! (empty → 403, missing / malformed / wrong bearer → 401).
+//!
+//! Two kinds of series:
+//! - events (requests, chain calls, fallbacks, weights jobs) counted where they happen, in one
+//!   process-wide registry, with the reference's names and labels;
+//! - state (cache, chain head, reconnects, unfinished jobs) read from the service at scrape
+//!   time, so nothing on the request path keeps them up to date.
+//!
+//! Every label value comes from a bounded set (route templates, operation names, outcomes,
+//! configured netuids and identities' hotkeys): never a raw path, a token or a request value.
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use prometheus::core::Collector;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+use pylon_chain::{ChainObserver, FallbackReason, Outcome};
+use pylon_weights::job::JobState;
+use pylon_weights::jobs::JobTask;
+
+use crate::error::ApiError;
+use crate::state::{AppState, View};
+
+/// The `app_name` label of the HTTP series (the reference's value, so dashboards carry over).
+pub const APP_NAME: &str = "bittensor-pylon";
+
+/// HTTP durations: a cached read answers in well under a millisecond, a chain read in tens.
+const REQUEST_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0,
+];
+const CHAIN_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0,
+];
+/// The reference's buckets for weights jobs (they span epochs) and attempts.
+const JOB_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0];
+const ATTEMPT_BUCKETS: &[f64] = &[0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0];
+
+/// The event series, registered once per process.
+pub struct Metrics {
+    registry: Registry,
+    pub(crate) requests: IntCounterVec,
+    pub(crate) request_errors: IntCounterVec,
+    pub(crate) request_duration: HistogramVec,
+    pub(crate) requests_in_progress: IntGaugeVec,
+    chain_operation_duration: HistogramVec,
+    chain_fallbacks: IntCounterVec,
+    weights_job_duration: HistogramVec,
+    weights_attempt_duration: HistogramVec,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+/// The process's event series.
+pub fn global() -> &'static Metrics {
+    &METRICS
+}
+
+fn register<C: Collector + Clone + 'static>(registry: &Registry, collector: C) -> C {
+    registry
+        .register(Box::new(collector.clone()))
+        .expect("each series is registered once, under its own name");
+    collector
+}
+
+fn histogram(name: &str, help: &str, buckets: &[f64], labels: &[&str]) -> HistogramVec {
+    HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(buckets.to_vec()),
+        labels,
+    )
+    .expect("valid histogram definition")
+}
+
+fn counter(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    IntCounterVec::new(Opts::new(name, help), labels).expect("valid counter definition")
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let registry = Registry::new();
+        let http = ["method", "path", "status_code", "app_name"];
+        Metrics {
+            requests: register(
+                &registry,
+                counter("pylon_requests_total", "Total requests", &http),
+            ),
+            request_errors: register(
+                &registry,
+                counter(
+                    "pylon_requests_error_total",
+                    "Total requests answered with a 5xx status",
+                    &http,
+                ),
+            ),
+            request_duration: register(
+                &registry,
+                histogram(
+                    "pylon_request_duration_seconds",
+                    "Request duration, in seconds",
+                    REQUEST_BUCKETS,
+                    &http,
+                ),
+            ),
+            requests_in_progress: register(
+                &registry,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "pylon_requests_in_progress",
+                        "Requests currently in progress",
+                    ),
+                    &["method", "path", "app_name"],
+                )
+                .expect("valid gauge definition"),
+            ),
+            chain_operation_duration: register(
+                &registry,
+                histogram(
+                    "pylon_bittensor_operation_duration_seconds",
+                    "Duration of chain calls, in seconds, by operation and outcome",
+                    CHAIN_BUCKETS,
+                    &["operation", "status"],
+                ),
+            ),
+            chain_fallbacks: register(
+                &registry,
+                counter(
+                    "pylon_bittensor_fallback_total",
+                    "Chain calls sent to the other node than the one first chosen",
+                    &["reason", "operation"],
+                ),
+            ),
+            weights_job_duration: register(
+                &registry,
+                histogram(
+                    "pylon_apply_weights_job_duration_seconds",
+                    "Duration of weights jobs, from their start to their final state",
+                    JOB_BUCKETS,
+                    &["job_status", "netuid", "hotkey"],
+                ),
+            ),
+            weights_attempt_duration: register(
+                &registry,
+                histogram(
+                    "pylon_apply_weights_attempt_duration_seconds",
+                    "Duration of single weights extrinsic attempts",
+                    ATTEMPT_BUCKETS,
+                    &["operation", "status", "netuid", "hotkey"],
+                ),
+            ),
+            registry,
+        }
+    }
+}
+
+/// A weights job's final state as the `job_status` label.
+pub fn job_status(state: &JobState) -> &'static str {
+    match state {
+        JobState::Pending => "pending",
+        JobState::Submitted { .. } => "submitted",
+        JobState::Included { .. } => "included",
+        JobState::Failed { .. } => "failed",
+        JobState::Expired => "expired",
+        JobState::Superseded { .. } => "superseded",
+    }
+}
+
+/// Record a finished weights job: its final state and how long it ran.
+pub fn observe_weights_job(netuid: u16, hotkey: &str, state: &JobState, elapsed: Duration) {
+    global()
+        .weights_job_duration
+        .with_label_values(&[job_status(state), &netuid.to_string(), hotkey])
+        .observe(elapsed.as_secs_f64());
+}
+
+/// Record one weights extrinsic attempt. `operation` is what was sent (`set_weights`,
+/// `commit_timelocked_weights`, …), `status` its outcome (`included`, `retryable`, `fatal`,
+/// `timeout`): both from a fixed set.
+pub fn observe_weights_attempt(
+    operation: &'static str,
+    status: &'static str,
+    netuid: u16,
+    hotkey: &str,
+    elapsed: Duration,
+) {
+    global()
+        .weights_attempt_duration
+        .with_label_values(&[operation, status, &netuid.to_string(), hotkey])
+        .observe(elapsed.as_secs_f64());
+}
+
+/// Await a weights job's runner in the background and record its outcome and duration (from
+/// now, i.e. from when it was started or resumed). The runner keeps running if this is dropped.
+pub fn watch_weights_job(runner: JobTask, netuid: u16, hotkey: String) {
+    let started = std::time::Instant::now();
+    tokio::spawn(async move {
+        if let Ok(Ok(state)) = runner.await {
+            observe_weights_job(netuid, &hotkey, &state, started.elapsed());
+        }
+    });
+}
+
+/// Feeds the chain layer's reports into the registry.
+#[derive(Debug)]
+pub struct ChainMetrics;
+
+impl ChainObserver for ChainMetrics {
+    fn operation(&self, operation: &'static str, outcome: Outcome, elapsed: Duration) {
+        global()
+            .chain_operation_duration
+            .with_label_values(&[operation, outcome.as_str()])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn fallback(&self, operation: &'static str, reason: FallbackReason) {
+        global()
+            .chain_fallbacks
+            .with_label_values(&[reason.as_str(), operation])
+            .inc();
+    }
+}
+
+/// `GET /metrics`.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/metrics", get(scrape))
+}
+
+async fn scrape(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(refused) = authorize(&state, &headers) {
+        return refused.into_response();
+    }
+    let mut families = global().registry.gather();
+    families.extend(state_registry(&state).gather());
+    let mut body = Vec::new();
+    if let Err(error) = TextEncoder::new().encode(&families, &mut body) {
+        return ApiError::Unavailable(format!("cannot encode the metrics: {error}"))
+            .into_response();
+    }
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Like the reference: no token configured → 403 (the endpoint is off); otherwise a missing,
+/// malformed or wrong bearer → 401. The comparison is constant-time ([`crate::Secret`]).
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = &state.settings.metrics_token;
+    if token.is_empty() {
+        return Err(ApiError::Forbidden(
+            "the metrics endpoint is not configured: set PYLON_METRICS_TOKEN".into(),
+        ));
+    }
+    let presented = crate::access::bearer(headers)?;
+    if !token.matches(presented) {
+        return Err(ApiError::Unauthorized("invalid metrics token".into()));
+    }
+    Ok(())
+}
+
+/// The state series, read now from this service.
+fn state_registry(state: &AppState) -> Registry {
+    let registry = Registry::new();
+    let gauge = |name: &str, help: &str, value: i64| {
+        let g = IntGauge::new(name, help).expect("valid gauge definition");
+        g.set(value);
+        register(&registry, g);
+    };
+    let total = |name: &str, help: &str, value: u64| {
+        let c = IntCounter::new(name, help).expect("valid counter definition");
+        c.inc_by(value);
+        register(&registry, c);
+    };
+
+    let cache = state.cache.stats();
+    total(
+        "pylon_cache_hits_total",
+        "Response cache lookups answered from memory",
+        cache.hits,
+    );
+    total(
+        "pylon_cache_misses_total",
+        "Response cache lookups that went to the chain (prefetches included)",
+        cache.misses,
+    );
+    gauge(
+        "pylon_cache_bytes",
+        "Bytes charged to the response cache",
+        to_i64(cache.bytes),
+    );
+    gauge(
+        "pylon_cache_max_bytes",
+        "The response cache's bound (PYLON_CACHE_MAX_BYTES)",
+        to_i64(cache.max_bytes),
+    );
+    gauge(
+        "pylon_cache_entries",
+        "Answers held by the response cache",
+        to_i64(cache.entries),
+    );
+
+    let chain = &state.chain;
+    gauge(
+        "pylon_chain_connected",
+        "1 while the main node is connected",
+        i64::from(chain.is_connected()),
+    );
+    if let Some(connected) = chain.archive_connected() {
+        gauge(
+            "pylon_chain_archive_connected",
+            "1 while the archive node is connected",
+            i64::from(connected),
+        );
+    }
+    total(
+        "pylon_chain_reconnects_total",
+        "Times the main node's connection was re-established after a loss",
+        chain.reconnects(),
+    );
+    let head = chain.head();
+    if let Some(head) = &head {
+        gauge(
+            "pylon_chain_head_block",
+            "Number of the newest head followed",
+            i64::from(head.number),
+        );
+    }
+    if let Some(age) = chain.head_age() {
+        let g = prometheus::Gauge::new(
+            "pylon_chain_head_age_seconds",
+            "Seconds since the newest head arrived (grows when the node stalls)",
+        )
+        .expect("valid gauge definition");
+        g.set(age.as_secs_f64());
+        register(&registry, g);
+    }
+
+    // How far the newest rendered neurons of each hot subnet trail the head: 0 or 1 when the
+    // prefetch keeps up.
+    if let Some(head) = &head {
+        let lag = IntGaugeVec::new(
+            Opts::new(
+                "pylon_cache_neurons_lag_blocks",
+                "Blocks between the head and the newest cached neurons, per subnet",
+            ),
+            &["netuid"],
+        )
+        .expect("valid gauge definition");
+        for ((view, netuid), rendered) in state.recent.lock().iter() {
+            if *view == View::Neurons {
+                lag.with_label_values(&[&netuid.to_string()])
+                    .set(i64::from(head.number.saturating_sub(rendered.block.number)));
+            }
+        }
+        register(&registry, lag);
+    }
+
+    if let Some(writer) = &state.writer {
+        let jobs = IntGaugeVec::new(
+            Opts::new(
+                "pylon_weights_jobs",
+                "Unfinished weights jobs by state (finished ones: the job duration histogram)",
+            ),
+            &["state"],
+        )
+        .expect("valid gauge definition");
+        // Both states appear even at zero, so alerts on them have a series to watch.
+        for name in ["pending", "submitted"] {
+            jobs.with_label_values(&[name]).set(0);
+        }
+        match writer.jobs.store().pending() {
+            Ok(unfinished) => {
+                for job in unfinished {
+                    jobs.with_label_values(&[job_status(&job.state)]).inc();
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot count the unfinished weights jobs"),
+        }
+        register(&registry, jobs);
+    }
+    registry
+}
+
+fn to_i64(value: usize) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
