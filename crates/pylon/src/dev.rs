@@ -49,6 +49,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     // Tokens: the caller's when given (stable across restarts), fresh random ones otherwise.
     let open_access_token = env_or_random("PYLON_OPEN_ACCESS_TOKEN")?;
     let identity_token = env_or_random("PYLON_ID_DEV_TOKEN")?;
+    let metrics_token = env_or_random("PYLON_METRICS_TOKEN")?;
 
     let vars: HashMap<String, String> = [
         ("PYLON_BITTENSOR_NETWORK", chain.ws_url()),
@@ -61,6 +62,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         ("PYLON_ID_DEV_NETUID", IDENTITY_NETUID.to_string()),
         ("PYLON_ID_DEV_TOKEN", identity_token.clone()),
         ("PYLON_OPEN_ACCESS_TOKEN", open_access_token.clone()),
+        ("PYLON_METRICS_TOKEN", metrics_token.clone()),
         ("PYLON_HOST", args.host.to_string()),
         ("PYLON_PORT", args.port.to_string()),
     ]
@@ -83,12 +85,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("PYLON_DEV_IDENTITY_TOKEN={identity_token}");
     println!("PYLON_DEV_IDENTITY_NETUID={IDENTITY_NETUID}");
     println!("PYLON_DEV_IDENTITY_HOTKEY={hotkey}");
+    println!("PYLON_METRICS_TOKEN={metrics_token}");
     println!();
     println!("Pylon is running against a local chain (Ctrl-C stops both).");
     println!("  neurons: curl -H 'Authorization: Bearer {open_access_token}' {url}/api/v1/subnet/{IDENTITY_NETUID}/block/latest/neurons");
     println!("  weights: curl -X PUT -H 'Authorization: Bearer {identity_token}' -H 'Content-Type: application/json' -d '{{\"weights\": {{\"{hotkey}\": 1.0}}}}' {url}/api/v1/identity/{IDENTITY}/subnet/{IDENTITY_NETUID}/weights");
     println!("  weights status: curl -H 'Authorization: Bearer {identity_token}' {url}/api/v1/identity/{IDENTITY}/subnet/{IDENTITY_NETUID}/weights/status");
     println!("  API docs: {url}/schema/swagger");
+    println!("  metrics: curl -H 'Authorization: Bearer {metrics_token}' {url}/metrics  (health: {url}/health, readiness: {url}/ready)");
     println!(
         "  dev wallet: {} (hotkey {hotkey})",
         wallets.join(WALLET_NAME).display()

@@ -3,6 +3,7 @@
 mod cli;
 mod dev;
 mod logging;
+mod telemetry;
 
 use clap::Parser;
 
@@ -28,6 +29,10 @@ async fn serve() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
+    if let Err(error) = telemetry::check(&settings) {
+        eprintln!("pylon: invalid configuration: {error}");
+        std::process::exit(2);
+    }
     pylon_service::run(settings, shutdown_signal()).await?;
     Ok(())
 }
