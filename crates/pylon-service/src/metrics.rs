@@ -397,3 +397,62 @@ fn state_registry(state: &AppState) -> Registry {
 fn to_i64(value: usize) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exposition() -> String {
+        let mut body = Vec::new();
+        TextEncoder::new()
+            .encode(&global().registry.gather(), &mut body)
+            .unwrap();
+        String::from_utf8(body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_watched_weights_job_is_recorded_with_its_real_outcome() {
+        let hotkey = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+        let runner: JobTask = tokio::spawn(async { Ok(JobState::Expired) });
+        watch_weights_job(runner, 41, hotkey.to_string());
+        let series = format!(
+            "pylon_apply_weights_job_duration_seconds_count{{hotkey=\"{hotkey}\",job_status=\"expired\",netuid=\"41\"}} 1"
+        );
+        let mut seen = false;
+        for _ in 0..200 {
+            seen = exposition().contains(&series);
+            if seen {
+                break;
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(seen, "{}", exposition());
+
+        observe_weights_attempt(
+            "set_weights",
+            "included",
+            41,
+            hotkey,
+            Duration::from_millis(700),
+        );
+        assert!(exposition().contains(&format!(
+            "pylon_apply_weights_attempt_duration_seconds_bucket{{hotkey=\"{hotkey}\",netuid=\"41\",operation=\"set_weights\",status=\"included\",le=\"1\"}} 1"
+        )));
+    }
+
+    #[test]
+    fn every_final_job_state_has_its_own_label() {
+        let states = [
+            JobState::Included {
+                block: 1,
+                extrinsic_hash: "0x".into(),
+            },
+            JobState::Failed { reason: "x".into() },
+            JobState::Expired,
+            JobState::Superseded { by: 2 },
+        ];
+        let labels: Vec<_> = states.iter().map(job_status).collect();
+        assert_eq!(labels, ["included", "failed", "expired", "superseded"]);
+    }
+}
