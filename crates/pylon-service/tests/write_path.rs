@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use subxt::{dynamic, OnlineClient, SubstrateConfig};
 
 const TOKEN: &str = "identity-token";
+const METRICS: &str = "metrics-token";
 const DIRECT_NETUID: u16 = 1;
 /// Commit-reveal on, and epochs short enough for a reveal within seconds.
 const CR_NETUID: u16 = 2;
@@ -63,6 +64,7 @@ fn settings(devnet: &DevnetHandle, dir: &Path, netuid: u16) -> Settings {
     settings.wallet_path = dir.join("wallets");
     settings.data_dir = dir.join("data");
     settings.weights_reveal_rule = RevealRule::IngestOffset;
+    settings.metrics_token = Secret::new(METRICS);
     write_dev_hotkey(&settings.wallet_path, "w", "h", "//Alice");
     settings.identities = vec![Identity {
         name: "validator".into(),
@@ -204,6 +206,28 @@ async fn direct_weights_land_in_the_devnets_weights_storage() {
     )
     .await;
     assert_eq!(reply.json(), json!({"weights_submitted": true}));
+    // The attempt and the job are in the metrics with their real outcome.
+    let alice = ss58("//Alice");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = request(addr, "GET", "/metrics", &bearer(METRICS), b"").await;
+        assert_eq!(metrics.status, 200, "{}", metrics.body);
+        let attempt = format!(
+            "pylon_apply_weights_attempt_duration_seconds_count{{hotkey=\"{alice}\",netuid=\"1\",operation=\"set_weights\",status=\"included\"}}"
+        );
+        let job = format!(
+            "pylon_apply_weights_job_duration_seconds_count{{hotkey=\"{alice}\",job_status=\"included\",netuid=\"1\"}}"
+        );
+        if metrics.body.contains(&attempt) && metrics.body.contains(&job) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{attempt} / {job} not in:\n{}",
+            metrics.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     devnet.stop().await;
 }
 

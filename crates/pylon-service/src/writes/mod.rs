@@ -9,6 +9,7 @@
 //!
 //! Every write route is an identity route: the identity's own hotkey signs.
 
+mod metered;
 pub mod publish;
 pub mod weights;
 
@@ -21,10 +22,12 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use pylon_chain::{ChainClient, ChainWeightsSubmitter, SubmitError};
 use pylon_wallet::{HotkeySigner, KeyfileError};
-use pylon_weights::jobs::WeightsJobs;
+use pylon_weights::job::JobKey;
+use pylon_weights::jobs::{JobTask, WeightsJobs};
 use pylon_weights::runner::RunnerConfig;
 use pylon_weights::store::{JobStore, StoreError};
 
+use self::metered::MeteredSubmitter;
 use crate::access::Scope;
 use crate::error::ApiError;
 use crate::settings::{Identity, Settings};
@@ -58,7 +61,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 pub struct Writer {
     signers: HashMap<String, Arc<HotkeySigner>>,
     store: Arc<JobStore>,
-    pub jobs: WeightsJobs<ChainWeightsSubmitter>,
+    pub jobs: WeightsJobs<MeteredSubmitter>,
 }
 
 impl Writer {
@@ -94,7 +97,12 @@ impl Writer {
             source,
         })?;
         let store = Arc::new(store);
-        let submitter = ChainWeightsSubmitter::new(chain, signers.clone());
+        let labels = signers
+            .iter()
+            .map(|(name, signer)| (name.clone(), signer.ss58_address()))
+            .collect();
+        let submitter =
+            MeteredSubmitter::new(ChainWeightsSubmitter::new(chain, signers.clone()), labels);
         let jobs = WeightsJobs::new(Arc::clone(&store), Arc::new(submitter), runner);
         Ok(Some(Writer {
             signers,
@@ -126,7 +134,24 @@ impl Writer {
 
     /// Drive the jobs a previous run left unfinished (in the background); how many.
     pub fn resume(&self) -> Result<usize, StoreError> {
-        Ok(self.jobs.resume()?.len())
+        let resumed = self.jobs.resume()?;
+        let count = resumed.len();
+        for (id, runner) in resumed {
+            match self.store.get(id)? {
+                Some(job) => self.watch(runner, &job.key),
+                None => drop(runner),
+            }
+        }
+        Ok(count)
+    }
+
+    /// Record the job's outcome and duration in the metrics when its runner ends.
+    pub fn watch(&self, runner: JobTask, key: &JobKey) {
+        let hotkey = self
+            .signer(&key.identity)
+            .map(|s| s.ss58_address())
+            .unwrap_or_default();
+        crate::metrics::watch_weights_job(runner, key.netuid, hotkey);
     }
 
     pub fn signer(&self, identity: &str) -> Option<&Arc<HotkeySigner>> {

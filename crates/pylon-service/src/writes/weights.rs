@@ -64,12 +64,13 @@ async fn submit(state: &AppState, scope: &Scope, mechid: u8, body: &[u8]) -> App
         mechid,
     };
     let count = prepared.weights.uids.len();
-    let (submitted, _runner) = writer.jobs.submit(NewJob {
-        key,
+    let (submitted, runner) = writer.jobs.submit(NewJob {
+        key: key.clone(),
         weights: prepared.weights,
         epoch,
         requested_at_block: u64::from(head.number),
     })?;
+    writer.watch(runner, &key);
     tracing::info!(
         identity = %identity.name,
         netuid,
