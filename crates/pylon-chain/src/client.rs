@@ -94,7 +94,12 @@ impl ChainClient {
         match &self.archive {
             Some(archive) if old => match archive.connection() {
                 Ok(connection) => query(connection).await,
-                Err(_) => query(self.main.connection()?).await,
+                // The main node may still hold the block; when it does not, the block is not
+                // missing: the archive that would have it is down, which is what the caller hears.
+                Err(archive_down) => match query(self.main.connection()?).await {
+                    Err(error) if error.is_unknown_block() => Err(archive_down),
+                    other => other,
+                },
             },
             Some(archive) => match query(self.main.connection()?).await {
                 Err(error) if error.is_unknown_block() => {
