@@ -107,6 +107,7 @@ async fn start() -> (DevnetHandle, SocketAddr, tempfile::TempDir) {
     settings.max_body_bytes = MAX_BODY;
     let wallets = wallets();
     settings.wallet_path = wallets.path().to_owned();
+    settings.data_dir = wallets.path().join("data");
     settings.identities = vec![
         Identity {
             name: "validator".into(),
@@ -130,21 +131,30 @@ async fn start() -> (DevnetHandle, SocketAddr, tempfile::TempDir) {
     (devnet, addr, wallets)
 }
 
-/// The Rust sources of this crate, by file name, without `#[cfg(test)]` modules.
+/// The Rust sources of this crate (every module, nested ones too), by path below `src/`, without
+/// `#[cfg(test)]` modules.
 fn service_sources() -> HashMap<String, String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| {
+    fn walk(dir: &Path, root: &Path, out: &mut HashMap<String, String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            let text = std::fs::read_to_string(&path).unwrap();
-            let code = text.split("#[cfg(test)]").next().unwrap().to_string();
-            (
-                path.file_name().unwrap().to_string_lossy().into_owned(),
-                code,
-            )
-        })
-        .collect()
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap().to_string();
+                let name = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(name, code);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = HashMap::new();
+    walk(&root, &root, &mut out);
+    out
 }
 
 #[test]
@@ -233,12 +243,12 @@ async fn no_token_or_hotkey_secret_is_in_any_response() {
     for path in ["/api/v1/identities", "/schema/openapi.json", "/metrics"] {
         replies.push(get(addr, path, &bearer(OPEN)).await);
     }
-    // Writes too (whatever they answer), with a token inside the body.
+    // Writes too, whatever they answer (a weights job is recorded; the rest are refused).
     for path in [
         "/api/v1/identity/validator/subnet/1/weights",
         "/api/v1/identity/validator/subnet/1/commitments",
     ] {
-        let body = format!("{{\"weights\": {{\"{IDENTITY}\": 1.0}}}}");
+        let body = format!("{{\"weights\": {{\"{hotkey}\": 1.0}}}}");
         let headers = [
             bearer(IDENTITY),
             vec![format!("Content-Length: {}", body.len())],
@@ -283,6 +293,24 @@ async fn bodies_over_the_limit_are_refused_with_413() {
     // At the limit the body reaches the route (which then judges it).
     let at = send(MAX_BODY).await;
     assert_ne!(at.status, 413, "{}", at.body);
+    // A chunked body (no size announced) is cut off once it passes the limit.
+    let chunk = format!("{:x}\r\n{}\r\n", MAX_BODY, " ".repeat(MAX_BODY));
+    let chunked = request(
+        addr,
+        "PUT",
+        path,
+        &[
+            bearer(IDENTITY),
+            vec![
+                "Content-Type: application/json".to_string(),
+                "Transfer-Encoding: chunked".to_string(),
+            ],
+        ]
+        .concat(),
+        &format!("{chunk}{chunk}0\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(chunked.status, 413, "{}", chunked.body);
     // Announced sizes far over the limit are refused without waiting for the bytes.
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
@@ -377,7 +405,7 @@ async fn identity_names_are_never_paths() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unknown_query_parameters_are_ignored() {
+async fn unknown_query_parameters_and_body_fields_are_ignored() {
     let (devnet, addr, _wallets) = start().await;
     let plain = get(addr, "/api/v1/subnet/1/block/latest/neurons", &bearer(OPEN)).await;
     assert_eq!(plain.status, 200);
@@ -389,6 +417,25 @@ async fn unknown_query_parameters_are_ignored() {
     .await;
     assert_eq!(extra.status, 200, "{}", extra.body);
     assert_eq!(extra.body, plain.body, "the path decides, not the query");
+
+    // A write body with fields the reference's models do not have is taken like the plain one.
+    let path = "/api/v1/identity/validator/subnet/1/weights";
+    let alice = ss58("//Alice");
+    for body in [
+        format!(r#"{{"weights": {{"{alice}": 1.0}}}}"#),
+        format!(r#"{{"weights": {{"{alice}": 1.0}}, "version_key": 9, "extra": {{"a": [1]}}}}"#),
+    ] {
+        let headers = [
+            bearer(IDENTITY),
+            vec![
+                "Content-Type: application/json".to_string(),
+                format!("Content-Length: {}", body.len()),
+            ],
+        ]
+        .concat();
+        let reply = request(addr, "PUT", path, &headers, &body).await;
+        assert_eq!(reply.status, 200, "{body}: {}", reply.body);
+    }
     devnet.stop().await;
 }
 
