@@ -63,8 +63,8 @@ def test_no_secret_in_responses_or_logs(pylon: PylonDev, log_file: Path) -> None
                     answers.append(request(base + route, headers={"Authorization": header}))
     for path in ("/api/v1/identities", "/schema/openapi.json", "/metrics", "/api/v1/nowhere"):
         answers.append(request(pylon.url + path, headers={"Authorization": f"Bearer {pylon.open_access_token}"}))
-    # Writes, with a secret in the body too (whatever the route answers to them).
-    body = json.dumps({"weights": {pylon.identity_token: 1.0}}).encode()
+    # Writes too, whatever they answer (a weights job is recorded; the rest are refused).
+    body = json.dumps({"weights": {pylon.identity_hotkey: 1.0}}).encode()
     for path in ("/weights", "/commitments", "/commitments/revealed", "/certificates/self"):
         for method in ("PUT", "POST"):
             answers.append(
