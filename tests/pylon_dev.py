@@ -19,9 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 def pylon_binary() -> Path:
     path = Path(os.environ.get("PYLON_BIN", REPO / "target" / "debug" / "pylon"))
     if not path.exists():
-        raise RuntimeError(
-            f"{path} does not exist: build it with `cargo build -p pylon` (scripts/test does)"
-        )
+        raise RuntimeError(f"{path} does not exist: build it with `cargo build -p pylon` (scripts/test does)")
     return path
 
 
@@ -80,8 +78,16 @@ REQUIRED = (
 )
 
 
-def start_pylon_dev(*extra_args: str, startup_timeout: float = 60.0) -> PylonDev:
+def start_pylon_dev(
+    *extra_args: str,
+    startup_timeout: float = 60.0,
+    log_file: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> PylonDev:
+    """`log_file` captures the service's logs (stderr) instead of the test output; `env` adds to
+    the environment (e.g. `RUST_LOG`)."""
     data_dir = Path(tempfile.mkdtemp(prefix="pylon-dev-"))
+    log = open(log_file, "w") if log_file is not None else None  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [
             str(pylon_binary()),
@@ -95,19 +101,20 @@ def start_pylon_dev(*extra_args: str, startup_timeout: float = 60.0) -> PylonDev
             *extra_args,
         ],
         stdout=subprocess.PIPE,
-        stderr=None,  # the service's logs go to the test output
+        stderr=log,  # None: the service's logs go to the test output
         text=True,
         bufsize=1,
+        env={**os.environ, **env} if env else None,
     )
+    if log is not None:
+        log.close()  # the child has its own copy
     values: dict[str, str] = {}
     deadline = time.monotonic() + startup_timeout
     assert process.stdout is not None
     while not all(key in values for key in REQUIRED):
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
-            raise RuntimeError(
-                f"pylon dev did not report {REQUIRED} in time; got {sorted(values)}"
-            )
+            raise RuntimeError(f"pylon dev did not report {REQUIRED} in time; got {sorted(values)}")
         line = process.stdout.readline()
         if "=" in line:
             key, _, value = line.strip().partition("=")

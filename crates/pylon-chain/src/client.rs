@@ -156,9 +156,14 @@ impl ChainClient {
         match &self.archive {
             Some(archive) if old => match archive.connection() {
                 Ok(connection) => query(connection).await,
-                Err(_) => {
+                // The main node may still hold the block; when it does not, the block is not
+                // missing: the archive that would have it is down, which is what the caller hears.
+                Err(archive_down) => {
                     self.fell_back(operation, FallbackReason::ArchiveUnreachable);
-                    query(self.main.connection()?).await
+                    match query(self.main.connection()?).await {
+                        Err(error) if error.is_unknown_block() => Err(archive_down),
+                        other => other,
+                    }
                 }
             },
             Some(archive) => match query(self.main.connection()?).await {

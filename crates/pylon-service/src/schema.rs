@@ -240,8 +240,22 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/schema/swagger", get(|| async { Html(SWAGGER) }))
 }
 
-fn parameter(name: &str, kind: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "schema": {"type": kind}})
+/// A path parameter with the range or shape its parser accepts, so that every request the
+/// document calls valid gets past input validation (anything else is a 400 naming the field).
+fn parameter(name: &str) -> Value {
+    let schema = match name {
+        "netuid" => json!({"type": "integer", "minimum": 0, "maximum": u16::MAX}),
+        "mechanism_id" => json!({"type": "integer", "minimum": 0, "maximum": u8::MAX}),
+        "block_number" | "extrinsic_index" => {
+            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
+        }
+        // Neither the base58 alphabet's use nor the checksum is a JSON-schema pattern: the format
+        // names the rule, and an address breaking it is a 400 naming the field.
+        "hotkey" => json!({"type": "string", "format": "ss58",
+                           "description": "An SS58 address (checksum included), e.g. 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"}),
+        _ => json!({"type": "string"}),
+    };
+    json!({"name": name, "in": "path", "required": true, "schema": schema})
 }
 
 fn schema_ref(name: &str) -> Value {
@@ -267,17 +281,13 @@ pub fn document() -> &'static Value {
                 if path.ends_with("/self") && !identity {
                     continue; // `self` is the identity's own hotkey
                 }
-                let mut params = vec![parameter("netuid", "integer")];
+                let mut params = vec![parameter("netuid")];
                 if identity {
-                    params.push(parameter("name", "string"));
+                    params.push(parameter("name"));
                 }
-                for (field, kind) in [
-                    ("block_number", "integer"),
-                    ("extrinsic_index", "integer"),
-                    ("hotkey", "string"),
-                ] {
+                for field in ["block_number", "extrinsic_index", "hotkey"] {
                     if path.contains(&format!("{{{field}}}")) {
-                        params.push(parameter(field, kind));
+                        params.push(parameter(field));
                     }
                 }
                 paths.insert(
@@ -307,7 +317,7 @@ pub fn document() -> &'static Value {
             let mut params = Vec::new();
             for field in ["block_number", "extrinsic_index"] {
                 if path.contains(&format!("{{{field}}}")) {
-                    params.push(parameter(field, "integer"));
+                    params.push(parameter(field));
                 }
             }
             paths.insert(
@@ -331,10 +341,10 @@ pub fn document() -> &'static Value {
             );
         }
         for route in WRITE_ROUTES {
-            let mut params = vec![parameter("netuid", "integer"), parameter("name", "string")];
-            for (field, kind) in [("mechanism_id", "integer"), ("block_number", "integer")] {
+            let mut params = vec![parameter("netuid"), parameter("name")];
+            for field in ["mechanism_id", "block_number"] {
                 if route.path.contains(&format!("{{{field}}}")) {
-                    params.push(parameter(field, kind));
+                    params.push(parameter(field));
                 }
             }
             let mut operation = json!({

@@ -4,8 +4,8 @@ use std::fmt;
 
 use subtle::ConstantTimeEq;
 
-/// A secret string. `Debug` shows only whether it is set.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// A secret string. `Debug` shows only whether it is set; `==` is constant-time like `matches`.
+#[derive(Clone, Default)]
 pub struct Secret(String);
 
 impl Secret {
@@ -27,6 +27,15 @@ impl Secret {
         &self.0
     }
 }
+
+/// A derived `PartialEq` would stop at the first differing byte; this one does not.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        bool::from(self.0.as_bytes().ct_eq(other.0.as_bytes()))
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -73,6 +73,12 @@ pub fn load_hotkey(path: &Path) -> Result<HotkeySigner, KeyfileError> {
             source,
         },
     })?);
+    parse_hotkey(path, &bytes)
+}
+
+/// A keyfile's contents as a signer; `path` only names the file in errors. Any bytes give a
+/// signer or an error, never a panic (fuzzed: fuzz/fuzz_targets/keyfile.rs).
+pub fn parse_hotkey(path: &Path, bytes: &[u8]) -> Result<HotkeySigner, KeyfileError> {
     // bittensor-wallet's encrypted formats: NaCl secretbox, Ansible vault, legacy Fernet.
     if [&b"$NACL"[..], b"$ANSIBLE_VAULT", b"gAAAAA"]
         .iter()
@@ -87,7 +93,7 @@ pub fn load_hotkey(path: &Path) -> Result<HotkeySigner, KeyfileError> {
         reason,
     };
     let json: KeyfileJson =
-        serde_json::from_slice(&bytes).map_err(|_| malformed("not valid keyfile JSON"))?;
+        serde_json::from_slice(bytes).map_err(|_| malformed("not valid keyfile JSON"))?;
 
     let signer = if let Some(private) = &json.private_key {
         let raw =

@@ -6,5 +6,5 @@
 mod keyfile;
 mod signer;
 
-pub use keyfile::{hotkey_path, load_hotkey, write_hotkey, KeyfileError};
+pub use keyfile::{hotkey_path, load_hotkey, parse_hotkey, write_hotkey, KeyfileError};
 pub use signer::HotkeySigner;
