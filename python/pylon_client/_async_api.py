@@ -26,6 +26,8 @@ from ._models import (
     GetNeuronsResponse,
     GetRevealedCommitmentsResponse,
     GetValidatorsResponse,
+    GetWeightsJobResponse,
+    GetWeightsStatusResponse,
     PylonBody,
     SetCommitmentBody,
     SetCommitmentResponse,
@@ -35,16 +37,20 @@ from ._models import (
     SetWeightsResponse,
 )
 from ._types import (
+    MAIN_MECHANISM,
     BlockNumber,
     CommitmentDataBytes,
     CommitmentDataHex,
     ExtrinsicIndex,
     Hotkey,
     IdentityName,
+    MechanismId,
     NetUid,
     RevealedCommitmentData,
     Weight,
+    WeightsJobId,
 )
+from ._weights_wait import WeightsWait
 
 
 class AsyncOpenAccessApi:
@@ -249,14 +255,65 @@ class AsyncIdentityApi:
         """The identity's own hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
         return await self._call(ep.GET_OWN_REVEALED_COMMITMENTS)
 
-    async def put_weights(self, weights: dict[Hotkey, Weight]) -> SetWeightsResponse:
-        """Sets the identity's weights on its subnet: `{hotkey: weight}`, normalised by the chain.
+    async def put_weights(
+        self, weights: dict[Hotkey, Weight], mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> SetWeightsResponse:
+        """Sets the identity's weights on its subnet (mechanism `mechanism_id`): `{hotkey: weight}`, scaled by the
+        service so that the largest becomes 65535.
 
-        Returns once the service has accepted the job; the service submits it (directly or with commit-reveal,
-        as the subnet requires) and retries until it is included. Raises `pydantic.ValidationError` before
-        sending for an empty mapping or a non-finite weight. Never resent once it may have reached the service.
+        Returns once the service has recorded the job (`job_id`, `unknown_hotkeys`, the `epoch` it must land in);
+        the service submits it (directly or with commit-reveal, as the subnet requires) and retries until it is
+        included or the epoch ends: follow it with `get_weights_job` or `wait_for_weights`. A newer call for the
+        same mechanism replaces a job not yet sent. Raises `pydantic.ValidationError` before sending for an empty
+        mapping or a non-finite weight, `PylonUnprocessableEntity` when no hotkey is registered on the subnet.
+        Never resent once it may have reached the service.
         """
-        return await self._call(ep.PUT_WEIGHTS, SetWeightsBody(weights=weights))
+        body = SetWeightsBody(weights=weights)
+        if mechanism_id == 0:
+            return await self._call(ep.PUT_WEIGHTS, body)
+        return await self._call(ep.PUT_MECHANISM_WEIGHTS, body, mechanism_id=mechanism_id)
+
+    async def get_weights_job(self, mechanism_id: MechanismId = MAIN_MECHANISM) -> GetWeightsJobResponse:
+        """The identity's newest weights job for `mechanism_id`: its status (`pending`, `submitted`, `included`,
+        `failed`, `expired`, `superseded`), attempts, the block it was included in, and the uids and u16 weights
+        it sends. Raises `PylonNotFound` when the identity has set no weights on that mechanism yet."""
+        if mechanism_id == 0:
+            return await self._call(ep.GET_WEIGHTS_JOB)
+        return await self._call(ep.GET_MECHANISM_WEIGHTS_JOB, mechanism_id=mechanism_id)
+
+    async def get_weights_status(
+        self, block_number: BlockNumber, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetWeightsStatusResponse:
+        """Whether the identity's weights for `mechanism_id` were included during the epoch containing
+        `block_number` (`weights_submitted`)."""
+        return await self._call(ep.GET_WEIGHTS_STATUS, mechanism_id=mechanism_id, block_number=block_number)
+
+    async def wait_for_weights(
+        self,
+        job_id: WeightsJobId | None = None,
+        mechanism_id: MechanismId = MAIN_MECHANISM,
+        *,
+        # A deadline of its own rather than asyncio.timeout: running out raises PylonWeightsTimeout with the
+        # job's last status.
+        timeout: float = 600.0,  # noqa: ASYNC109
+        poll_interval: float = 2.0,
+    ) -> GetWeightsJobResponse:
+        """Reads the weights job `job_id` (default: the newest job at the first read) every `poll_interval`
+        seconds until it is final (`included`, `failed`, `expired` or `superseded`) and returns it; check
+        `status` (or `weights_submitted`) for the outcome.
+
+        Raises `PylonWeightsTimeout` (carrying the last status) when the job is not final within `timeout`
+        seconds — the service ends every job by the end of its epoch (on finney, tempo 360: about 72 minutes), so
+        a longer timeout always sees the outcome — and `PylonWeightsJobReplaced` when a newer `put_weights` for
+        the same mechanism makes another job the newest (its outcome can no longer be read).
+        """
+        wait = WeightsWait(job_id, timeout, poll_interval)
+        while True:
+            job = await self.get_weights_job(mechanism_id)
+            pause = wait.pause_after(job)
+            if pause is None:
+                return job
+            await asyncio.sleep(pause)
 
     async def set_commitment(
         self, commitment: CommitmentDataBytes | CommitmentDataHex | bytes | str

@@ -27,6 +27,8 @@ from ._models import (
     GetNeuronsResponse,
     GetRevealedCommitmentsResponse,
     GetValidatorsResponse,
+    GetWeightsJobResponse,
+    GetWeightsStatusResponse,
     PylonResponse,
     SetCommitmentResponse,
     SetRevealedCommitmentResponse,
@@ -54,6 +56,9 @@ class Tier(Enum):
 
 @dataclass(frozen=True)
 class Endpoint(Generic[ResponseT]):
+    """One route. `name` is the client method that calls it (the mock's name for it too); a method that picks
+    its route by an argument (`put_weights` by mechanism) has several endpoints under one name."""
+
     name: str
     method: str
     path: str
@@ -138,7 +143,23 @@ GET_OWN_REVEALED_COMMITMENTS = Endpoint(
     GetRevealedCommitmentsResponse,
 )
 
+# Mechanism 0 uses the short routes (what the published v1 client sends); other mechanisms the `/mechanism/{id}`
+# ones.
 PUT_WEIGHTS = Endpoint("put_weights", "PUT", "/weights", Scope.IDENTITY, SetWeightsResponse)
+PUT_MECHANISM_WEIGHTS = Endpoint(
+    "put_weights", "PUT", "/mechanism/{mechanism_id}/weights", Scope.IDENTITY, SetWeightsResponse
+)
+GET_WEIGHTS_JOB = Endpoint("get_weights_job", "GET", "/weights/status", Scope.IDENTITY, GetWeightsJobResponse)
+GET_MECHANISM_WEIGHTS_JOB = Endpoint(
+    "get_weights_job", "GET", "/mechanism/{mechanism_id}/weights/status", Scope.IDENTITY, GetWeightsJobResponse
+)
+GET_WEIGHTS_STATUS = Endpoint(
+    "get_weights_status",
+    "GET",
+    "/mechanism/{mechanism_id}/block/{block_number}/weights/status",
+    Scope.IDENTITY,
+    GetWeightsStatusResponse,
+)
 SET_COMMITMENT = Endpoint("set_commitment", "POST", "/commitments", Scope.IDENTITY, SetCommitmentResponse)
 SET_REVEALED_COMMITMENT = Endpoint(
     "set_revealed_commitment", "POST", "/commitments/revealed", Scope.IDENTITY, SetRevealedCommitmentResponse
@@ -164,6 +185,10 @@ ALL_ENDPOINTS: tuple[Endpoint[Any], ...] = (
     GET_REVEALED_COMMITMENTS,
     GET_COMMITMENT,
     PUT_WEIGHTS,
+    PUT_MECHANISM_WEIGHTS,
+    GET_WEIGHTS_JOB,
+    GET_MECHANISM_WEIGHTS_JOB,
+    GET_WEIGHTS_STATUS,
     SET_COMMITMENT,
     SET_REVEALED_COMMITMENT,
 )

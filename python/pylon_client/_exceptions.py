@@ -9,6 +9,8 @@ BasePylonException
 │   ├── PylonUnprocessableEntity 422  PylonTooManyRequests 429  PylonInternalServerError 500
 │   ├── PylonBadGateway      502   PylonServiceUnavailable 503
 │   └── PylonInvalidResponse       a 2xx whose body is not what the method returns
+├── PylonWeightsTimeout            wait_for_weights: the job was not final in time
+├── PylonWeightsJobReplaced        wait_for_weights: the job is no longer the identity's newest
 ├── PylonClosed                    the client is not open
 └── PylonMisconfigured             the client's configuration cannot serve this call
 """
@@ -17,9 +19,12 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import httpx
+
+if TYPE_CHECKING:
+    from ._models import WeightsJob
 
 
 class BasePylonException(Exception):
@@ -172,6 +177,33 @@ class PylonInvalidResponse(PylonResponseException):
     """A success status whose body does not have the shape the method returns (a client/service mismatch)."""
 
     default_message = "Invalid response from Pylon API"
+
+
+class PylonWeightsTimeout(BasePylonException):
+    """`wait_for_weights` gave up: the job was still not final after `timeout_seconds`. `job` is its last status
+    (the service keeps driving it; wait again or read `get_weights_job()` later)."""
+
+    def __init__(self, job: WeightsJob, timeout_seconds: float) -> None:
+        super().__init__(
+            f"Weights job {job.job_id} is still {job.status.value} after {timeout_seconds}s "
+            f"(attempts: {job.attempts}, epoch ends at block {job.epoch.end})"
+            + (f"; last error: {job.last_error}" if job.last_error else "")
+        )
+        self.job = job
+        self.timeout_seconds = timeout_seconds
+
+
+class PylonWeightsJobReplaced(BasePylonException):
+    """`wait_for_weights(job_id)`: the service reports only the identity's newest job, and that is now another one
+    (`newest`), so the outcome of `job_id` can no longer be read. A request made after `job_id` either superseded
+    it (if it had not been sent yet) or followed it."""
+
+    def __init__(self, job_id: int, newest: WeightsJob) -> None:
+        super().__init__(
+            f"Weights job {job_id} is no longer the identity's newest: job {newest.job_id} is ({newest.status.value})"
+        )
+        self.job_id = job_id
+        self.newest = newest
 
 
 class PylonClosed(BasePylonException):

@@ -28,6 +28,7 @@ from ._types import (
     Hotkey,
     IdentityName,
     Incentive,
+    MechanismId,
     NetUid,
     NeuronActive,
     NeuronUid,
@@ -45,6 +46,7 @@ from ._types import (
     ValidatorPermit,
     ValidatorTrust,
     Weight,
+    WeightsJobId,
 )
 
 
@@ -194,6 +196,87 @@ class Extrinsic(BittensorModel):
     call: ExtrinsicCall
 
 
+class Epoch(BittensorModel):
+    """The blocks `[start, end)` between two runs of a subnet's epoch."""
+
+    start: BlockNumber
+    end: BlockNumber
+
+
+class WeightsJobStatus(StrEnum):
+    """Where a weights job is. `pending` and `submitted` change; the others are final."""
+
+    PENDING = "pending"  # recorded, not sent yet (or waiting to retry)
+    SUBMITTED = "submitted"  # an extrinsic is in flight
+    INCLUDED = "included"  # in a block without `ExtrinsicFailed`
+    FAILED = "failed"  # refused in a way retrying cannot fix; see `reason`
+    EXPIRED = "expired"  # the epoch ended before the weights landed
+    SUPERSEDED = "superseded"  # a newer request replaced it before it was sent; see `superseded_by`
+
+    @classmethod
+    def _missing_(cls, value: object) -> WeightsJobStatus | None:
+        # A status a newer service adds is kept (and is not final) rather than failing the read.
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = f"UNKNOWN_{value.upper()}"
+        member._value_ = value
+        return member
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_WEIGHTS_JOB_STATUSES
+
+
+_FINAL_WEIGHTS_JOB_STATUSES = frozenset(
+    {WeightsJobStatus.INCLUDED, WeightsJobStatus.FAILED, WeightsJobStatus.EXPIRED, WeightsJobStatus.SUPERSEDED}
+)
+
+
+class WeightsJob(BittensorModel):
+    """One `put_weights` request as the service drives it to the chain."""
+
+    job_id: WeightsJobId
+    netuid: NetUid
+    mechanism_id: MechanismId
+    status: WeightsJobStatus
+    # True once the weights are on chain (status `included`).
+    weights_submitted: bool
+    epoch: Epoch
+    requested_at_block: BlockNumber
+    # Extrinsics sent so far.
+    attempts: int
+    # Why the last attempt did not land, while the job retries.
+    last_error: str | None = None
+    included_block: BlockNumber | None = None
+    extrinsic_hash: ExtrinsicHash | None = None
+    # Why the job failed (status `failed`).
+    reason: str | None = None
+    # The job that replaced this one (status `superseded`).
+    superseded_by: WeightsJobId | None = None
+    # The weights as sent to the chain: uids (ascending) and their u16 values, the largest weight as 65535.
+    uids: list[NeuronUid]
+    weights: list[int]
+    # Unix seconds.
+    created_at: int
+    updated_at: int
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+    @property
+    def chain_weights(self) -> dict[NeuronUid, int]:
+        """The weights as sent, by uid."""
+        return dict(zip(self.uids, self.weights, strict=True))
+
+
+class WeightsStatus(BittensorModel):
+    """Whether the identity's weights were included during the epoch containing a given block."""
+
+    weights_submitted: bool
+
+
 # Responses: one class per method, named as in the published client so user code and type hints keep working.
 
 
@@ -278,18 +361,47 @@ class GetAllRevealedCommitmentsResponse(PylonResponse):
 
 
 class SetWeightsResponse(PylonResponse):
-    """The service accepted the weights; it submits them (directly or commit-reveal) in the background.
-    Fields the service adds (a job id, hotkeys it could not map) are kept."""
+    """The service accepted the weights as a job and submits them (directly or commit-reveal) in the background;
+    follow it with `get_weights_job()` or `wait_for_weights(job_id)`.
+
+    The typed fields are optional because earlier services answer `{}` or only `detail`; fields a newer service
+    adds are kept (`extra="allow"`)."""
 
     model_config = ConfigDict(extra="allow")
+
+    detail: str | None = None
+    job_id: WeightsJobId | None = None
+    # Uids the weights go to (registered hotkeys only).
+    count: int | None = None
+    # Hotkeys not registered on the subnet at the latest block: their weights go nowhere.
+    unknown_hotkeys: list[Hotkey] = Field(default_factory=list)
+    # The job must be included within this epoch, or it expires.
+    epoch: Epoch | None = None
+    # The identity's pending job (same netuid and mechanism) that this one replaced before it was sent.
+    superseded_job_id: WeightsJobId | None = None
+
+
+class GetWeightsJobResponse(PylonResponse, WeightsJob):
+    pass
+
+
+class GetWeightsStatusResponse(PylonResponse, WeightsStatus):
+    pass
 
 
 class SetCommitmentResponse(PylonResponse):
+    """Where the commitment landed (`block`, `extrinsic_hash`; absent from earlier services' `{}`)."""
+
     model_config = ConfigDict(extra="allow")
+
+    block: Block | None = None
+    extrinsic_hash: ExtrinsicHash | None = None
 
 
 class SetRevealedCommitmentResponse(PylonResponse):
     reveal_round: int
+    block: Block | None = None
+    extrinsic_hash: ExtrinsicHash | None = None
 
 
 # Request bodies: validated before anything is sent, so a mistake fails in the caller with a pydantic

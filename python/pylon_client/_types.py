@@ -71,6 +71,8 @@ MaxWeightsLimit = NewType("MaxWeightsLimit", int)
 Tempo = NewType("Tempo", int)
 NetUid = NewType("NetUid", int)
 MechanismId = NewType("MechanismId", int)
+# Mechanism 0: the subnet's main (and, on most subnets, only) weights mechanism.
+MAIN_MECHANISM = MechanismId(0)
 BittensorNetwork = NewType("BittensorNetwork", str)
 ArchiveBlocksCutoff = NewType("ArchiveBlocksCutoff", int)
 NeuronActive = NewType("NeuronActive", bool)
@@ -91,6 +93,7 @@ ExtrinsicHash = NewType("ExtrinsicHash", str)
 ExtrinsicLength = NewType("ExtrinsicLength", int)
 RevealedCommitmentData = NewType("RevealedCommitmentData", str)
 EvmAddress = NewType("EvmAddress", str)
+WeightsJobId = NewType("WeightsJobId", int)
 
 
 class CommitmentDataHex(str):

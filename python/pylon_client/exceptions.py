@@ -20,6 +20,8 @@ from ._exceptions import (
     PylonTooManyRequests,
     PylonUnauthorized,
     PylonUnprocessableEntity,
+    PylonWeightsJobReplaced,
+    PylonWeightsTimeout,
     TimeoutReason,
 )
 
@@ -43,5 +45,7 @@ __all__ = [
     "PylonTooManyRequests",
     "PylonUnauthorized",
     "PylonUnprocessableEntity",
+    "PylonWeightsJobReplaced",
+    "PylonWeightsTimeout",
     "TimeoutReason",
 ]

@@ -10,8 +10,10 @@
 `MockPylon` is an httpx transport (sync and async) that answers every v1 route with sample data: a three-neuron
 subnet at block 1000. Replace any answer with `set_response(method_name, body)` or `set_error(method_name,
 status_code, detail)`; method names are the client's (`"get_latest_neurons"`, `"put_weights"`, ...). Writes are
-remembered: `weights` (per identity) and commitments, which the commitment reads then return. Requests go through
-the real client code (URLs, headers, validation, error mapping), so what passes here passes against a service.
+remembered: `weights` (per identity), `weights_jobs` (the newest job per identity and mechanism, included at once
+at the mock's block, which `get_weights_job`, `wait_for_weights` and `get_weights_status` then report) and
+commitments, which the commitment reads then return. Requests go through the real client code (URLs, headers,
+validation, error mapping), so what passes here passes against a service.
 """
 
 from __future__ import annotations
@@ -36,9 +38,12 @@ from ._models import (
     AxonProtocol,
     Block,
     CertificateAlgorithm,
+    Epoch,
     Neuron,
     NeuronCertificate,
     Stakes,
+    WeightsJob,
+    WeightsJobStatus,
 )
 from ._types import (
     AlphaStake,
@@ -48,8 +53,10 @@ from ._types import (
     Consensus,
     Dividends,
     Emission,
+    ExtrinsicHash,
     Hotkey,
     Incentive,
+    MechanismId,
     NetUid,
     NeuronActive,
     NeuronUid,
@@ -64,6 +71,7 @@ from ._types import (
     Trust,
     ValidatorPermit,
     ValidatorTrust,
+    WeightsJobId,
 )
 
 __all__ = [
@@ -76,6 +84,8 @@ __all__ = [
 
 SAMPLE_BLOCK = Block(number=BlockNumber(1000), hash=BlockHash("0x" + "ab" * 32))
 SAMPLE_TIMESTAMP = Timestamp(1_700_000_000_000)
+# The hash the mock reports for every write it "includes".
+_SAMPLE_EXTRINSIC_HASH = ExtrinsicHash("0x" + "ef" * 32)
 
 # Well-known development keys (//Alice, //Bob, //Charlie as hotkeys; //Dave, //Eve, //Ferdie as coldkeys).
 _SAMPLE_KEYS = (
@@ -146,7 +156,9 @@ class _Route:
     pattern: re.Pattern[str]
 
 
-_NUMERIC_PARAMS = {"netuid", "block_number", "extrinsic_index"}
+_NUMERIC_PARAMS = {"netuid", "block_number", "extrinsic_index", "mechanism_id"}
+# Blocks between two epoch runs of the mock's subnet (tempo 360, as on most subnets).
+_EPOCH_BLOCKS = 361
 
 
 def _param_regex(match: re.Match[str]) -> str:
@@ -189,7 +201,10 @@ class MockPylon(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.identity_hotkey = Hotkey(identity_hotkey or next(iter(self.neurons), _SAMPLE_KEYS[0][0]))
         self.block = block
         self.calls: list[MockCall] = []
+        # The last weights each identity sent for mechanism 0, as sent.
         self.weights: dict[str, dict[str, float]] = {}
+        # The newest weights job per (identity, mechanism id).
+        self.weights_jobs: dict[tuple[str, int], WeightsJob] = {}
         self.commitments: dict[Hotkey, str] = {}
         self.certificates: dict[Hotkey, NeuronCertificate] = {}
         self._canned: dict[str, _Canned] = {}
@@ -337,14 +352,68 @@ class MockPylon(httpx.BaseTransport, httpx.AsyncBaseTransport):
             case "get_revealed_commitments" | "get_own_revealed_commitments":
                 return _json_response(404, {"detail": "No revealed commitments"})
             case "put_weights":
-                self.weights[call.params["identity_name"]] = dict(call.json["weights"])
-                return _json_response(200, {})
+                return _json_response(200, self._record_weights_job(call))
+            case "get_weights_job":
+                job = self.weights_jobs.get(self._weights_key(call))
+                if job is None:
+                    return _json_response(404, {"detail": "the identity has set no weights on this mechanism"})
+                return _json_response(200, job)
+            case "get_weights_status":
+                job = self.weights_jobs.get(self._weights_key(call))
+                submitted = job is not None and job.status is WeightsJobStatus.INCLUDED
+                return _json_response(200, {"weights_submitted": submitted})
             case "set_commitment":
                 self.commitments[self.identity_hotkey] = call.json["commitment"]
-                return _json_response(201, {})
+                return _json_response(201, {"block": block, "extrinsic_hash": _SAMPLE_EXTRINSIC_HASH})
             case "set_revealed_commitment":
-                return _json_response(201, {"reveal_round": 1_000_000 + int(call.json["blocks_until_reveal"])})
+                reveal_round = 1_000_000 + int(call.json["blocks_until_reveal"])
+                return _json_response(
+                    201, {"reveal_round": reveal_round, "block": block, "extrinsic_hash": _SAMPLE_EXTRINSIC_HASH}
+                )
         raise AssertionError(f"MockPylon has no default for {call.name}")  # pragma: no cover
+
+    @staticmethod
+    def _weights_key(call: MockCall) -> tuple[str, int]:
+        return call.params["identity_name"], int(call.params.get("mechanism_id", 0))
+
+    def _record_weights_job(self, call: MockCall) -> dict[str, Any]:
+        """A job for the weights, converted as the service converts them, and included at once."""
+        key = self._weights_key(call)
+        weights: dict[str, float] = dict(call.json["weights"])
+        if key[1] == 0:
+            self.weights[key[0]] = weights
+        by_uid = {
+            self.neurons[Hotkey(hotkey)].uid: weight for hotkey, weight in weights.items() if hotkey in self.neurons
+        }
+        largest = max(by_uid.values(), default=0.0)
+        uids = sorted(by_uid)
+        epoch = Epoch(start=self.block.number, end=BlockNumber(self.block.number + _EPOCH_BLOCKS))
+        job_id = WeightsJobId(1 + max((job.job_id for job in self.weights_jobs.values()), default=0))
+        self.weights_jobs[key] = WeightsJob(
+            job_id=job_id,
+            netuid=NetUid(int(call.params["netuid"])),
+            mechanism_id=MechanismId(key[1]),
+            status=WeightsJobStatus.INCLUDED,
+            weights_submitted=True,
+            epoch=epoch,
+            requested_at_block=self.block.number,
+            attempts=1,
+            included_block=self.block.number,
+            extrinsic_hash=_SAMPLE_EXTRINSIC_HASH,
+            uids=uids,
+            # The service's conversion: the largest weight becomes 65535, the rest in proportion.
+            weights=[round(by_uid[uid] / largest * 65535) if largest > 0 else 0 for uid in uids],
+            created_at=SAMPLE_TIMESTAMP // 1000,
+            updated_at=SAMPLE_TIMESTAMP // 1000,
+        )
+        return {
+            "detail": "weights update scheduled",
+            "job_id": job_id,
+            "count": len(uids),
+            "unknown_hotkeys": [hotkey for hotkey in weights if hotkey not in self.neurons],
+            "epoch": epoch.model_dump(mode="json"),
+            "superseded_job_id": None,
+        }
 
     def _extrinsic(self, call: MockCall) -> dict[str, Any]:
         return {

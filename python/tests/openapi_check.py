@@ -111,6 +111,10 @@ def compare(ours: Schema, theirs: Schema, where: str, our_resolve: Resolver, the
         problems += compare(
             our_obj["properties"][name], their_props[name], f"{where}.{name}", our_resolve, their_resolve
         )
+    # A field the client reads when present (it has a default) must still have the type the service documents.
+    for name, prop in our_obj.get("properties", {}).items():
+        if name not in our_obj.get("required", []) and name in their_props:
+            problems += compare(prop, their_props[name], f"{where}.{name}", our_resolve, their_resolve)
     our_values, their_values = our_obj.get("additionalProperties"), their_obj.get("additionalProperties")
     if isinstance(our_values, dict):
         if isinstance(their_values, dict):

@@ -86,6 +86,19 @@ def test_an_incompatible_type_is_reported() -> None:
     assert any("number: client expects ['integer'], service documents ['string']" in p for p in problems)
 
 
+def test_an_optional_field_of_an_incompatible_type_is_reported() -> None:
+    document = matching_document()
+    document["components"]["schemas"]["SetWeightsResponse"]["properties"]["job_id"] = {"type": "string"}
+    problems = check_document(document)
+    assert any("job_id: client expects ['integer', 'null'], service documents ['string']" in p for p in problems)
+
+
+def test_an_optional_field_the_service_does_not_document_is_fine() -> None:
+    document = matching_document()
+    del document["components"]["schemas"]["SetWeightsResponse"]["properties"]["superseded_job_id"]
+    assert check_document(document) == []
+
+
 def test_an_integer_where_the_client_reads_a_float_is_fine() -> None:
     document = matching_document()
     document["components"]["schemas"]["Neuron"]["properties"]["stake"] = {"type": "integer"}

@@ -23,7 +23,13 @@ from .test_wire import CASES, Recorder
 DRIVER = Path(__file__).with_name("reference_driver.py")
 WORKSPACE = Path(__file__).resolve().parents[2]
 # Methods the published client does not have (ours adds them).
-OURS_ONLY = {"get_certificates", "get_own_certificate", "generate_certificate_keypair"}
+OURS_ONLY = {
+    "get_certificates",
+    "get_own_certificate",
+    "generate_certificate_keypair",
+    "get_weights_job",
+    "wait_for_weights",
+}
 
 
 def reference_python() -> str:
@@ -51,6 +57,7 @@ def our_requests() -> list[dict[str, object]]:
             {
                 "namespace": case.namespace,
                 "method": case.method,
+                "published_v1": case.published_v1,
                 "args": [{"__bytes__": a.hex()} if isinstance(a, bytes) else a for a in case.args],
                 "http_method": request.method,
                 "path": request.url.raw_path.decode(),
@@ -81,6 +88,10 @@ def test_the_published_client_sends_what_ours_sends_and_reads_what_our_mock_answ
     problems = []
     for mine, published in zip(ours, theirs, strict=True):
         name = f"{mine['namespace']}.{mine['method']}"
+        if not mine["published_v1"]:
+            # The published v1 client has these methods but cannot make these calls: its v1 `put_weights` takes
+            # no mechanism, and its v1 route table lacks the weights-status route (it raises AttributeError).
+            continue
         if published.get("missing"):
             assert mine["method"] in OURS_ONLY, f"the published client has no {name}"
             continue
@@ -91,4 +102,4 @@ def test_the_published_client_sends_what_ours_sends_and_reads_what_our_mock_answ
             if published[key] != mine[key]:
                 problems.append(f"{name} {key}: published {published[key]!r}, ours {mine[key]!r}")
     assert problems == []
-    assert compared == len([case for case in CASES if case.method not in OURS_ONLY])
+    assert compared == len([case for case in CASES if case.method not in OURS_ONLY and case.published_v1])

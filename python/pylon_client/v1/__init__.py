@@ -32,6 +32,7 @@ from pylon_client._models import (
     CertificateAlgorithm,
     Commitment,
     CommitReveal,
+    Epoch,
     Extrinsic,
     ExtrinsicCall,
     ExtrinsicCallArg,
@@ -48,6 +49,8 @@ from pylon_client._models import (
     GetNeuronsResponse,
     GetRevealedCommitmentsResponse,
     GetValidatorsResponse,
+    GetWeightsJobResponse,
+    GetWeightsStatusResponse,
     IdentityLoginResponse,
     LoginResponse,
     Neuron,
@@ -67,6 +70,9 @@ from pylon_client._models import (
     SubnetNeurons,
     SubnetValidators,
     UnknownIntEnum,
+    WeightsJob,
+    WeightsJobStatus,
+    WeightsStatus,
 )
 from pylon_client._sync_api import (
     IdentityApi,
@@ -123,6 +129,7 @@ from pylon_client._types import (
     ValidatorTrust,
     WalletName,
     Weight,
+    WeightsJobId,
 )
 from pylon_client.exceptions import (
     BasePylonException,
@@ -144,6 +151,8 @@ from pylon_client.exceptions import (
     PylonTooManyRequests,
     PylonUnauthorized,
     PylonUnprocessableEntity,
+    PylonWeightsJobReplaced,
+    PylonWeightsTimeout,
     TimeoutReason,
 )
 
@@ -196,6 +205,7 @@ __all__ = [
     "Dividends",
     "Emission",
     "EmissionRao",
+    "Epoch",
     "EvmAddress",
     "Extrinsic",
     "ExtrinsicCall",
@@ -216,6 +226,8 @@ __all__ = [
     "GetNeuronsResponse",
     "GetRevealedCommitmentsResponse",
     "GetValidatorsResponse",
+    "GetWeightsJobResponse",
+    "GetWeightsStatusResponse",
     "Hotkey",
     "HotkeyName",
     "IdentityApi",
@@ -260,6 +272,8 @@ __all__ = [
     "PylonTooManyRequests",
     "PylonUnauthorized",
     "PylonUnprocessableEntity",
+    "PylonWeightsJobReplaced",
+    "PylonWeightsTimeout",
     "Rank",
     "RevealRound",
     "RevealedCommitment",
@@ -289,4 +303,8 @@ __all__ = [
     "ValidatorTrust",
     "WalletName",
     "Weight",
+    "WeightsJob",
+    "WeightsJobId",
+    "WeightsJobStatus",
+    "WeightsStatus",
 ]

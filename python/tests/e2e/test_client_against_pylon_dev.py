@@ -21,7 +21,9 @@ from pylon_client.v1 import (
     Config,
     ExtrinsicIndex,
     Hotkey,
+    MechanismId,
     NetUid,
+    NeuronUid,
     PylonBadRequest,
     PylonClient,
     PylonForbidden,
@@ -29,6 +31,7 @@ from pylon_client.v1 import (
     PylonUnauthorized,
     PylonUnprocessableEntity,
     Weight,
+    WeightsJobStatus,
 )
 
 from ..service import Service
@@ -36,6 +39,8 @@ from ..service import Service
 T = TypeVar("T")
 # How long to wait for a write to be included in a block: a few block times of the local chain.
 INCLUSION_SECONDS = 90.0
+# Weights may also wait out the chain's rate limit (100 blocks on the dev subnet) and the job's retry backoff.
+WEIGHTS_SECONDS = 300.0
 
 
 def identity_config(service: Service) -> dict[str, object]:
@@ -161,10 +166,48 @@ def test_wrong_and_missing_tokens(pylon_service: Service, netuid: NetUid) -> Non
         client.open_access.get_latest_neurons(netuid)
 
 
-def test_put_weights_is_accepted_for_registered_hotkeys(client: PylonClient) -> None:
+def test_put_weights_lands_with_the_weights_the_service_computed(client: PylonClient, pylon_service: Service) -> None:
+    # The first weights of this module: the chain rate-limits weights per hotkey (100 blocks on the dev subnet),
+    # so a job sent right after an included one would wait that long.
     neurons = client.identity.get_latest_neurons().neurons
     weights = {hotkey: Weight(float(neuron.uid + 1)) for hotkey, neuron in neurons.items()}
-    client.identity.put_weights(weights)
+    answer = client.identity.put_weights(weights)
+    assert answer.job_id is not None
+    assert answer.count == len(neurons)
+    assert answer.unknown_hotkeys == []
+    assert answer.epoch is not None
+
+    job = client.identity.wait_for_weights(answer.job_id, timeout=WEIGHTS_SECONDS, poll_interval=1.0)
+    assert job.status is WeightsJobStatus.INCLUDED, job
+    assert job.weights_submitted
+    # The reference's conversion: the largest weight becomes 65535, the others round(w / max * 65535).
+    largest = max(weights.values())
+    expected = {NeuronUid(n.uid): round(weights[hotkey] / largest * 65535) for hotkey, n in neurons.items()}
+    assert job.chain_weights == expected
+    assert job.included_block is not None
+    assert answer.epoch.start <= job.included_block < answer.epoch.end
+
+    # The included block holds the extrinsic the job reports, signed by the identity's hotkey.
+    extrinsic = client.identity.get_extrinsic(job.included_block, ExtrinsicIndex(0))
+    index = 0
+    while extrinsic.extrinsic_hash != job.extrinsic_hash:
+        index += 1
+        extrinsic = client.identity.get_extrinsic(job.included_block, ExtrinsicIndex(index))
+    assert extrinsic.address == pylon_service.identity_hotkey
+    assert extrinsic.call.call_module == "SubtensorModule"
+    assert "weights" in extrinsic.call.call_function
+
+    assert client.identity.get_weights_status(job.included_block).weights_submitted is True
+    far_future = BlockNumber(job.included_block + 1_000_000)
+    assert client.identity.get_weights_status(far_future).weights_submitted is False
+
+
+def test_a_mechanism_the_identity_set_no_weights_on_has_no_job(client: PylonClient) -> None:
+    with pytest.raises(PylonNotFound) as raised:
+        client.identity.get_weights_job(MechanismId(1))
+    assert "mechanism 1" in (raised.value.detail or "")
+    latest = client.identity.get_latest_block_info().number
+    assert client.identity.get_weights_status(latest, MechanismId(1)).weights_submitted is False
 
 
 def test_put_weights_for_hotkeys_none_of_which_is_registered_is_unprocessable(client: PylonClient) -> None:
