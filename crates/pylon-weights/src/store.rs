@@ -64,10 +64,17 @@ pub struct JobStore {
     db: Database,
 }
 
+/// redb's page cache. Its default (1 GiB) would let the process grow with the file for as long as
+/// jobs accumulate; the working set (each key's newest jobs) is a few pages.
+const CACHE_BYTES: usize = 4 * 1024 * 1024;
+
 impl JobStore {
     /// Open (or create) the job database at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(db_error)?;
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(db_error)?;
         let txn = db.begin_write().map_err(db_error)?;
         {
             txn.open_table(JOBS).map_err(db_error)?;
