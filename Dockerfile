@@ -9,7 +9,8 @@
 # the one the test suite runs on (tower-http's uuid needs Rust >= 1.89). The cargo registry and
 # target directory are BuildKit caches, so a code change does not recompile every dependency.
 FROM rust:1.95-bookworm AS build
-# Optional cargo features of `pylon`, e.g. --build-arg PYLON_FEATURES=sentry (error reporting).
+# Optional cargo features of `pylon`: --build-arg PYLON_FEATURES=sentry,otlp (error reporting,
+# trace export; docs/SERVICE.md).
 ARG PYLON_FEATURES=""
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./

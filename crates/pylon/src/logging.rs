@@ -1,8 +1,8 @@
 //! Process-wide logging: human-readable by default, JSON with `PYLON_LOG_FORMAT=json`.
 //!
-//! `RUST_LOG` wins when set; otherwise `PYLON_DEBUG=true` raises our crates to debug level. With
-//! `report_errors`, error-level events also go to the error reporter (see [`crate::telemetry`]);
-//! without it no reporting layer is installed at all.
+//! `RUST_LOG` wins when set; otherwise `PYLON_DEBUG=true` raises our crates to debug level. The
+//! error reporter and trace exporter configured in [`crate::telemetry`] add their layers; when
+//! none is configured, no layer of theirs is installed at all.
 
 use std::io::IsTerminal;
 
@@ -10,7 +10,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};
 
-pub fn init(report_errors: bool) {
+use crate::telemetry::Telemetry;
+
+pub fn init(telemetry: Option<&Telemetry>) {
     let debug = std::env::var("PYLON_DEBUG")
         .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
         .unwrap_or(false);
@@ -26,12 +28,12 @@ pub fn init(report_errors: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
     let registry = tracing_subscriber::registry().with(filter);
-    // (Made in each branch: the layer's type depends on the subscriber beneath it.)
+    // (Made in each branch: the layers' type depends on the subscriber beneath them.)
     if json {
-        let reporting = report_errors.then(crate::telemetry::reporting_layer);
-        registry.with(output.json()).with(reporting).init();
+        let extra = telemetry.map(Telemetry::layers);
+        registry.with(output.json()).with(extra).init();
     } else {
-        let reporting = report_errors.then(crate::telemetry::reporting_layer);
-        registry.with(output).with(reporting).init();
+        let extra = telemetry.map(Telemetry::layers);
+        registry.with(output).with(extra).init();
     }
 }

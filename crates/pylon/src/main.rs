@@ -13,14 +13,14 @@ use cli::{Cli, Command};
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
-        // Logging starts once the settings say whether errors are also reported.
+        // Logging starts once the settings say whether errors are reported and traces exported.
         Command::Serve => serve().await,
         Command::Dev(args) => {
-            logging::init(false);
+            logging::init(None);
             dev::run(args).await
         }
         Command::Devnet(args) => {
-            logging::init(false);
+            logging::init(None);
             devnet(args).await
         }
     }
@@ -42,9 +42,9 @@ async fn serve() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    logging::init(telemetry.reports_errors());
+    logging::init(Some(&telemetry));
     pylon_service::run(settings, shutdown_signal()).await?;
-    // `telemetry` lives to here: pending error reports are flushed after the service stopped.
+    // `telemetry` lives to here: pending reports and traces are flushed after the service stopped.
     Ok(())
 }
 

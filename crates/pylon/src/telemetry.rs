@@ -1,10 +1,10 @@
 //! Optional error reporting (`PYLON_SENTRY_DSN`) and trace export (`PYLON_OTLP_ENDPOINT`).
 //!
 //! Their client libraries add an HTTP client to the build, so they are cargo features of this
-//! crate, off by default: Sentry is the `sentry` feature (`cargo build --release -p pylon
-//! --features sentry`); OTLP export is not built yet. At run time each is off unless configured,
-//! and then nothing of it runs on the request path (no layer is installed). A setting this build
-//! cannot honour is a start-up error naming it, not a silently ignored setting.
+//! crate, off by default: `sentry` and `otlp` (`cargo build --release -p pylon --features
+//! sentry,otlp`). At run time each is off unless configured, and then nothing of it runs on the
+//! request path (no layer is installed). A setting this build cannot honour is a start-up error
+//! naming it, not a silently ignored setting.
 
 use pylon_service::Settings;
 
@@ -20,47 +20,74 @@ pub enum TelemetryError {
     #[cfg(feature = "sentry")]
     #[error("PYLON_SENTRY_DSN: not a valid Sentry DSN ({0})")]
     InvalidDsn(String),
+    #[cfg(not(feature = "otlp"))]
     #[error(
-        "PYLON_OTLP_ENDPOINT is set, but this build of pylon has no OTLP exporter: \
-         unset PYLON_OTLP_ENDPOINT (per-call timings are in /metrics and in the debug log)"
+        "PYLON_OTLP_ENDPOINT is set, but this build of pylon lacks the `otlp` feature: \
+         build with `--features otlp` or unset PYLON_OTLP_ENDPOINT"
     )]
     OtlpNotBuilt,
+    #[cfg(feature = "otlp")]
+    #[error("PYLON_OTLP_ENDPOINT: {0}")]
+    InvalidOtlpEndpoint(String),
 }
 
 /// What was started; keep it alive while the service runs (dropping it flushes pending reports).
 pub struct Telemetry {
     #[cfg(feature = "sentry")]
     sentry: Option<sentry::ClientInitGuard>,
+    #[cfg(feature = "otlp")]
+    traces: Option<otlp::Traces>,
 }
 
 impl Telemetry {
-    /// Whether error-level log events should go to the error reporter.
-    pub fn reports_errors(&self) -> bool {
+    /// Whether error-level log events go to the error reporter.
+    #[cfg(any(test, feature = "sentry"))]
+    fn reports_errors(&self) -> bool {
         #[cfg(feature = "sentry")]
         return self.sentry.is_some();
         #[cfg(not(feature = "sentry"))]
         false
     }
+
+    /// The logging layers of what is configured: none when nothing is.
+    pub fn layers<S>(&self) -> Vec<Box<dyn tracing_subscriber::Layer<S> + Send + Sync>>
+    where
+        S: tracing::Subscriber + Send + Sync + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        #[allow(unused_mut)]
+        let mut layers: Vec<Box<dyn tracing_subscriber::Layer<S> + Send + Sync>> = Vec::new();
+        #[cfg(feature = "sentry")]
+        if self.reports_errors() {
+            layers.push(Box::new(reporting_layer()));
+        }
+        #[cfg(feature = "otlp")]
+        if let Some(traces) = &self.traces {
+            layers.push(Box::new(traces.layer()));
+        }
+        layers
+    }
 }
 
 /// Refuse settings this build cannot honour, and start the reporters that are configured.
 pub fn start(settings: &Settings) -> Result<Telemetry, TelemetryError> {
+    #[cfg(not(feature = "otlp"))]
     if settings.otlp_endpoint.is_some() {
         return Err(TelemetryError::OtlpNotBuilt);
     }
-    #[cfg(feature = "sentry")]
-    {
-        Ok(Telemetry {
-            sentry: start_sentry(settings)?,
-        })
-    }
     #[cfg(not(feature = "sentry"))]
-    {
-        if !settings.sentry_dsn.is_empty() {
-            return Err(TelemetryError::SentryNotBuilt);
-        }
-        Ok(Telemetry {})
+    if !settings.sentry_dsn.is_empty() {
+        return Err(TelemetryError::SentryNotBuilt);
     }
+    Ok(Telemetry {
+        #[cfg(feature = "sentry")]
+        sentry: start_sentry(settings)?,
+        #[cfg(feature = "otlp")]
+        traces: settings
+            .otlp_endpoint
+            .as_deref()
+            .map(otlp::Traces::start)
+            .transpose()?,
+    })
 }
 
 #[cfg(feature = "sentry")]
@@ -82,11 +109,11 @@ fn start_sentry(settings: &Settings) -> Result<Option<sentry::ClientInitGuard>, 
 }
 
 /// The layer that turns error-level log events into reports (warnings and info become their
-/// breadcrumbs); a no-op layer in a build without a reporter.
+/// breadcrumbs).
 #[cfg(feature = "sentry")]
-pub fn reporting_layer<S>() -> impl tracing_subscriber::Layer<S>
+fn reporting_layer<S>() -> impl tracing_subscriber::Layer<S>
 where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    S: tracing::Subscriber + Send + Sync + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
     use sentry::integrations::tracing::{BreadcrumbLayer, ErrorLayer};
     use tracing_subscriber::filter::LevelFilter;
@@ -97,9 +124,73 @@ where
         .and_then(BreadcrumbLayer::new().with_filter(LevelFilter::INFO))
 }
 
-#[cfg(not(feature = "sentry"))]
-pub fn reporting_layer<S: tracing::Subscriber>() -> impl tracing_subscriber::Layer<S> {
-    tracing_subscriber::layer::Identity::new()
+#[cfg(feature = "otlp")]
+mod otlp {
+    //! Spans at info level and above (each request's span, with its id, method and path) exported
+    //! in batches over OTLP/HTTP (protobuf) to a collector, from a background thread.
+
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    use opentelemetry_sdk::Resource;
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::Layer;
+
+    use super::TelemetryError;
+
+    pub struct Traces {
+        provider: SdkTracerProvider,
+    }
+
+    impl Traces {
+        /// `endpoint` is the collector's base URL (`http://collector:4318`), like
+        /// `OTEL_EXPORTER_OTLP_ENDPOINT`; traces go to its `/v1/traces`.
+        pub fn start(endpoint: &str) -> Result<Self, TelemetryError> {
+            let invalid = |reason: &str| TelemetryError::InvalidOtlpEndpoint(reason.to_owned());
+            let base = endpoint.trim_end_matches('/');
+            if base.starts_with("https://") {
+                return Err(invalid(
+                    "https is not built in: send to a collector over http (e.g. a sidecar)",
+                ));
+            }
+            if !base.starts_with("http://") {
+                return Err(invalid(
+                    "expected an http:// URL, e.g. http://collector:4318",
+                ));
+            }
+            let exporter = SpanExporter::builder()
+                .with_http()
+                .with_endpoint(format!("{base}/v1/traces"))
+                .build()
+                .map_err(|e| invalid(&e.to_string()))?;
+            let provider = SdkTracerProvider::builder()
+                .with_batch_exporter(exporter)
+                .with_resource(Resource::builder().with_service_name("pylon").build())
+                .build();
+            Ok(Traces { provider })
+        }
+
+        pub fn layer<S>(&self) -> impl Layer<S> + Send + Sync
+        where
+            S: tracing::Subscriber
+                + Send
+                + Sync
+                + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+        {
+            tracing_opentelemetry::layer()
+                .with_tracer(self.provider.tracer("pylon"))
+                .with_filter(LevelFilter::INFO)
+        }
+    }
+
+    impl Drop for Traces {
+        /// Export what is still batched before the process ends.
+        fn drop(&mut self) {
+            if let Err(error) = self.provider.shutdown() {
+                eprintln!("pylon: exporting the last traces failed: {error}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -116,14 +207,22 @@ mod tests {
     }
 
     #[test]
-    fn reporting_is_off_by_default_and_an_otlp_endpoint_is_refused() {
+    fn reporting_and_tracing_are_off_by_default() {
         let off = start(&settings(&[])).unwrap();
         assert!(!off.reports_errors());
+        assert!(off.layers::<tracing_subscriber::Registry>().is_empty());
+    }
+
+    #[cfg(not(feature = "otlp"))]
+    #[test]
+    fn an_otlp_endpoint_without_the_feature_names_the_missing_feature() {
         let otlp = start(&settings(&[(
             "PYLON_OTLP_ENDPOINT",
             "http://collector:4318",
         )]));
-        assert_eq!(otlp.err(), Some(TelemetryError::OtlpNotBuilt));
+        let error = otlp.err().unwrap();
+        assert_eq!(error, TelemetryError::OtlpNotBuilt);
+        assert!(error.to_string().contains("`otlp` feature"));
     }
 
     #[cfg(not(feature = "sentry"))]
@@ -153,15 +252,14 @@ mod tests {
         assert!(on.reports_errors());
     }
 
-    /// An error-level log event reaches a (local, fake) Sentry, with the breadcrumbs before it.
-    #[cfg(feature = "sentry")]
-    #[test]
-    fn an_error_event_is_sent_to_the_configured_sentry() {
+    /// One HTTP request received on a local port (a fake Sentry or collector), answered 200: its
+    /// head and body.
+    #[cfg(any(feature = "sentry", feature = "otlp"))]
+    fn receive_one() -> (String, std::thread::JoinHandle<(String, String)>) {
         use std::io::{BufRead, BufReader, Read, Write};
-        use tracing_subscriber::layer::SubscriberExt;
 
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let dsn = format!("http://publickey@{}/1", listener.local_addr().unwrap());
+        let address = listener.local_addr().unwrap().to_string();
         let received = std::thread::spawn(move || {
             let (stream, _) = listener.accept().unwrap();
             let mut reader = BufReader::new(stream);
@@ -186,13 +284,23 @@ mod tests {
                 .unwrap();
             (head, String::from_utf8_lossy(&body).into_owned())
         });
+        (address, received)
+    }
 
+    /// An error-level log event reaches a (local, fake) Sentry, with the breadcrumbs before it.
+    #[cfg(feature = "sentry")]
+    #[test]
+    fn an_error_event_is_sent_to_the_configured_sentry() {
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let (address, received) = receive_one();
+        let dsn = format!("http://publickey@{address}/1");
         let telemetry = start(&settings(&[
             ("PYLON_SENTRY_DSN", &dsn),
             ("PYLON_SENTRY_ENVIRONMENT", "ops-test"),
         ]))
         .unwrap();
-        let subscriber = tracing_subscriber::registry().with(reporting_layer());
+        let subscriber = tracing_subscriber::registry().with(telemetry.layers());
         tracing::subscriber::with_default(subscriber, || {
             tracing::warn!("a breadcrumb first");
             tracing::error!(job = 7, "the weights job store failed");
@@ -203,6 +311,46 @@ mod tests {
         assert!(body.contains("the weights job store failed"), "{body}");
         assert!(
             body.contains("ops-test") && body.contains("a breadcrumb first"),
+            "{body}"
+        );
+    }
+
+    /// A request's span reaches a (local, fake) OTLP collector with its fields.
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn spans_are_exported_to_the_configured_collector() {
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let (address, received) = receive_one();
+        let endpoint = format!("http://{address}");
+        assert!(matches!(
+            start(&settings(&[(
+                "PYLON_OTLP_ENDPOINT",
+                "https://collector:4318"
+            )])),
+            Err(TelemetryError::InvalidOtlpEndpoint(_))
+        ));
+        let telemetry = start(&settings(&[("PYLON_OTLP_ENDPOINT", &endpoint)])).unwrap();
+        let subscriber = tracing_subscriber::registry().with(telemetry.layers());
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("request", id = "otlp-test-7", path = "/health");
+            span.in_scope(|| tracing::info!("inside the request"));
+            // Below the exported level: not sent.
+            tracing::debug_span!("debug-only-span").in_scope(|| {});
+        });
+        drop(telemetry); // flushes the batch
+        let (head, body) = received.join().unwrap();
+        assert!(head.starts_with("POST /v1/traces"), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("application/x-protobuf"),
+            "{head}"
+        );
+        assert!(
+            body.contains("otlp-test-7") && body.contains("/health"),
+            "{body}"
+        );
+        assert!(
+            body.contains("pylon") && !body.contains("debug-only-span"),
             "{body}"
         );
     }
