@@ -9,12 +9,15 @@
 # the one the test suite runs on (tower-http's uuid needs Rust >= 1.89). The cargo registry and
 # target directory are BuildKit caches, so a code change does not recompile every dependency.
 FROM rust:1.95-bookworm AS build
+# Optional cargo features of `pylon`: --build-arg PYLON_FEATURES=sentry,otlp (error reporting,
+# trace export; docs/SERVICE.md).
+ARG PYLON_FEATURES=""
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY crates ./crates
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p pylon \
+    cargo build --release --locked -p pylon ${PYLON_FEATURES:+--features "$PYLON_FEATURES"} \
     && strip target/release/pylon \
     && cp target/release/pylon /usr/local/bin/pylon
 

@@ -12,11 +12,17 @@ use cli::{Cli, Command};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    logging::init();
     match cli.command.unwrap_or(Command::Serve) {
+        // Logging starts once the settings say whether errors are reported and traces exported.
         Command::Serve => serve().await,
-        Command::Dev(args) => dev::run(args).await,
-        Command::Devnet(args) => devnet(args).await,
+        Command::Dev(args) => {
+            logging::init(None);
+            dev::run(args).await
+        }
+        Command::Devnet(args) => {
+            logging::init(None);
+            devnet(args).await
+        }
     }
 }
 
@@ -29,11 +35,16 @@ async fn serve() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    if let Err(error) = telemetry::check(&settings) {
-        eprintln!("pylon: invalid configuration: {error}");
-        std::process::exit(2);
-    }
+    let telemetry = match telemetry::start(&settings) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("pylon: invalid configuration: {error}");
+            std::process::exit(2);
+        }
+    };
+    logging::init(Some(&telemetry));
     pylon_service::run(settings, shutdown_signal()).await?;
+    // `telemetry` lives to here: pending reports and traces are flushed after the service stopped.
     Ok(())
 }
 
