@@ -5,12 +5,12 @@
 //! - no token and no hotkey secret appears in any response (status line, headers, body), whatever
 //!   token a request presents (the log scan runs against the real binary in
 //!   tests/hardening/test_secrets.py);
-//! - request bodies are limited to `PYLON_MAX_BODY_BYTES` (413 above it, before a handler runs);
+//! - request bodies are limited to `PYLON_MAX_BODY_BYTES` (413 above it, announced or chunked);
 //! - identity names in the URL never become paths: traversal attempts are plain unknown identities
 //!   (404), and names that could be paths are refused at start-up;
 //! - unknown query parameters are ignored (as the reference's FastAPI does); unknown JSON fields in
-//!   write bodies are ignored like the reference's pydantic models (`pylon-weights`'
-//!   `tests/unknown_fields.rs`);
+//!   write bodies are ignored like the reference's pydantic models (here over HTTP; the parser's
+//!   side in `pylon-weights`' `tests/unknown_fields.rs`);
 //! - CORS is off: no `Access-Control-Allow-*` header on a cross-origin request or a preflight.
 
 use std::collections::HashMap;
