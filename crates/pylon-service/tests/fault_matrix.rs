@@ -308,10 +308,11 @@ async fn archive_node_down_makes_historic_reads_503_and_leaves_latest_reads_alon
     for _ in 0..6 {
         main.seal_block().await;
     }
-    // An archive URL where nothing listens: configured, never reachable.
-    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let archive = format!("ws://{}", nobody.local_addr().unwrap());
-    drop(nobody);
+    // An archive URL that never answers: a socket that is never accepted from (the WebSocket
+    // handshake times out). It stays bound for the whole test, so no other node on this machine
+    // (say, another test's devnet, with the same genesis) can take the port and answer instead.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let archive = format!("ws://{}", silent.local_addr().unwrap());
 
     // Block 0 within the cutoff (the main node is asked first) and past it (the archive is).
     for cutoff in [300, 1] {
@@ -329,5 +330,6 @@ async fn archive_node_down_makes_historic_reads_503_and_leaves_latest_reads_alon
         let (status, body) = get(addr, "/api/v1/subnet/2/block/latest/validators", None).await;
         assert_eq!(status, 200, "cutoff {cutoff}: {body}");
     }
+    drop(silent);
     main.stop().await;
 }
