@@ -57,6 +57,10 @@ class PylonDev:
     def identity_hotkey(self) -> str:
         return self.values["PYLON_DEV_IDENTITY_HOTKEY"]
 
+    @property
+    def metrics_token(self) -> str:
+        return self.values["PYLON_METRICS_TOKEN"]
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -75,6 +79,7 @@ REQUIRED = (
     "PYLON_DEV_IDENTITY_TOKEN",
     "PYLON_DEV_IDENTITY_NETUID",
     "PYLON_DEV_IDENTITY_HOTKEY",
+    "PYLON_METRICS_TOKEN",
 )
 
 

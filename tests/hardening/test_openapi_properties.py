@@ -6,7 +6,7 @@ extra headers/queries) and checks every answer: never a 5xx (the devnet is healt
 the documented schema. Requests carry the right token for the route's tier; schemathesis also
 re-sends some without it (the route must refuse them).
 
-Bounded for CI: `PYLON_SCHEMATHESIS_MAX_EXAMPLES` examples per operation (default 40), which keeps
+Bounded for CI: `PYLON_SCHEMATHESIS_MAX_EXAMPLES` examples per operation (default 30), which keeps
 the whole run well under a minute against `pylon dev`.
 
 Write operations run in a second test with fewer examples (accepted writes wait for a block)
@@ -29,9 +29,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from ss58 import ss58_encode
 
-MAX_EXAMPLES = int(os.environ.get("PYLON_SCHEMATHESIS_MAX_EXAMPLES", "40"))
+MAX_EXAMPLES = int(os.environ.get("PYLON_SCHEMATHESIS_MAX_EXAMPLES", "30"))
 # Accepted writes wait for inclusion in a block (a second each on `pylon dev`): fewer of them.
-WRITE_EXAMPLES = int(os.environ.get("PYLON_SCHEMATHESIS_WRITE_EXAMPLES", "15"))
+WRITE_EXAMPLES = int(os.environ.get("PYLON_SCHEMATHESIS_WRITE_EXAMPLES", "10"))
 
 # Valid-looking hotkeys: real ss58 addresses of random keys, plus the dev identity's own //Alice,
 # which has a certificate and a commitment on the devnet.

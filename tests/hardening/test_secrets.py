@@ -1,5 +1,6 @@
 """No secret leaves the process: the tokens and the dev hotkey's private key, seed and phrase appear
-in no response (status line, headers, body) and in no log line of `pylon dev` (debug level), after
+in no response (status line, headers, body), not in the metrics and in no log line of `pylon dev`
+(debug level), after
 traffic with right, crossed, malformed and wrong tokens on every tier. This file runs after the
 property tests in this folder, so their traffic is in the scanned log too.
 """
@@ -33,6 +34,7 @@ def secrets_of(pylon: PylonDev) -> dict[str, str]:
     return {
         "open-access token": pylon.open_access_token,
         "identity token": pylon.identity_token,
+        "metrics token": pylon.metrics_token,
         "hotkey private key": private_key,
         "hotkey private key (secret half)": private_key[:64],
         "hotkey seed": ALICE_SEED,
@@ -54,7 +56,8 @@ def test_no_secret_in_responses_or_logs(pylon: PylonDev, log_file: Path) -> None
         f"/block/latest/commitments/{pylon.identity_hotkey}",
         "/block/latest/certificates/not-an-address",
     ]
-    tokens = [pylon.open_access_token, pylon.identity_token]
+    metrics_token = pylon.metrics_token
+    tokens = [pylon.open_access_token, pylon.identity_token, metrics_token]
     answers: list[str] = []
     for route in routes:
         for base in (open_base, identity_base):
@@ -62,7 +65,8 @@ def test_no_secret_in_responses_or_logs(pylon: PylonDev, log_file: Path) -> None
                 for header in (f"Bearer {token}", f"Basic {token}", f"Bearer {token}x", token):
                     answers.append(request(base + route, headers={"Authorization": header}))
     for path in ("/api/v1/identities", "/schema/openapi.json", "/metrics", "/api/v1/nowhere"):
-        answers.append(request(pylon.url + path, headers={"Authorization": f"Bearer {pylon.open_access_token}"}))
+        for token in tokens:
+            answers.append(request(pylon.url + path, headers={"Authorization": f"Bearer {token}"}))
     # Writes too, whatever they answer (a weights job is recorded; the rest are refused).
     body = json.dumps({"weights": {pylon.identity_hotkey: 1.0}}).encode()
     for path in ("/weights", "/commitments", "/commitments/revealed", "/certificates/self"):
@@ -75,6 +79,11 @@ def test_no_secret_in_responses_or_logs(pylon: PylonDev, log_file: Path) -> None
                     body=body,
                 )
             )
+    # The metrics, scraped after all of the above.
+    scrape = request(pylon.url + "/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+    assert scrape.startswith("200"), scrape[:500]
+    assert "pylon_" in scrape, scrape[:500]
+    answers.append(scrape)
     assert any(answer.startswith("200") for answer in answers)
     assert any(answer.startswith(("401", "403")) for answer in answers)
 

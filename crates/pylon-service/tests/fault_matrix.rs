@@ -4,7 +4,7 @@
 //!
 //! | Fault | Expected behaviour | Test |
 //! |---|---|---|
-//! | Connection drop mid-request | the in-flight read ends at once with its answer or a 503 (never a 500, never a hang until the timeout); cached reads keep answering 200; the service reconnects unaided and uncached reads answer 200 again | [`connection_drop_mid_request_fails_fast_and_the_service_reconnects`] |
+//! | Connection drop mid-request | the in-flight read ends when its connection closes, with its answer or a 503 saying the chain is unreachable (never a 500, never a wait for its timeout); cached reads keep answering 200; the service reconnects unaided and uncached reads answer 200 again | [`connection_drop_mid_request_fails_fast_and_the_service_reconnects`] |
 //! | Stalled node | an uncached read answers 504 within its `X-Pylon-Timeout`, naming the budget; cached reads keep answering 200 meanwhile; once the node answers again the same read is 200 | [`a_stalled_node_costs_a_504_within_the_request_timeout_then_reads_recover`] |
 //! | Stalled node while a new head is fetched | readers of latest neurons/validators get the previous block at once | `resilience.rs`: `while_a_new_block_is_fetched_readers_get_the_previous_one_without_waiting` |
 //! | N failing calls | each read that meets a failing call answers a clear 502 naming the node's error (reads are not retried: the caller decides); nothing is cached from a failure, so the next read answers 200; the head subscription survives | [`failing_calls_answer_a_clear_502_and_the_next_read_succeeds`] |
@@ -308,10 +308,11 @@ async fn archive_node_down_makes_historic_reads_503_and_leaves_latest_reads_alon
     for _ in 0..6 {
         main.seal_block().await;
     }
-    // An archive URL where nothing listens: configured, never reachable.
-    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let archive = format!("ws://{}", nobody.local_addr().unwrap());
-    drop(nobody);
+    // An archive URL that never answers: a socket that is never accepted from (the WebSocket
+    // handshake times out). It stays bound for the whole test, so no other node on this machine
+    // (say, another test's devnet, with the same genesis) can take the port and answer instead.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let archive = format!("ws://{}", silent.local_addr().unwrap());
 
     // Block 0 within the cutoff (the main node is asked first) and past it (the archive is).
     for cutoff in [300, 1] {
@@ -329,5 +330,6 @@ async fn archive_node_down_makes_historic_reads_503_and_leaves_latest_reads_alon
         let (status, body) = get(addr, "/api/v1/subnet/2/block/latest/validators", None).await;
         assert_eq!(status, 200, "cutoff {cutoff}: {body}");
     }
+    drop(silent);
     main.stop().await;
 }

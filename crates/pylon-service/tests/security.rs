@@ -2,15 +2,15 @@
 //!
 //! - tokens are compared in constant time: every comparison goes through `Secret` (`subtle`'s
 //!   `ct_eq`), checked on the source; no timing is measured;
-//! - no token and no hotkey secret appears in any response (status line, headers, body), whatever
-//!   token a request presents (the log scan runs against the real binary in
+//! - no token and no hotkey secret appears in any response (status line, headers, body) or in
+//!   the metrics, whatever token a request presents (the log scan runs against the real binary in
 //!   tests/hardening/test_secrets.py);
-//! - request bodies are limited to `PYLON_MAX_BODY_BYTES` (413 above it, before a handler runs);
+//! - request bodies are limited to `PYLON_MAX_BODY_BYTES` (413 above it, announced or chunked);
 //! - identity names in the URL never become paths: traversal attempts are plain unknown identities
 //!   (404), and names that could be paths are refused at start-up;
 //! - unknown query parameters are ignored (as the reference's FastAPI does); unknown JSON fields in
-//!   write bodies are ignored like the reference's pydantic models (`pylon-weights`'
-//!   `tests/unknown_fields.rs`);
+//!   write bodies are ignored like the reference's pydantic models (here over HTTP; the parser's
+//!   side in `pylon-weights`' `tests/unknown_fields.rs`);
 //! - CORS is off: no `Access-Control-Allow-*` header on a cross-origin request or a preflight.
 
 use std::collections::HashMap;
@@ -26,6 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const OPEN: &str = "open-2f8c1e7a9b3d4c5e";
 const IDENTITY: &str = "identity-7d1a4b9c2e8f3a6b";
 const OTHER_IDENTITY: &str = "other-5b3e9c1d7a2f8e4c";
+const METRICS: &str = "metrics-9e4d2a7c1b8f5e3a";
 const MAX_BODY: usize = 1000;
 
 struct Reply {
@@ -104,6 +105,7 @@ async fn start() -> (DevnetHandle, SocketAddr, tempfile::TempDir) {
     settings.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
     settings.port = 0;
     settings.open_access_token = Secret::new(OPEN);
+    settings.metrics_token = Secret::new(METRICS);
     settings.max_body_bytes = MAX_BODY;
     let wallets = wallets();
     settings.wallet_path = wallets.path().to_owned();
@@ -178,10 +180,11 @@ fn tokens_are_compared_only_in_constant_time_through_secret() {
             assert!(!code.contains(".expose()"), "{file} exposes a secret");
         }
     }
-    // And the checks of both tiers use `matches`.
+    // And the checks of both tiers and of the metrics endpoint use `matches`.
     let access = &sources["access.rs"];
     assert!(access.contains("identity.token.matches(token)"));
     assert!(access.contains("open.matches("));
+    assert!(sources["metrics.rs"].contains("token.matches(presented)"));
 
     // What constant time compares: exact bytes, nothing for an empty secret.
     let token = Secret::new(IDENTITY);
@@ -206,6 +209,7 @@ async fn no_token_or_hotkey_secret_is_in_any_response() {
         OPEN.to_string(),
         IDENTITY.to_string(),
         OTHER_IDENTITY.to_string(),
+        METRICS.to_string(),
         hex::encode(alice.secret_key_bytes()),
         hex::encode(&alice.secret_key_bytes()[..32]),
     ];
@@ -230,7 +234,7 @@ async fn no_token_or_hotkey_secret_is_in_any_response() {
             "/api/v1/identity/other/subnet/1",
         ] {
             // Every token at every tier: right, crossed, and malformed around a real token.
-            for token in [OPEN, IDENTITY, OTHER_IDENTITY] {
+            for token in [OPEN, IDENTITY, OTHER_IDENTITY, METRICS] {
                 let path = format!("{prefix}{route}");
                 replies.push(get(addr, &path, &bearer(token)).await);
                 let malformed = vec![format!("Authorization: Basic {token}")];
@@ -241,8 +245,15 @@ async fn no_token_or_hotkey_secret_is_in_any_response() {
         }
     }
     for path in ["/api/v1/identities", "/schema/openapi.json", "/metrics"] {
-        replies.push(get(addr, path, &bearer(OPEN)).await);
+        for token in [OPEN, IDENTITY, METRICS] {
+            replies.push(get(addr, path, &bearer(token)).await);
+        }
     }
+    // The metrics themselves, scraped after all of the above.
+    let scrape = get(addr, "/metrics", &bearer(METRICS)).await;
+    assert_eq!(scrape.status, 200, "{}", scrape.body);
+    assert!(scrape.body.contains("pylon_"), "{}", scrape.body);
+    replies.push(scrape);
     // Writes too, whatever they answer (a weights job is recorded; the rest are refused).
     for path in [
         "/api/v1/identity/validator/subnet/1/weights",
