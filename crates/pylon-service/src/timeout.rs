@@ -21,7 +21,10 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
             .to_str()
             .ok()
             .and_then(|v| v.trim().parse::<f64>().ok())
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .filter(|s| *s >= 0.0)
+            // Any non-negative number is a budget; one past what a Duration holds (1e308, inf)
+            // is simply more than the max, which caps it below.
+            .map(|s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX))
         {
             Some(duration) => duration,
             None => {

@@ -284,6 +284,7 @@ pub struct SetWeightsBody {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetCommitmentBody {
     /// Hex of the bytes to commit, with or without `0x`; 1 to 384 bytes.
+    #[schema(pattern = "^(0x)?([0-9a-fA-F]{2}){1,384}$")]
     pub commitment: String,
 }
 
@@ -291,8 +292,10 @@ pub struct SetCommitmentBody {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetRevealedCommitmentBody {
     /// Text, encrypted until the reveal and then published as sent.
+    #[schema(min_length = 1)]
     pub commitment: String,
     /// Blocks from now until the chain reveals it (at least 1).
+    #[schema(minimum = 1, maximum = 4294967295_i64)]
     pub blocks_until_reveal: i64,
 }
 
@@ -301,6 +304,7 @@ pub struct SetRevealedCommitmentBody {
 pub struct GenerateCertificateBody {
     /// 1: EdDSA using Ed25519, the only algorithm the chain's users know.
     #[serde(default = "ed25519_algorithm")]
+    #[schema(minimum = 1, maximum = 1, default = 1)]
     pub algorithm: i64,
 }
 

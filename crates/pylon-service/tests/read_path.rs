@@ -355,6 +355,19 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
         .as_str()
         .unwrap()
         .starts_with("X-Pylon-Timeout"));
+    // A budget beyond any duration is just more than the max: capped, not refused.
+    let mut patient = open.clone();
+    patient.push("X-Pylon-Timeout: 1e308".into());
+    let capped = get(addr, "/api/v1/subnet/1/block/latest/neurons", &patient).await;
+    assert_eq!(capped.status, 200, "{}", capped.body);
+    let mut negative = open.clone();
+    negative.push("X-Pylon-Timeout: -1".into());
+    assert_eq!(
+        get(addr, "/api/v1/subnet/1/block/latest/neurons", &negative)
+            .await
+            .status,
+        400
+    );
 
     // Compression when the client accepts it.
     let mut gzip = open.clone();
