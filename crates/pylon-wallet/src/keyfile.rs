@@ -1,5 +1,6 @@
 //! The standard Bittensor keyfile: JSON with `privateKey` (64 bytes), `secretSeed` (32 bytes, optional),
-//! `publicKey`, `accountId` and `ss58Address`, written by `btcli` / `bittensor-wallet`.
+//! `publicKey`, `accountId` and `ss58Address`, written by `btcli` / `bittensor-wallet`, either plain or
+//! password-encrypted (see [`crate::encryption`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::encryption::{open_nacl, Encryption, OpenError};
 use crate::HotkeySigner;
 
 /// Why a hotkey could not be loaded. Messages name the file, never its contents.
@@ -20,10 +22,18 @@ pub enum KeyfileError {
         source: std::io::Error,
     },
     #[error(
-        "hotkey file {path} is encrypted; Pylon signs unattended and needs an unencrypted hotkey \
-         (regenerate it without a password, e.g. `btcli wallet regen-hotkey --no-use-password`)"
+        "hotkey file {path} is encrypted and no password was given: \
+         set PYLON_ID_<NAME>_HOTKEY_PASSWORD for its identity"
     )]
     Encrypted { path: PathBuf },
+    #[error("wrong password for hotkey file {path}")]
+    WrongPassword { path: PathBuf },
+    #[error(
+        "hotkey file {path} is encrypted with {format}, a legacy bittensor-wallet format Pylon \
+         does not read; re-encrypt it as NaCl with a current bittensor-wallet \
+         (`Keyfile.check_and_update_encryption()`) or regenerate the hotkey"
+    )]
+    LegacyEncryption { path: PathBuf, format: &'static str },
     #[error("hotkey file {path} is not a Bittensor keyfile: {reason}")]
     Malformed { path: PathBuf, reason: &'static str },
     #[error("hotkey file {path} is corrupt: its secret key does not belong to its publicKey")]
@@ -63,7 +73,18 @@ struct KeyfileJson {
     secret_seed: Option<Zeroizing<String>>,
 }
 
+/// Load an unencrypted hotkey; an encrypted one is refused with [`KeyfileError::Encrypted`].
 pub fn load_hotkey(path: &Path) -> Result<HotkeySigner, KeyfileError> {
+    load_hotkey_with_password(path, None)
+}
+
+/// Load a hotkey, decrypting a NaCl-encrypted keyfile with `password`. Decryption costs one
+/// Argon2i run (seconds of CPU, 512 MiB of memory): load each hotkey once and keep the signer.
+/// A password given for an unencrypted keyfile is not needed and not checked.
+pub fn load_hotkey_with_password(
+    path: &Path,
+    password: Option<&str>,
+) -> Result<HotkeySigner, KeyfileError> {
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => KeyfileError::NotFound {
             path: path.to_owned(),
@@ -73,21 +94,48 @@ pub fn load_hotkey(path: &Path) -> Result<HotkeySigner, KeyfileError> {
             source,
         },
     })?);
-    parse_hotkey(path, &bytes)
+    parse_hotkey_with_password(path, &bytes, password)
 }
 
 /// A keyfile's contents as a signer; `path` only names the file in errors. Any bytes give a
-/// signer or an error, never a panic (fuzzed: fuzz/fuzz_targets/keyfile.rs).
+/// signer or an error, never a panic (fuzzed: fuzz/fuzz_targets/keyfile.rs). Without a password
+/// an encrypted keyfile is refused before any key derivation.
 pub fn parse_hotkey(path: &Path, bytes: &[u8]) -> Result<HotkeySigner, KeyfileError> {
-    // bittensor-wallet's encrypted formats: NaCl secretbox, Ansible vault, legacy Fernet.
-    if [&b"$NACL"[..], b"$ANSIBLE_VAULT", b"gAAAAA"]
-        .iter()
-        .any(|p| bytes.starts_with(p))
-    {
-        return Err(KeyfileError::Encrypted {
+    parse_hotkey_with_password(path, bytes, None)
+}
+
+/// [`parse_hotkey`], decrypting a NaCl keyfile with `password` (one Argon2i run).
+fn parse_hotkey_with_password(
+    path: &Path,
+    bytes: &[u8],
+    password: Option<&str>,
+) -> Result<HotkeySigner, KeyfileError> {
+    match Encryption::of(bytes) {
+        None => parse_keyfile(path, bytes),
+        Some(Encryption::NaCl) => {
+            let password = password.ok_or_else(|| KeyfileError::Encrypted {
+                path: path.to_owned(),
+            })?;
+            let json = open_nacl(bytes, password.as_bytes()).map_err(|e| match e {
+                OpenError::WrongPassword => KeyfileError::WrongPassword {
+                    path: path.to_owned(),
+                },
+                OpenError::Truncated => KeyfileError::Malformed {
+                    path: path.to_owned(),
+                    reason: "its NaCl data is shorter than a nonce and a tag",
+                },
+            })?;
+            parse_keyfile(path, &json)
+        }
+        Some(legacy) => Err(KeyfileError::LegacyEncryption {
             path: path.to_owned(),
-        });
+            format: legacy.name(),
+        }),
     }
+}
+
+/// The keyfile JSON (decrypted if it was encrypted) into a signer whose key matches `publicKey`.
+fn parse_keyfile(path: &Path, bytes: &[u8]) -> Result<HotkeySigner, KeyfileError> {
     let malformed = |reason| KeyfileError::Malformed {
         path: path.to_owned(),
         reason,
@@ -252,6 +300,12 @@ mod tests {
         let (_dir, path) = temp_file("$NACL\x01\x02garbage");
         let err = load_hotkey(&path).unwrap_err();
         assert!(matches!(err, KeyfileError::Encrypted { .. }), "{err}");
+        assert!(
+            err.to_string().contains("PYLON_ID_<NAME>_HOTKEY_PASSWORD"),
+            "{err}"
+        );
+        let err = load_hotkey_with_password(&path, Some("pw")).unwrap_err();
+        assert!(err.to_string().contains("shorter than a nonce"), "{err}");
 
         let (_dir, path) = temp_file(r#"{"privateKey":"0xdeadbeefsecret"}"#);
         let err = load_hotkey(&path).unwrap_err().to_string();
@@ -263,6 +317,67 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("neither privateKey nor secretSeed"));
+    }
+
+    /// `bittensor-wallet` 4.1.1, `Keyfile(path).set_keypair(Keypair.create_from_uri("//Bob"),
+    /// encrypt=True, password=NACL_PASSWORD)`: a NaCl keyfile of a public dev key.
+    const NACL_FIXTURE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/bob-hotkey-nacl"
+    );
+    const NACL_PASSWORD: &str = "pylon-test-password";
+    const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+
+    #[test]
+    fn opens_a_nacl_keyfile_encrypted_by_bittensor_wallet_with_its_password() {
+        let path = Path::new(NACL_FIXTURE);
+        let signer = load_hotkey_with_password(path, Some(NACL_PASSWORD)).unwrap();
+        assert_eq!(signer.ss58_address(), BOB);
+    }
+
+    #[test]
+    fn a_wrong_password_is_an_error_naming_the_file_and_not_the_password() {
+        let path = Path::new(NACL_FIXTURE);
+        let err = load_hotkey_with_password(path, Some("not-the-password")).unwrap_err();
+        assert!(matches!(err, KeyfileError::WrongPassword { .. }), "{err}");
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("wrong password for hotkey file"), "{shown}");
+        assert!(shown.contains(NACL_FIXTURE), "{shown}");
+        assert!(!shown.contains("not-the-password"), "{shown}");
+    }
+
+    #[test]
+    fn an_encrypted_keyfile_without_a_password_is_refused_before_any_key_derivation() {
+        let err = load_hotkey(Path::new(NACL_FIXTURE)).unwrap_err();
+        assert!(matches!(err, KeyfileError::Encrypted { .. }), "{err}");
+    }
+
+    #[test]
+    fn legacy_encryptions_are_named_in_the_error() {
+        for (content, format) in [
+            ("$ANSIBLE_VAULT;1.1;AES256\n3132", "Ansible Vault"),
+            ("gAAAAABkZ2V0", "Fernet"),
+        ] {
+            let (_dir, path) = temp_file(content);
+            let err = load_hotkey_with_password(&path, Some("pw")).unwrap_err();
+            assert!(
+                matches!(err, KeyfileError::LegacyEncryption { .. }),
+                "{err}"
+            );
+            let shown = err.to_string();
+            assert!(shown.contains(format), "{shown}");
+            assert!(shown.contains("legacy"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_password_for_a_plain_keyfile_is_not_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain");
+        let signer = HotkeySigner::from_seed(&[6u8; 32]).unwrap();
+        write_hotkey(&path, &signer).unwrap();
+        let loaded = load_hotkey_with_password(&path, Some("unused")).unwrap();
+        assert_eq!(loaded.public_key(), signer.public_key());
     }
 
     #[test]
