@@ -19,6 +19,22 @@ pub struct Identity {
     pub hotkey_name: String,
     pub netuid: u16,
     pub token: Secret,
+    /// `PYLON_ID_<NAME>_HOTKEY_PASSWORD`: opens a password-encrypted (NaCl) hotkey file.
+    pub hotkey_password: Option<Secret>,
+}
+
+impl Identity {
+    /// The variable holding this identity's `field`, e.g. `PYLON_ID_SN1_HOTKEY_PASSWORD`.
+    pub fn variable(&self, field: &str) -> String {
+        identity_variable(&self.name, field)
+    }
+}
+
+fn identity_variable(name: &str, field: &str) -> String {
+    format!(
+        "PYLON_ID_{}_{field}",
+        name.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -31,7 +47,8 @@ pub struct Settings {
     pub archive_blocks_cutoff: u32,
     /// `PYLON_BITTENSOR_WALLET_PATH` (/root/.bittensor/wallets).
     pub wallet_path: PathBuf,
-    /// `PYLON_IDENTITIES` + `PYLON_ID_<NAME>_{WALLET_NAME,HOTKEY_NAME,NETUID,TOKEN}`.
+    /// `PYLON_IDENTITIES` + `PYLON_ID_<NAME>_{WALLET_NAME,HOTKEY_NAME,NETUID,TOKEN}`, and
+    /// `PYLON_ID_<NAME>_HOTKEY_PASSWORD` for an encrypted hotkey.
     pub identities: Vec<Identity>,
     /// `PYLON_OPEN_ACCESS_TOKEN` (empty = open access needs no token).
     pub open_access_token: Secret,
@@ -291,21 +308,20 @@ fn identities(vars: &HashMap<String, String>) -> Result<Vec<Identity>, SettingsE
         if out.iter().any(|i| i.name == name) {
             return Err(invalid(LIST, format!("`{name}` is listed twice")));
         }
-        let var = |field: &str| {
-            format!(
-                "PYLON_ID_{}_{field}",
-                name.to_ascii_uppercase().replace('-', "_")
-            )
-        };
-        let required = |field: &str| -> Result<String, SettingsError> {
+        let var = |field: &str| identity_variable(&name, field);
+        // Like the reference (pydantic settings), the identity's part of the name may be
+        // written in any case.
+        let lookup = |field: &str| {
             let variable = var(field);
-            // Like the reference (pydantic settings), the identity's part of the name may be
-            // written in any case.
             vars.iter()
                 .find(|(key, _)| key.eq_ignore_ascii_case(&variable))
-                .map(|(_, v)| v.trim().to_string())
+                .map(|(_, v)| v.as_str())
+        };
+        let required = |field: &str| -> Result<String, SettingsError> {
+            lookup(field)
+                .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| invalid(&variable, format!("required for identity `{name}`")))
+                .ok_or_else(|| invalid(&var(field), format!("required for identity `{name}`")))
         };
         let netuid_var = var("NETUID");
         let netuid = required("NETUID")?
@@ -316,6 +332,10 @@ fn identities(vars: &HashMap<String, String>) -> Result<Vec<Identity>, SettingsE
             hotkey_name: required("HOTKEY_NAME")?,
             netuid,
             token: Secret::new(required("TOKEN")?),
+            // Taken as written (not trimmed): the password's exact bytes are what was hashed.
+            hotkey_password: lookup("HOTKEY_PASSWORD")
+                .filter(|v| !v.is_empty())
+                .map(Secret::new),
             name,
         });
     }
@@ -364,6 +384,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.identities[0].netuid, 1);
         assert!(s.identities[0].token.matches("top-secret"));
+        assert!(s.identities[0].hotkey_password.is_none());
         let debug = format!("{s:?}");
         assert!(
             !debug.contains("top-secret")
@@ -371,6 +392,30 @@ mod tests {
                 && !debug.contains("dsn-key"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn an_identity_hotkey_password_is_kept_exactly_and_hidden() {
+        let s = Settings::from_vars(&vars(&[
+            ("PYLON_IDENTITIES", "[\"sn-1\"]"),
+            ("PYLON_ID_SN_1_WALLET_NAME", "w"),
+            ("PYLON_ID_SN_1_HOTKEY_NAME", "h"),
+            ("PYLON_ID_SN_1_NETUID", "1"),
+            ("PYLON_ID_SN_1_TOKEN", "t"),
+            ("PYLON_ID_sn_1_HOTKEY_PASSWORD", " pass word "),
+        ]))
+        .unwrap();
+        let identity = &s.identities[0];
+        assert_eq!(
+            identity.hotkey_password.as_ref().map(Secret::expose),
+            Some(" pass word ")
+        );
+        assert_eq!(
+            identity.variable("HOTKEY_PASSWORD"),
+            "PYLON_ID_SN_1_HOTKEY_PASSWORD"
+        );
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("pass word"), "{debug}");
     }
 
     #[test]

@@ -130,12 +130,17 @@ impl AppState {
             .get(&identity.name)
             .ok_or_else(|| format!("unknown identity {}", identity.name))?;
         cell.get_or_try_init(|| async {
+            // The writer decrypted the hotkey at start-up; decrypting again would cost seconds.
+            if let Some(signer) = self.writer.as_ref().and_then(|w| w.signer(&identity.name)) {
+                return Ok(signer.ss58_address());
+            }
             let path = pylon_wallet::hotkey_path(
                 &self.settings.wallet_path.to_string_lossy(),
                 &identity.wallet_name,
                 &identity.hotkey_name,
             );
-            pylon_wallet::load_hotkey(&path)
+            let password = identity.hotkey_password.as_ref().map(|p| p.expose());
+            pylon_wallet::load_hotkey_with_password(&path, password)
                 .map(|signer| signer.ss58_address())
                 .map_err(|e| format!("identity {}: {e}", identity.name))
         })

@@ -72,6 +72,7 @@ fn settings(devnet: &DevnetHandle, dir: &Path, netuid: u16) -> Settings {
         hotkey_name: "h".into(),
         netuid,
         token: Secret::new(TOKEN),
+        hotkey_password: None,
     }];
     settings
 }

@@ -47,6 +47,20 @@ pub enum WriterError {
         identity: String,
         source: KeyfileError,
     },
+    #[error(
+        "identity `{identity}`: hotkey file {path} is encrypted: set {variable} to its password"
+    )]
+    HotkeyPasswordMissing {
+        identity: String,
+        path: PathBuf,
+        variable: String,
+    },
+    #[error("identity `{identity}`: wrong password for hotkey file {path} (from {variable})")]
+    HotkeyPasswordWrong {
+        identity: String,
+        path: PathBuf,
+        variable: String,
+    },
     #[error("cannot create the data directory {path} (PYLON_DATA_DIR): {reason}")]
     DataDir { path: PathBuf, reason: String },
     #[error("cannot open the weights job store {path}: {source}")]
@@ -165,9 +179,27 @@ fn load_signer(settings: &Settings, identity: &Identity) -> Result<HotkeySigner,
         &identity.wallet_name,
         &identity.hotkey_name,
     );
-    pylon_wallet::load_hotkey(&path).map_err(|source| WriterError::Hotkey {
-        identity: identity.name.clone(),
-        source,
+    // An encrypted hotkey is decrypted here, once per start: the key derivation is deliberately slow.
+    let password = identity.hotkey_password.as_ref().map(|p| p.expose());
+    pylon_wallet::load_hotkey_with_password(&path, password).map_err(|source| {
+        let identity_name = identity.name.clone();
+        let variable = identity.variable("HOTKEY_PASSWORD");
+        match source {
+            KeyfileError::Encrypted { path } => WriterError::HotkeyPasswordMissing {
+                identity: identity_name,
+                path,
+                variable,
+            },
+            KeyfileError::WrongPassword { path } => WriterError::HotkeyPasswordWrong {
+                identity: identity_name,
+                path,
+                variable,
+            },
+            source => WriterError::Hotkey {
+                identity: identity_name,
+                source,
+            },
+        }
     })
 }
 
