@@ -81,6 +81,7 @@ async fn debug_logs_of_reads_writes_and_metrics_carry_no_token_or_key() {
         hotkey_name: "h".into(),
         netuid: 1,
         token: Secret::new(IDENTITY_TOKEN),
+        hotkey_password: None,
     }];
     let keyfile = std::fs::read_to_string(pylon_wallet::hotkey_path(
         settings.wallet_path.to_str().unwrap(),

@@ -117,6 +117,7 @@ async fn start() -> (DevnetHandle, SocketAddr, tempfile::TempDir) {
             hotkey_name: "h".into(),
             netuid: 1,
             token: Secret::new(IDENTITY),
+            hotkey_password: None,
         },
         Identity {
             name: "other".into(),
@@ -124,6 +125,7 @@ async fn start() -> (DevnetHandle, SocketAddr, tempfile::TempDir) {
             hotkey_name: "h2".into(),
             netuid: 2,
             token: Secret::new(OTHER_IDENTITY),
+            hotkey_password: None,
         },
     ];
     let service = Service::bind(settings).await.expect("binds");
