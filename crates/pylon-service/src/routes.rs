@@ -232,7 +232,6 @@ async fn own_hotkey(state: &AppState, scope: &Scope) -> Result<(String, [u8; 32]
     })?;
     let hotkey = state
         .identity_hotkey(identity)
-        .await
         .map_err(ApiError::NotFound)?;
     let id = pylon_chain::account_id_from_ss58(&hotkey).ok_or_else(|| {
         ApiError::NotFound(format!("identity `{}` has no valid hotkey", identity.name))

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use pylon_chain::ChainClient;
-use tokio::sync::OnceCell;
 
 use crate::cache::{Rendered, ResponseCache};
 use crate::settings::{Identity, Settings};
@@ -52,26 +51,18 @@ pub struct AppState {
     /// former; both stand in for the latest block while its fetch runs).
     pub recent: Mutex<HashMap<(View, u16), Arc<Rendered>>>,
     requested: Mutex<HashMap<u16, Instant>>,
-    /// Each identity's hotkey ss58, read from its wallet on first use.
-    hotkeys: HashMap<String, OnceCell<String>>,
     /// Signing and weights jobs; `None` when no identity is configured.
     pub writer: Option<Writer>,
 }
 
 impl AppState {
     pub fn new(settings: Settings, chain: Arc<ChainClient>, writer: Option<Writer>) -> Self {
-        let hotkeys = settings
-            .identities
-            .iter()
-            .map(|i| (i.name.clone(), OnceCell::new()))
-            .collect();
         AppState {
             cache: ResponseCache::new(settings.cache_max_bytes),
             settings,
             chain,
             recent: Mutex::new(HashMap::new()),
             requested: Mutex::new(HashMap::new()),
-            hotkeys,
             writer,
         }
     }
@@ -123,29 +114,13 @@ impl AppState {
         self.recent.lock().get(&(view, netuid)).cloned()
     }
 
-    /// The identity's hotkey address, from `<wallet_path>/<wallet>/hotkeys/<hotkey>`.
-    pub async fn identity_hotkey(&self, identity: &Identity) -> Result<String, String> {
-        let cell = self
-            .hotkeys
-            .get(&identity.name)
-            .ok_or_else(|| format!("unknown identity {}", identity.name))?;
-        cell.get_or_try_init(|| async {
-            // The writer decrypted the hotkey at start-up; decrypting again would cost seconds.
-            if let Some(signer) = self.writer.as_ref().and_then(|w| w.signer(&identity.name)) {
-                return Ok(signer.ss58_address());
-            }
-            let path = pylon_wallet::hotkey_path(
-                &self.settings.wallet_path.to_string_lossy(),
-                &identity.wallet_name,
-                &identity.hotkey_name,
-            );
-            let password = identity.hotkey_password.as_ref().map(|p| p.expose());
-            pylon_wallet::load_hotkey_with_password(&path, password)
-                .map(|signer| signer.ss58_address())
-                .map_err(|e| format!("identity {}: {e}", identity.name))
-        })
-        .await
-        .cloned()
+    /// The identity's hotkey address (its keyfile was loaded, and decrypted, at start-up).
+    pub fn identity_hotkey(&self, identity: &Identity) -> Result<String, String> {
+        self.writer
+            .as_ref()
+            .and_then(|writer| writer.signer(&identity.name))
+            .map(|signer| signer.ss58_address())
+            .ok_or_else(|| format!("identity `{}` has no hotkey loaded", identity.name))
     }
 }
 

@@ -7,43 +7,22 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{bearer, request, Reply};
-use pylon_chain::Network;
-use pylon_devnet::{DevnetConfig, DevnetHandle, Scenario};
-use pylon_service::{Secret, Service, Settings};
+use common::{bearer, local_settings as settings, manual_devnet_config, request, serve, Reply};
+use pylon_devnet::{DevnetConfig, DevnetHandle};
+use pylon_service::{Secret, Service};
 
 const METRICS_TOKEN: &str = "metrics-token-for-tests";
 const OPEN_TOKEN: &str = "open-access-token-for-tests";
 
 async fn devnet(port: u16) -> DevnetHandle {
-    let devnet = pylon_devnet::spawn(DevnetConfig {
+    common::devnet(DevnetConfig {
         port,
-        block_time: Duration::ZERO,
-        scenario: Scenario::builtin_default(),
-        ..DevnetConfig::default()
+        ..manual_devnet_config()
     })
     .await
-    .expect("devnet starts");
-    devnet.seal_block().await;
-    devnet
-}
-
-fn settings(devnet: &DevnetHandle) -> Settings {
-    let mut settings = Settings::new(Network::parse(&devnet.ws_url()).unwrap());
-    settings.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    settings.port = 0;
-    settings
-}
-
-async fn serve(settings: Settings) -> SocketAddr {
-    let service = Service::bind(settings).await.expect("binds");
-    let addr = service.local_addr();
-    assert!(service.wait_chain_ready(Duration::from_secs(20)).await);
-    tokio::spawn(service.serve(std::future::pending()));
-    addr
 }
 
 async fn get(addr: SocketAddr, path: &str, headers: &[String]) -> Reply {

@@ -1,15 +1,17 @@
 //! The v1 read path against a devnet: values equal the scenario, the auth matrix, the cache
 //! serving latest neurons without chain calls, ETags, and 400/404 for bad input.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 mod common;
 
-use common::{bearer, request, ss58, write_dev_hotkey, Reply};
-use pylon_chain::Network;
-use pylon_devnet::{DevnetConfig, DevnetHandle, Scenario};
-use pylon_service::{Identity, Secret, Service, Settings};
+use common::{
+    bearer, dev_wallets, devnet, identity, local_settings, manual_devnet_config, request, serve,
+    ss58, Reply,
+};
+use pylon_devnet::DevnetHandle;
+use pylon_service::Secret;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -56,55 +58,19 @@ async fn a_read_costs_no_chain_call(devnet: &DevnetHandle, addr: SocketAddr, pat
     false
 }
 
-/// A wallet directory holding `w/hotkeys/h` = //Alice and `w/hotkeys/h2` = //Bob.
-fn wallets() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_dev_hotkey(dir.path(), "w", "h", "//Alice");
-    write_dev_hotkey(dir.path(), "w", "h2", "//Bob");
-    dir
-}
-
 async fn start() -> (DevnetHandle, SocketAddr, tempfile::TempDir) {
-    let devnet = pylon_devnet::spawn(DevnetConfig {
-        port: 0,
-        block_time: Duration::ZERO,
-        scenario: Scenario::builtin_default(),
-        ..DevnetConfig::default()
-    })
-    .await
-    .expect("devnet starts");
-    devnet.seal_block().await;
-    let mut settings = Settings::new(Network::parse(&devnet.ws_url()).unwrap());
-    settings.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    settings.port = 0;
+    let devnet = devnet(manual_devnet_config()).await;
+    let mut settings = local_settings(&devnet);
     settings.open_access_token = Secret::new(OPEN);
-    let wallets = wallets();
+    let wallets = dev_wallets();
     settings.wallet_path = wallets.path().to_owned();
     settings.data_dir = wallets.path().join("data");
     settings.recent_objects_netuids = vec![1];
     settings.identities = vec![
-        Identity {
-            name: "validator".into(),
-            wallet_name: "w".into(),
-            hotkey_name: "h".into(),
-            netuid: 1,
-            token: Secret::new(IDENTITY),
-            hotkey_password: None,
-        },
-        Identity {
-            name: "other".into(),
-            wallet_name: "w".into(),
-            hotkey_name: "h2".into(),
-            netuid: 2,
-            token: Secret::new(OTHER_IDENTITY),
-            hotkey_password: None,
-        },
+        identity("validator", "h", 1, IDENTITY),
+        identity("other", "h2", 2, OTHER_IDENTITY),
     ];
-    let service = Service::bind(settings).await.expect("binds");
-    let addr = service.local_addr();
-    assert!(service.wait_chain_ready(Duration::from_secs(20)).await);
-    tokio::spawn(service.serve(std::future::pending()));
-    (devnet, addr, wallets)
+    (devnet, serve(settings).await, wallets)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,14 +8,13 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{bearer, request, ss58, write_dev_hotkey, Reply};
-use pylon_chain::Network;
+use common::{bearer, identity, local_settings, request, serve, ss58, write_dev_hotkey, Reply};
 use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
-use pylon_service::{Identity, Secret, Service, Settings};
+use pylon_service::{Secret, Service, Settings};
 use pylon_weights::commit::RevealRule;
 use serde_json::{json, Value};
 use subxt::{dynamic, OnlineClient, SubstrateConfig};
@@ -58,31 +57,14 @@ async fn devnet(block_time: Duration) -> DevnetHandle {
 
 /// Settings for identity `validator` (//Alice) on `netuid`, its wallet and jobs under `dir`.
 fn settings(devnet: &DevnetHandle, dir: &Path, netuid: u16) -> Settings {
-    let mut settings = Settings::new(Network::parse(&devnet.ws_url()).unwrap());
-    settings.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    settings.port = 0;
+    let mut settings = local_settings(devnet);
     settings.wallet_path = dir.join("wallets");
     settings.data_dir = dir.join("data");
     settings.weights_reveal_rule = RevealRule::IngestOffset;
     settings.metrics_token = Secret::new(METRICS);
     write_dev_hotkey(&settings.wallet_path, "w", "h", "//Alice");
-    settings.identities = vec![Identity {
-        name: "validator".into(),
-        wallet_name: "w".into(),
-        hotkey_name: "h".into(),
-        netuid,
-        token: Secret::new(TOKEN),
-        hotkey_password: None,
-    }];
+    settings.identities = vec![identity("validator", "h", netuid, TOKEN)];
     settings
-}
-
-async fn serve(settings: Settings) -> SocketAddr {
-    let service = Service::bind(settings).await.expect("binds");
-    let addr = service.local_addr();
-    assert!(service.wait_chain_ready(Duration::from_secs(20)).await);
-    tokio::spawn(service.serve(std::future::pending()));
-    addr
 }
 
 fn path(netuid: u16, tail: &str) -> String {

@@ -79,3 +79,62 @@ pub fn write_dev_hotkey(wallets: &Path, wallet: &str, hotkey: &str, uri: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     pylon_wallet::write_hotkey(&path, &signer).unwrap();
 }
+
+/// A devnet as `config` says, with one block sealed (a live chain is never at genesis).
+pub async fn devnet(config: pylon_devnet::DevnetConfig) -> pylon_devnet::DevnetHandle {
+    let devnet = pylon_devnet::spawn(config).await.expect("devnet starts");
+    devnet.seal_block().await;
+    devnet
+}
+
+/// The built-in scenario on any port, blocks only when the test seals one.
+pub fn manual_devnet_config() -> pylon_devnet::DevnetConfig {
+    pylon_devnet::DevnetConfig {
+        port: 0,
+        block_time: std::time::Duration::ZERO,
+        scenario: pylon_devnet::Scenario::builtin_default(),
+        ..pylon_devnet::DevnetConfig::default()
+    }
+}
+
+/// Settings for a service on a free loopback port in front of `devnet`, the rest at defaults.
+pub fn local_settings(devnet: &pylon_devnet::DevnetHandle) -> pylon_service::Settings {
+    let network = pylon_chain::Network::parse(&devnet.ws_url()).unwrap();
+    let mut settings = pylon_service::Settings::new(network);
+    settings.host = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    settings.port = 0;
+    settings
+}
+
+/// Bind, wait for the chain, and serve in the background; the service's address.
+pub async fn serve(settings: pylon_service::Settings) -> SocketAddr {
+    let service = pylon_service::Service::bind(settings).await.expect("binds");
+    let addr = service.local_addr();
+    assert!(
+        service
+            .wait_chain_ready(std::time::Duration::from_secs(20))
+            .await
+    );
+    tokio::spawn(service.serve(std::future::pending()));
+    addr
+}
+
+/// An identity whose hotkey is `<wallets>/w/hotkeys/<hotkey>` (unencrypted).
+pub fn identity(name: &str, hotkey: &str, netuid: u16, token: &str) -> pylon_service::Identity {
+    pylon_service::Identity {
+        name: name.into(),
+        wallet_name: "w".into(),
+        hotkey_name: hotkey.into(),
+        netuid,
+        token: pylon_service::Secret::new(token),
+        hotkey_password: None,
+    }
+}
+
+/// A wallet directory holding `w/hotkeys/h` = //Alice and `w/hotkeys/h2` = //Bob.
+pub fn dev_wallets() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_dev_hotkey(dir.path(), "w", "h", "//Alice");
+    write_dev_hotkey(dir.path(), "w", "h2", "//Bob");
+    dir
+}
