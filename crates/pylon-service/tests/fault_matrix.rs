@@ -13,6 +13,8 @@
 //! | Archive node down | a historic read the main node pruned answers 503 naming the archive (not a 404: the block exists), whether the block is past the archive cutoff or not; latest reads are unaffected | [`archive_node_down_makes_historic_reads_503_and_leaves_latest_reads_alone`] |
 //! | Archive node up, main node pruned | the archive answers | `resilience.rs`: `state_the_main_node_pruned_is_read_from_the_archive` |
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -24,18 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A GET on a fresh connection, with an optional `X-Pylon-Timeout`.
 async fn get(addr: SocketAddr, path: &str, timeout: Option<&str>) -> (u16, Value) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let extra = timeout
-        .map(|t| format!("X-Pylon-Timeout: {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: pylon\r\n{extra}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    common::get_json(addr, path, timeout).await
 }
 
 /// One JSON-RPC call to a node over HTTP (the devnet's admin methods, or a plain chain query).

@@ -1,6 +1,8 @@
 //! Chain trouble: archive fallback for pruned state (two devnets), and a devnet that dies and comes
 //! back — cached reads keep being served meanwhile, and the service reconnects unaided.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -14,20 +16,8 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, Value) {
     get_within(addr, path, None).await
 }
 
-/// A GET with an optional `X-Pylon-Timeout`.
 async fn get_within(addr: SocketAddr, path: &str, timeout: Option<&str>) -> (u16, Value) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let extra = timeout
-        .map(|t| format!("X-Pylon-Timeout: {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: pylon\r\n{extra}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    common::get_json(addr, path, timeout).await
 }
 
 async fn devnet(port: u16, state_pruning: Option<u32>) -> DevnetHandle {

@@ -138,3 +138,20 @@ pub fn dev_wallets() -> tempfile::TempDir {
     write_dev_hotkey(dir.path(), "w", "h2", "//Bob");
     dir
 }
+
+/// A GET with an optional `X-Pylon-Timeout`: the status and the JSON body (null if not JSON).
+pub async fn get_json(
+    addr: SocketAddr,
+    path: &str,
+    timeout: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let headers: Vec<String> = timeout
+        .map(|t| format!("X-Pylon-Timeout: {t}"))
+        .into_iter()
+        .collect();
+    let reply = request(addr, "GET", path, &headers, b"").await;
+    (
+        reply.status,
+        serde_json::from_str(&reply.body).unwrap_or(serde_json::Value::Null),
+    )
+}
