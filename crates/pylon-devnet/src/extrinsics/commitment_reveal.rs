@@ -11,6 +11,8 @@
 //!
 //! Nothing is rewritten while no field of an entry has its pulse yet.
 
+use std::collections::BTreeSet;
+
 use scale_value::{Composite, Value, ValueDef};
 
 use super::reveal::pulse_signature;
@@ -21,16 +23,30 @@ const PALLET: &str = "Commitments";
 /// Subtensor keeps this many revealed commitments per (netuid, hotkey).
 const MAX_REVEALS: usize = 10;
 
-/// The entries of `TimelockedIndex`, a `BoundedBTreeSet<(NetUid, AccountId)>`: a newtype around
-/// the set, so the stored value is a composite holding the sequence.
-pub fn timelocked_index(state: &dyn StateAccess) -> Vec<Value> {
+/// `TimelockedIndex`, a `BoundedBTreeSet<(NetUid, AccountId)>` (a newtype around the set, so the
+/// stored value is a composite holding the sequence), as the set it is.
+pub type TimelockedIndex = BTreeSet<(u16, [u8; 32])>;
+
+pub fn timelocked_index(state: &dyn StateAccess) -> TimelockedIndex {
     let Some(stored) = state.read(PALLET, "TimelockedIndex", &[]) else {
-        return Vec::new();
+        return TimelockedIndex::new();
     };
     match &values::unwrap_newtype_seq(&stored).value {
-        ValueDef::Composite(c) => c.values().cloned().collect(),
-        _ => Vec::new(),
+        ValueDef::Composite(c) => c.values().filter_map(index_entry).collect(),
+        _ => TimelockedIndex::new(),
     }
+}
+
+pub fn write_timelocked_index(state: &mut dyn StateAccess, index: &TimelockedIndex) {
+    let entries = index
+        .iter()
+        .map(|(netuid, who)| Value::unnamed_composite([u(*netuid), account_value(who)]));
+    state.write(
+        PALLET,
+        "TimelockedIndex",
+        &[],
+        Value::unnamed_composite(entries),
+    );
 }
 
 pub fn reveal_timelocked_commitments(state: &mut dyn StateAccess, block: u64) {
@@ -38,25 +54,10 @@ pub fn reveal_timelocked_commitments(state: &mut dyn StateAccess, block: u64) {
     if index.is_empty() {
         return;
     }
-    let mut kept = Vec::with_capacity(index.len());
-    let mut changed = false;
-    for entry in index {
-        let Some((netuid, who)) = index_entry(&entry) else {
-            changed = true;
-            continue;
-        };
-        match reveal_entry(state, netuid, &who, block) {
-            Some(true) => kept.push(entry),
-            Some(false) | None => changed = true,
-        }
-    }
-    if changed {
-        state.write(
-            PALLET,
-            "TimelockedIndex",
-            &[],
-            Value::unnamed_composite(kept),
-        );
+    let mut kept = index.clone();
+    kept.retain(|(netuid, who)| reveal_entry(state, *netuid, who, block) == Some(true));
+    if kept != index {
+        write_timelocked_index(state, &kept);
     }
 }
 

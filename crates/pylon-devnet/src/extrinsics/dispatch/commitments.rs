@@ -6,6 +6,7 @@ use scale_value::Value;
 
 use super::weights::epoch_index;
 use super::{DispatchCtx, DispatchError};
+use crate::extrinsics::commitment_reveal;
 use crate::extrinsics::values::{self, account_value, u};
 use crate::state_access::StateAccess;
 
@@ -114,19 +115,8 @@ pub fn set_commitment(ctx: &mut DispatchCtx<'_>) -> Result<(), DispatchError> {
         Some(("TimelockEncrypted", _)) => values::field(f, "reveal_round").and_then(values::uint),
         _ => None,
     });
-    let entry = Value::unnamed_composite([u(netuid), account_value(&who)]);
-    let mut index = crate::extrinsics::commitment_reveal::timelocked_index(state);
-    let same = |v: &Value| {
-        let scale_value::ValueDef::Composite(c) = &v.value else {
-            return false;
-        };
-        let f: Vec<&Value> = c.values().collect();
-        f.len() == 2
-            && values::uint(f[0]) == Some(u128::from(netuid))
-            && values::account(f[1]) == Some(who)
-    };
-    let present = index.iter().any(same);
-    match timelocked {
+    let mut index = commitment_reveal::timelocked_index(state);
+    let changed = match timelocked {
         Some(reveal_round) => {
             state.deposit_event(
                 PALLET,
@@ -137,28 +127,7 @@ pub fn set_commitment(ctx: &mut DispatchCtx<'_>) -> Result<(), DispatchError> {
                     ("reveal_round", u(reveal_round)),
                 ],
             );
-            if !present {
-                index.push(entry);
-                // A BTreeSet: keep (netuid, account) order.
-                index.sort_by_key(|v| {
-                    let scale_value::ValueDef::Composite(c) = &v.value else {
-                        return (0, [0u8; 32]);
-                    };
-                    let f: Vec<&Value> = c.values().collect();
-                    (
-                        f.first().and_then(|x| values::uint(x)).unwrap_or(0),
-                        f.get(1)
-                            .and_then(|x| values::account(x))
-                            .unwrap_or_default(),
-                    )
-                });
-                state.write(
-                    PALLET,
-                    "TimelockedIndex",
-                    &[],
-                    Value::unnamed_composite(index),
-                );
-            }
+            index.insert((netuid, who))
         }
         None => {
             state.deposit_event(
@@ -166,16 +135,11 @@ pub fn set_commitment(ctx: &mut DispatchCtx<'_>) -> Result<(), DispatchError> {
                 "Commitment",
                 vec![("netuid", u(netuid)), ("who", account_value(&who))],
             );
-            if present {
-                index.retain(|v| !same(v));
-                state.write(
-                    PALLET,
-                    "TimelockedIndex",
-                    &[],
-                    Value::unnamed_composite(index),
-                );
-            }
+            index.remove(&(netuid, who))
         }
+    };
+    if changed {
+        commitment_reveal::write_timelocked_index(state, &index);
     }
     Ok(())
 }
