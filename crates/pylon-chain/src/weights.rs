@@ -21,6 +21,25 @@ fn subnet_fields(netuid: u16, mechid: u8) -> Vec<Value> {
     fields
 }
 
+/// The direct weights call's name: `set_weights` for mechanism 0, `set_mechanism_weights` otherwise.
+pub fn set_weights_call_name(mechid: u8) -> &'static str {
+    if mechid == 0 {
+        "set_weights"
+    } else {
+        "set_mechanism_weights"
+    }
+}
+
+/// The CRv4 commit's name: `commit_timelocked_weights` for mechanism 0,
+/// `commit_timelocked_mechanism_weights` otherwise.
+pub fn commit_timelocked_weights_call_name(mechid: u8) -> &'static str {
+    if mechid == 0 {
+        "commit_timelocked_weights"
+    } else {
+        "commit_timelocked_mechanism_weights"
+    }
+}
+
 /// `set_weights(netuid, dests, weights, version_key)` or
 /// `set_mechanism_weights(netuid, mecid, dests, weights, version_key)`.
 pub fn set_weights_call(
@@ -38,11 +57,7 @@ pub fn set_weights_call(
     ]);
     ChainCall {
         pallet: "SubtensorModule",
-        call: if mechid == 0 {
-            "set_weights"
-        } else {
-            "set_mechanism_weights"
-        },
+        call: set_weights_call_name(mechid),
         fields,
     }
 }
@@ -63,11 +78,7 @@ pub fn commit_timelocked_weights_call(
     ]);
     ChainCall {
         pallet: "SubtensorModule",
-        call: if mechid == 0 {
-            "commit_timelocked_weights"
-        } else {
-            "commit_timelocked_mechanism_weights"
-        },
+        call: commit_timelocked_weights_call_name(mechid),
         fields,
     }
 }

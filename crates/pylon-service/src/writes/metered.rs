@@ -1,5 +1,6 @@
 //! The weights runner's chain, timed: every extrinsic attempt is recorded in
-//! `pylon_apply_weights_attempt_duration_seconds` with what was sent and how it ended
+//! `pylon_apply_weights_attempt_duration_seconds` with what was sent (the call's name, as
+//! `pylon_chain::weights` names it) and how it ended
 //! (`included`, `retryable`, `fatal`, or `timeout` when the runner gave up waiting).
 
 use std::collections::HashMap;
@@ -7,6 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pylon_chain::weights::{commit_timelocked_weights_call_name, set_weights_call_name};
 use pylon_chain::ChainWeightsSubmitter;
 use pylon_weights::commit::{BeaconInfo, TimelockedCommit};
 use pylon_weights::convert::ChainWeights;
@@ -100,12 +102,7 @@ impl WeightsSubmitter for MeteredSubmitter {
         version_key: u64,
         note: &SignedNote<'_>,
     ) -> Result<Inclusion, ChainError> {
-        let operation = if key.mechid == 0 {
-            "set_weights"
-        } else {
-            "set_mechanism_weights"
-        };
-        let timer = self.timer(key, operation);
+        let timer = self.timer(key, set_weights_call_name(key.mechid));
         let outcome = self
             .inner
             .submit_direct(key, weights, version_key, note)
@@ -120,12 +117,7 @@ impl WeightsSubmitter for MeteredSubmitter {
         commit: &TimelockedCommit,
         note: &SignedNote<'_>,
     ) -> Result<Inclusion, ChainError> {
-        let operation = if key.mechid == 0 {
-            "commit_timelocked_weights"
-        } else {
-            "commit_timelocked_mechanism_weights"
-        };
-        let timer = self.timer(key, operation);
+        let timer = self.timer(key, commit_timelocked_weights_call_name(key.mechid));
         let outcome = self.inner.submit_commit(key, commit, note).await;
         timer.finish(&outcome);
         outcome
