@@ -118,8 +118,8 @@ impl AppState {
     pub fn identity_hotkey(&self, identity: &Identity) -> Result<String, String> {
         self.writer
             .as_ref()
-            .and_then(|writer| writer.signer(&identity.name))
-            .map(|signer| signer.ss58_address())
+            .and_then(|writer| writer.hotkey(&identity.name))
+            .map(str::to_owned)
             .ok_or_else(|| format!("identity `{}` has no hotkey loaded", identity.name))
     }
 }

@@ -71,10 +71,16 @@ pub enum WriterError {
 pub const KEEP_FINISHED: Duration = Duration::from_secs(7 * 24 * 3600);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// An identity's loaded hotkey and its ss58 address (derived once: responses, logs and metric
+/// labels all name it).
+struct LoadedHotkey {
+    signer: Arc<HotkeySigner>,
+    address: String,
+}
+
 /// What signs and remembers the identities' writes.
 pub struct Writer {
-    signers: HashMap<String, Arc<HotkeySigner>>,
-    store: Arc<JobStore>,
+    hotkeys: HashMap<String, LoadedHotkey>,
     pub jobs: WeightsJobs<MeteredSubmitter>,
 }
 
@@ -89,16 +95,18 @@ impl Writer {
         if settings.identities.is_empty() {
             return Ok(None);
         }
-        let mut signers = HashMap::new();
+        let mut hotkeys = HashMap::new();
         for identity in &settings.identities {
             let signer = load_signer(settings, identity)?;
+            let address = signer.ss58_address();
             tracing::info!(
                 identity = %identity.name,
                 netuid = identity.netuid,
-                hotkey = %signer.ss58_address(),
+                hotkey = %address,
                 "identity hotkey loaded"
             );
-            signers.insert(identity.name.clone(), Arc::new(signer));
+            let signer = Arc::new(signer);
+            hotkeys.insert(identity.name.clone(), LoadedHotkey { signer, address });
         }
         let dir = &settings.data_dir;
         std::fs::create_dir_all(dir).map_err(|e| WriterError::DataDir {
@@ -110,25 +118,23 @@ impl Writer {
             path: path.clone(),
             source,
         })?;
-        let store = Arc::new(store);
-        let labels = signers
+        let signers = hotkeys
             .iter()
-            .map(|(name, signer)| (name.clone(), signer.ss58_address()))
+            .map(|(name, loaded)| (name.clone(), Arc::clone(&loaded.signer)))
             .collect();
-        let submitter =
-            MeteredSubmitter::new(ChainWeightsSubmitter::new(chain, signers.clone()), labels);
-        let jobs = WeightsJobs::new(Arc::clone(&store), Arc::new(submitter), runner);
-        Ok(Some(Writer {
-            signers,
-            store,
-            jobs,
-        }))
+        let labels = hotkeys
+            .iter()
+            .map(|(name, loaded)| (name.clone(), loaded.address.clone()))
+            .collect();
+        let submitter = MeteredSubmitter::new(ChainWeightsSubmitter::new(chain, signers), labels);
+        let jobs = WeightsJobs::new(Arc::new(store), Arc::new(submitter), runner);
+        Ok(Some(Writer { hotkeys, jobs }))
     }
 
     /// Every hour, delete finished jobs older than [`KEEP_FINISHED`] (each key's newest job
     /// stays), so the job file does not grow for as long as the service runs.
     pub fn spawn_pruning(&self) -> tokio::task::JoinHandle<()> {
-        let store = Arc::clone(&self.store);
+        let jobs = self.jobs.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(PRUNE_EVERY);
             loop {
@@ -137,7 +143,7 @@ impl Writer {
                     .duration_since(UNIX_EPOCH)
                     .unwrap_or_default();
                 let before = now.saturating_sub(KEEP_FINISHED).as_secs();
-                match store.prune_finished(before) {
+                match jobs.store().prune_finished(before) {
                     Ok(0) => {}
                     Ok(deleted) => tracing::info!(deleted, "pruned finished weights jobs"),
                     Err(error) => tracing::warn!(%error, "pruning finished weights jobs failed"),
@@ -151,7 +157,7 @@ impl Writer {
         let resumed = self.jobs.resume()?;
         let count = resumed.len();
         for (id, runner) in resumed {
-            match self.store.get(id)? {
+            match self.jobs.store().get(id)? {
                 Some(job) => self.watch(runner, &job.key),
                 None => drop(runner),
             }
@@ -161,15 +167,21 @@ impl Writer {
 
     /// Record the job's outcome and duration in the metrics when its runner ends.
     pub fn watch(&self, runner: JobTask, key: &JobKey) {
-        let hotkey = self
-            .signer(&key.identity)
-            .map(|s| s.ss58_address())
-            .unwrap_or_default();
+        let hotkey = self.hotkey(&key.identity).unwrap_or_default().to_owned();
         crate::metrics::watch_weights_job(runner, key.netuid, hotkey);
     }
 
-    pub fn signer(&self, identity: &str) -> Option<&Arc<HotkeySigner>> {
-        self.signers.get(identity)
+    pub fn signer(&self, identity: &str) -> Option<&HotkeySigner> {
+        self.hotkeys
+            .get(identity)
+            .map(|loaded| loaded.signer.as_ref())
+    }
+
+    /// The identity's hotkey ss58 address.
+    pub fn hotkey(&self, identity: &str) -> Option<&str> {
+        self.hotkeys
+            .get(identity)
+            .map(|loaded| loaded.address.as_str())
     }
 }
 

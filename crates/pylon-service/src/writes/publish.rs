@@ -114,7 +114,7 @@ pub async fn set_revealed_commitment(State(state): St, scope: Scope, body: Bytes
 }
 
 pub async fn generate_certificate(State(state): St, scope: Scope, body: Bytes) -> AppResult {
-    let (identity, _, signer) = acting_identity(&state, &scope)?;
+    let (identity, writer, signer) = acting_identity(&state, &scope)?;
     let body: GenerateCertificateBody = if body.iter().all(u8::is_ascii_whitespace) {
         GenerateCertificateBody {
             algorithm: ed25519_algorithm(),
@@ -131,7 +131,7 @@ pub async fn generate_certificate(State(state): St, scope: Scope, body: Bytes) -
     // The certificate is served together with the neuron's axon: keep the axon it has.
     let netuid = scope.netuid;
     let head = state.chain.latest_block()?;
-    let hotkey = signer.ss58_address();
+    let hotkey = writer.hotkey(&identity.name).unwrap_or_default();
     let neurons = state.chain.neurons(netuid, &head).await?;
     let neuron = neurons.iter().find(|n| n.hotkey == hotkey).ok_or_else(|| {
         ApiError::Unprocessable(format!(
