@@ -17,11 +17,21 @@ use pylon_weights::prepare::prepare_weights;
 use super::acting_identity;
 use crate::access::Scope;
 use crate::error::ApiError;
+use crate::settings::Identity;
 use crate::state::AppState;
 use crate::wire;
 
 type AppResult = Result<Response, ApiError>;
 type St = State<Arc<AppState>>;
+
+/// The job key of the identity's weights on the route's subnet and `mechid`.
+fn job_key(identity: &Identity, scope: &Scope, mechid: u8) -> JobKey {
+    JobKey {
+        identity: identity.name.clone(),
+        netuid: scope.netuid,
+        mechid,
+    }
+}
 
 pub async fn put_weights(State(state): St, scope: Scope, body: Bytes) -> AppResult {
     submit(&state, &scope, 0, &body).await
@@ -58,11 +68,7 @@ async fn submit(state: &AppState, scope: &Scope, mechid: u8, body: &[u8]) -> App
         .collect();
     let prepared = prepare_weights(&request, &neurons)
         .map_err(|e| ApiError::Unprocessable(format!("weights: {e} (netuid {netuid})")))?;
-    let key = JobKey {
-        identity: identity.name.clone(),
-        netuid,
-        mechid,
-    };
+    let key = job_key(identity, scope, mechid);
     let count = prepared.weights.uids.len();
     let (submitted, runner) = writer.jobs.submit(NewJob {
         key: key.clone(),
@@ -115,11 +121,7 @@ pub async fn mechanism_status(State(state): St, scope: Scope) -> AppResult {
 
 fn job_status(state: &AppState, scope: &Scope, mechid: u8) -> AppResult {
     let (identity, writer, _) = acting_identity(state, scope)?;
-    let key = JobKey {
-        identity: identity.name.clone(),
-        netuid: scope.netuid,
-        mechid,
-    };
+    let key = job_key(identity, scope, mechid);
     let job = writer.jobs.store().latest_for(&key)?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "identity `{}` has set no weights on netuid {} mechanism {mechid}",
@@ -135,11 +137,7 @@ pub async fn submitted_in_epoch_of(State(state): St, scope: Scope) -> AppResult 
     let mechid = scope.mechanism_id()?;
     let block = scope.block_number()?;
     let (identity, writer, _) = acting_identity(&state, &scope)?;
-    let key = JobKey {
-        identity: identity.name.clone(),
-        netuid: scope.netuid,
-        mechid,
-    };
+    let key = job_key(identity, &scope, mechid);
     let submitted = writer
         .jobs
         .store()
