@@ -10,6 +10,50 @@ use std::str::FromStr;
 
 use subxt_utils_accountid32::{AccountId32, FromSs58Error};
 
+use crate::echo::{bounded_list, echo};
+
+/// Bittensor's ss58 network prefix (subtensor's `System.SS58Prefix`: Substrate's generic 42).
+/// An address written for another network names the same key but is refused: the caller most
+/// likely copied it from the wrong place, and answers echo addresses as this chain writes them.
+pub const SS58_PREFIX: u16 = 42;
+
+/// Why a text is not a hotkey of this chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HotkeyError {
+    #[error("not a valid ss58 address ({0})")]
+    Malformed(FromSs58Error),
+    #[error(
+        "an ss58 address of another network (prefix {0}); this chain's prefix is {SS58_PREFIX}"
+    )]
+    OtherNetwork(u16),
+}
+
+/// An ss58 address with this chain's prefix ([`SS58_PREFIX`]) as an account.
+pub fn parse_hotkey(text: &str) -> Result<AccountId32, HotkeyError> {
+    let account = AccountId32::from_str(text).map_err(HotkeyError::Malformed)?;
+    match ss58_prefix(text) {
+        Some(SS58_PREFIX) => Ok(account),
+        Some(other) => Err(HotkeyError::OtherNetwork(other)),
+        None => Err(HotkeyError::Malformed(FromSs58Error::InvalidPrefix)),
+    }
+}
+
+/// The network prefix of a well-formed ss58 address: one byte below 64, else the two-byte form
+/// (14 bits spread over both bytes, as Substrate encodes them).
+fn ss58_prefix(text: &str) -> Option<u16> {
+    let data = bs58::decode(text).into_vec().ok()?;
+    match *data.first()? {
+        first @ 0..=63 => Some(u16::from(first)),
+        first @ 64..=127 => {
+            let second = *data.get(1)?;
+            let lower = (first << 2) | (second >> 6);
+            let upper = second & 0b0011_1111;
+            Some(u16::from(lower) | (u16::from(upper) << 8))
+        }
+        _ => None,
+    }
+}
+
 /// One validated entry: the hotkey as the caller spelled it, its decoded account, and its weight.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeightEntry {
@@ -36,7 +80,9 @@ pub enum EntryProblem {
     Negative,
     #[error("hotkey is not a valid ss58 address ({0})")]
     MalformedHotkey(FromSs58Error),
-    #[error("hotkey is the same account as {0:?}")]
+    #[error("hotkey is an ss58 address of another network (prefix {0}); this chain's prefix is {SS58_PREFIX}")]
+    OtherNetwork(u16),
+    #[error("hotkey is the same account as {:?}", echo(.0))]
     SameAccountAs(String),
 }
 
@@ -49,7 +95,7 @@ pub struct EntryError {
 
 impl fmt::Display for EntryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "weights[{:?}]: {}", self.hotkey, self.problem)
+        write!(f, "weights[{:?}]: {}", echo(&self.hotkey), self.problem)
     }
 }
 
@@ -76,13 +122,15 @@ pub struct FieldProblem {
 }
 
 impl InvalidWeights {
-    /// Every problem, one per field, for a structured 4xx body.
+    /// The problems, one per field, for a structured 4xx body: the first
+    /// [`LIST_MAX`](crate::echo::LIST_MAX) bad entries (the message counts the rest).
     pub fn problems(&self) -> Vec<FieldProblem> {
         match self {
             InvalidWeights::Entries(errors) => errors
                 .iter()
+                .take(crate::echo::LIST_MAX)
                 .map(|error| FieldProblem {
-                    field: format!("weights.{}", error.hotkey),
+                    field: format!("weights.{}", echo(&error.hotkey)),
                     message: error.problem.to_string(),
                 })
                 .collect(),
@@ -97,7 +145,7 @@ impl InvalidWeights {
     pub fn field(&self) -> String {
         match self {
             InvalidWeights::Entries(errors) if errors.len() == 1 => {
-                format!("weights.{}", errors[0].hotkey)
+                format!("weights.{}", echo(&errors[0].hotkey))
             }
             InvalidWeights::NotJson(_) => "body".to_owned(),
             _ => "weights".to_owned(),
@@ -105,12 +153,9 @@ impl InvalidWeights {
     }
 }
 
+/// The bad entries, the first few named (with their hotkeys cut short) and the rest counted.
 fn join(errors: &[EntryError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    bounded_list(errors, "; ")
 }
 
 /// Markers standing for Python's non-finite tokens after [`quote_non_finite_tokens`]. A NUL
@@ -165,7 +210,10 @@ fn validate_entry(
     raw_weight: &serde_json::Value,
     accepted: &[WeightEntry],
 ) -> Result<WeightEntry, EntryProblem> {
-    let account = AccountId32::from_str(hotkey).map_err(EntryProblem::MalformedHotkey)?;
+    let account = parse_hotkey(hotkey).map_err(|error| match error {
+        HotkeyError::Malformed(reason) => EntryProblem::MalformedHotkey(reason),
+        HotkeyError::OtherNetwork(prefix) => EntryProblem::OtherNetwork(prefix),
+    })?;
     let weight = weight_of(raw_weight)?;
     // Two spellings (ss58 prefixes) of one account would become duplicate uids, which the chain
     // rejects for the whole extrinsic.
@@ -387,12 +435,55 @@ mod tests {
 
     #[test]
     fn one_account_under_two_ss58_prefixes_is_rejected() {
-        // Alice's key with the Polkadot prefix (0) instead of the generic one (42).
+        // Alice's key with the Polkadot prefix (0) instead of the generic one (42): never a
+        // second uid for the same account, and the answer says which prefix this chain uses.
         let alice_polkadot = "15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5";
         let body = format!(r#"{{"weights": {{"{ALICE}": 1, "{alice_polkadot}": 2}}}}"#);
         let problems = entry_problems(parse(&body));
         assert_eq!(problems.len(), 1);
-        assert!(matches!(problems[0].1, EntryProblem::SameAccountAs(_)));
+        assert_eq!(
+            problems[0],
+            (alice_polkadot.to_owned(), EntryProblem::OtherNetwork(0))
+        );
+        assert!(EntryProblem::OtherNetwork(0)
+            .to_string()
+            .contains("this chain's prefix is 42"));
+    }
+
+    #[test]
+    fn addresses_of_other_networks_are_refused_with_their_prefix() {
+        let alice = AccountId32::from_str(ALICE).unwrap();
+        assert_eq!(parse_hotkey(ALICE), Ok(alice));
+        // //Alice written with the one-byte prefixes 0 and 2, and the two-byte 16383.
+        for (text, prefix) in [
+            ("15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5", 0),
+            ("HNZata7iMYWmk5RvZRTiAsSDhV8366zq2YGb3tLH5Upf74F", 2),
+            ("yNa8JpqfFB3q8A29rCwSgxvdU94ufJw2yKKxDgznS5m1PoFvn", 16383),
+        ] {
+            assert_eq!(
+                parse_hotkey(text),
+                Err(HotkeyError::OtherNetwork(prefix)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_of_many_bad_entries_gets_a_bounded_answer() {
+        let entries: Vec<String> = (0..100_000).map(|i| format!(r#""k{i}": 1"#)).collect();
+        let body = format!(r#"{{"weights": {{{}}}}}"#, entries.join(","));
+        let error = parse(&body).unwrap_err();
+        let message = error.to_string();
+        assert!(message.len() < 2_000, "{} bytes", message.len());
+        assert!(
+            message.ends_with("… and 99990 more (100000 in all)"),
+            "{message}"
+        );
+        assert_eq!(error.problems().len(), crate::echo::LIST_MAX);
+        let long = "5".repeat(500_000);
+        let error = parse(&format!(r#"{{"weights": {{"{long}": 1}}}}"#)).unwrap_err();
+        assert!(error.to_string().len() < 300, "{error}");
+        assert!(error.field().len() < 100);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The weights write path's domain, independent of HTTP and of the chain connection:
 //!
+//! - [`echo`]: bounds on what error messages repeat of a request (echoed values, listings);
 //! - [`body`]: validate `PUT …/weights` bodies as the reference client sends them;
 //! - [`mapping`]: hotkeys → uids at the latest block, reporting unregistered hotkeys;
 //! - [`convert`]: float weights → the chain's u16 weights, as the reference does it;
@@ -14,6 +15,7 @@ pub mod body;
 pub mod commit;
 pub mod convert;
 pub mod dispatch;
+pub mod echo;
 pub mod epoch;
 pub mod job;
 pub mod jobs;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use subxt_utils_accountid32::AccountId32;
 
 use crate::body::WeightsRequest;
+use crate::echo::{bounded_list, echo};
 
 /// A registered neuron: its hotkey and uid on the subnet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +27,14 @@ pub struct UidWeights {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MappingError {
-    #[error("none of the hotkeys is registered on the subnet: {}", .unknown_hotkeys.join(", "))]
+    /// Names the first few hotkeys (cut short) and counts the rest.
+    #[error("none of the hotkeys is registered on the subnet: {}", listed(.unknown_hotkeys))]
     NoneRegistered { unknown_hotkeys: Vec<String> },
+}
+
+fn listed(hotkeys: &[String]) -> String {
+    let shown: Vec<String> = hotkeys.iter().map(|h| echo(h)).collect();
+    bounded_list(&shown, ", ")
 }
 
 /// Map a validated request's hotkeys to uids.
