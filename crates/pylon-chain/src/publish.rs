@@ -5,11 +5,15 @@
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use scale_info::{PortableRegistry, TypeDef};
 use scale_value::Value;
+use subxt::dynamic;
 use subxt::tx::Signer;
 use subxt::SubstrateConfig;
 
 use crate::client::ChainClient;
+use crate::error::ChainError;
+use crate::model::BlockRef;
 use crate::submit::{ChainCall, Included, SubmitError};
 
 /// Bytes one `Data::RawN` field holds (the largest variant is `Raw128`).
@@ -18,6 +22,46 @@ pub const RAW_FIELD_MAX: usize = 128;
 pub const MAX_COMMIT_FIELDS: usize = 3;
 /// The longest plain commitment: as many full `Raw128` fields as a commitment holds.
 pub const MAX_COMMITMENT_LEN: usize = RAW_FIELD_MAX * MAX_COMMIT_FIELDS;
+
+/// subtensor's `MAX_TIMELOCK_COMMITMENT_SIZE_BYTES` (`pallets/commitments`): the most bytes a
+/// `TimelockEncrypted` field's ciphertext holds. A `BoundedVec` bound, which the metadata does
+/// not describe, so it is written here.
+pub const MAX_TIMELOCK_COMMITMENT_SIZE_BYTES: usize = 1024;
+
+/// What one plain commitment may hold, as the chain's metadata says: `Commitments.MaxFields`
+/// (a constant) fields of at most the largest `Data::RawN` variant's N bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitmentLimits {
+    pub max_fields: usize,
+    pub raw_field_max: usize,
+}
+
+impl CommitmentLimits {
+    /// The longest plain commitment: every field a full `Raw` one.
+    pub fn max_len(&self) -> usize {
+        self.max_fields * self.raw_field_max
+    }
+}
+
+/// The largest N of the commitments pallet's `Data::RawN` variants.
+fn raw_field_max(types: &PortableRegistry) -> Option<usize> {
+    types
+        .types
+        .iter()
+        .filter(|t| {
+            let path = &t.ty.path.segments;
+            path.first().is_some_and(|s| s == "pallet_commitments")
+                && path.last().is_some_and(|s| s == "Data")
+        })
+        .find_map(|t| match &t.ty.type_def {
+            TypeDef::Variant(data) => data
+                .variants
+                .iter()
+                .filter_map(|v| v.name.strip_prefix("Raw")?.parse::<usize>().ok())
+                .max(),
+            _ => None,
+        })
+}
 
 /// The axon served together with a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +181,28 @@ pub fn serve_axon_tls_call(
 }
 
 impl ChainClient {
+    /// What a plain commitment may hold at `block`, from its runtime's metadata.
+    pub async fn commitment_limits(
+        &self,
+        block: &BlockRef,
+    ) -> Result<CommitmentLimits, ChainError> {
+        self.route("commitment_limits", block.number, |connection| async move {
+            let at = connection.at(block).await?;
+            let max_fields: u32 = at
+                .constants()
+                .entry(dynamic::constant::<u32>("Commitments", "MaxFields"))
+                .map_err(ChainError::from_subxt)?;
+            let raw_field_max = raw_field_max(at.metadata().types()).ok_or_else(|| {
+                ChainError::Decode("no Commitments `Data` type with `RawN` variants".into())
+            })?;
+            Ok(CommitmentLimits {
+                max_fields: max_fields as usize,
+                raw_field_max,
+            })
+        })
+        .await
+    }
+
     /// Publish `data` as the signer's commitment on `netuid`.
     pub async fn set_commitment<S>(
         &self,
@@ -190,6 +256,17 @@ impl ChainClient {
         let reveal_round = round_at(reveal_time as u64, beacon.genesis_time, beacon.period);
         let encrypted = pylon_timelock::encrypt(data, &beacon.public_key, reveal_round)
             .map_err(|e| SubmitError::Call(format!("cannot encrypt the commitment: {e}")))?;
+        // The chain would refuse it after the signature (the nonce spent): refuse it here.
+        if encrypted.len() > MAX_TIMELOCK_COMMITMENT_SIZE_BYTES {
+            let overhead = encrypted.len().saturating_sub(data.len());
+            return Err(SubmitError::Call(format!(
+                "the timelocked commitment is {} bytes encrypted; the chain holds at most \
+                 {MAX_TIMELOCK_COMMITMENT_SIZE_BYTES} (MAX_TIMELOCK_COMMITMENT_SIZE_BYTES), so \
+                 at most {} bytes of commitment",
+                encrypted.len(),
+                MAX_TIMELOCK_COMMITMENT_SIZE_BYTES.saturating_sub(overhead)
+            )));
+        }
         let included = self
             .set_timelocked_commitment(signer, netuid, &encrypted, reveal_round)
             .await?;
