@@ -13,6 +13,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
+use pylon_weights::body::{parse_hotkey, HotkeyError};
+use pylon_weights::echo::echo;
+
 use crate::error::ApiError;
 use crate::settings::Identity;
 use crate::state::AppState;
@@ -43,7 +46,7 @@ impl FromRequestParts<Arc<AppState>> for Scope {
         let identity = match params.get("name") {
             Some(name) => {
                 let identity = state.identity(name).ok_or_else(|| {
-                    ApiError::NotFound(format!("identity `{name}` is not configured"))
+                    ApiError::NotFound(format!("identity `{}` is not configured", echo(name)))
                 })?;
                 let token = bearer(&parts.headers)?;
                 if !identity.token.matches(token) {
@@ -69,10 +72,13 @@ impl FromRequestParts<Arc<AppState>> for Scope {
         };
         if let Some(identity) = &identity {
             if identity.netuid != netuid {
-                return Err(ApiError::NetuidMismatch(format!(
-                    "identity `{}` works on netuid {}, not {netuid}",
-                    identity.name, identity.netuid
-                )));
+                return Err(ApiError::NetuidMismatch {
+                    detail: format!(
+                        "identity `{}` works on netuid {}, not {netuid}",
+                        identity.name, identity.netuid
+                    ),
+                    location: with_netuid(&parts.uri, &identity.name, identity.netuid),
+                });
             }
         }
         Ok(Scope {
@@ -81,6 +87,27 @@ impl FromRequestParts<Arc<AppState>> for Scope {
             params,
         })
     }
+}
+
+/// The identity route `uri` with `netuid` in place of its netuid segment (the query kept). Inside
+/// the nested identity router the URI is the part after `/api/v1/identity/{name}/subnet/{netuid}`;
+/// a full path is handled too.
+fn with_netuid(uri: &axum::http::Uri, name: &str, netuid: u16) -> String {
+    let path = uri.path();
+    let tail = match path.strip_prefix("/api/v1/identity/") {
+        // [name, "subnet", netuid, rest…]
+        Some(rest) => match rest.splitn(4, '/').collect::<Vec<_>>().as_slice() {
+            [_, "subnet", _, rest] => format!("/{rest}"),
+            _ => String::new(),
+        },
+        None => path.to_owned(),
+    };
+    let mut location = format!("/api/v1/identity/{name}/subnet/{netuid}{tail}");
+    if let Some(query) = uri.query() {
+        location.push('?');
+        location.push_str(query);
+    }
+    location
 }
 
 /// The bearer token; a missing or malformed header is a 401.
@@ -103,8 +130,9 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 
 /// A path parameter parsed as `T`, or a 400 naming it.
 pub fn parse_field<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::BadRequest(format!("{field}: `{text}` is not a valid {field}")))
+    text.parse().map_err(|_| {
+        ApiError::BadRequest(format!("{field}: `{}` is not a valid {field}", echo(text)))
+    })
 }
 
 impl Scope {
@@ -128,12 +156,21 @@ impl Scope {
         parse_field("extrinsic_index", self.param("extrinsic_index")?)
     }
 
-    /// The `hotkey` path parameter as an account id (with its ss58 text).
+    /// The `hotkey` path parameter as an account id (with its ss58 text): an ss58 address with
+    /// this chain's prefix, else a 400 saying which.
     pub fn hotkey(&self) -> Result<(String, [u8; 32]), ApiError> {
         let text = self.param("hotkey")?;
-        pylon_chain::account_id_from_ss58(text)
-            .map(|id| (text.to_string(), id))
-            .ok_or_else(|| ApiError::BadRequest(format!("hotkey: `{text}` is not an ss58 address")))
+        match parse_hotkey(text) {
+            Ok(account) => Ok((text.to_string(), account.0)),
+            Err(HotkeyError::Malformed(_)) => Err(ApiError::BadRequest(format!(
+                "hotkey: `{}` is not an ss58 address",
+                echo(text)
+            ))),
+            Err(error @ HotkeyError::OtherNetwork(_)) => Err(ApiError::BadRequest(format!(
+                "hotkey: `{}` is {error}",
+                echo(text)
+            ))),
+        }
     }
 }
 
@@ -145,6 +182,19 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, value.parse().unwrap());
         h
+    }
+
+    #[test]
+    fn the_redirect_keeps_the_path_and_query_with_the_identitys_netuid() {
+        let at = |uri: &str| with_netuid(&uri.parse().unwrap(), "v", 1);
+        assert_eq!(
+            at("/block/latest/neurons?x=1"),
+            "/api/v1/identity/v/subnet/1/block/latest/neurons?x=1"
+        );
+        assert_eq!(
+            at("/api/v1/identity/v/subnet/7/weights"),
+            "/api/v1/identity/v/subnet/1/weights"
+        );
     }
 
     #[test]

@@ -15,11 +15,18 @@ pub enum ApiError {
     #[error("{0}")]
     Forbidden(String),
     /// The identity works on another netuid than the URL's. 308, as the reference answers: its
-    /// clients then look the identity's netuid up again and repeat the call.
-    #[error("{0}")]
-    NetuidMismatch(String),
+    /// clients then look the identity's netuid up again and repeat the call; `location` is the
+    /// same path with the identity's netuid (the `Location` header).
+    #[error("{detail}")]
+    NetuidMismatch { detail: String, location: String },
     #[error("{0}")]
     NotFound(String),
+    /// The request body did not arrive in full within `PYLON_BODY_READ_TIMEOUT_SECONDS`.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// The request body is larger than `PYLON_MAX_BODY_BYTES`.
+    #[error("{0}")]
+    TooLarge(String),
     /// Well-formed input the request cannot act on (e.g. weights for unregistered hotkeys).
     #[error("{0}")]
     Unprocessable(String),
@@ -42,7 +49,9 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NetuidMismatch(_) => StatusCode::PERMANENT_REDIRECT,
+            ApiError::NetuidMismatch { .. } => StatusCode::PERMANENT_REDIRECT,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::ChainRefused(_) => StatusCode::BAD_GATEWAY,
@@ -58,6 +67,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let location = match &self {
+            ApiError::NetuidMismatch { location, .. } => HeaderValue::from_str(location).ok(),
+            _ => None,
+        };
         if status.is_server_error() {
             tracing::warn!(status = status.as_u16(), error = %self, "request failed");
         }
@@ -70,6 +83,9 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(location) = location {
+            response.headers_mut().insert(header::LOCATION, location);
         }
         response
     }

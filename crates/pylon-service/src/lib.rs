@@ -6,19 +6,24 @@
 //! - [`routes`] → [`reads`] (cache + single-flight) → [`render`] → [`wire`] (reference JSON
 //!   shapes, also the OpenAPI document's schemas via [`schema`]).
 //! - [`prefetch`]: hot subnets fetched on each new head; [`respond`]: ETag / 304.
+//! - Hostile clients: [`connections`] (timeouts, caps, buffer bounds), [`request_body`] (bodies
+//!   read whole, bounded in size and time), [`json_errors`] (every error in the JSON shape).
 //! - Operations: [`metrics`] (`/metrics`) with [`http_metrics`] (per-request series), [`health`]
 //!   (`/health`, `/ready`).
 
 pub mod access;
 pub mod cache;
+pub mod connections;
 pub mod encoding;
 pub mod error;
 pub mod health;
 pub mod http_metrics;
+pub mod json_errors;
 pub mod metrics;
 pub mod prefetch;
 pub mod reads;
 pub mod render;
+pub mod request_body;
 pub mod respond;
 pub mod routes;
 pub mod schema;

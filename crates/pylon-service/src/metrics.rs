@@ -56,6 +56,8 @@ pub struct Metrics {
     chain_fallbacks: IntCounterVec,
     weights_job_duration: HistogramVec,
     weights_attempt_duration: HistogramVec,
+    open_connections: IntGauge,
+    refused_connections: IntCounter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -156,9 +158,49 @@ impl Metrics {
                     &["operation", "status", "netuid", "hotkey"],
                 ),
             ),
+            open_connections: register(
+                &registry,
+                IntGauge::new("pylon_http_connections_open", "HTTP connections open now")
+                    .expect("valid gauge definition"),
+            ),
+            refused_connections: register(
+                &registry,
+                IntCounter::new(
+                    "pylon_http_connections_refused_total",
+                    "HTTP connections refused (503) because PYLON_MAX_CONNECTIONS were open",
+                )
+                .expect("valid counter definition"),
+            ),
             registry,
         }
     }
+}
+
+/// Counts an open connection in `pylon_http_connections_open` for as long as it lives.
+pub struct OpenConnection(());
+
+impl OpenConnection {
+    pub fn new() -> Self {
+        global().open_connections.inc();
+        OpenConnection(())
+    }
+}
+
+impl Default for OpenConnection {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        global().open_connections.dec();
+    }
+}
+
+/// A connection past `PYLON_MAX_CONNECTIONS` was refused.
+pub fn connection_refused() {
+    global().refused_connections.inc();
 }
 
 /// A weights job's final state as the `job_status` label.

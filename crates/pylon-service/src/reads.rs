@@ -36,26 +36,50 @@ pub async fn neurons(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Re
     Ok(rendered)
 }
 
-/// The latest block's neurons or validators — without waiting for the chain when that block's
-/// fetch is already running (a prefetch on its arrival) and the previous block's answer is at
-/// hand: that one is served, saying which block it is from, until the new one lands.
+/// The latest block's neurons or validators, stale-while-revalidate: a reader does not wait on
+/// the chain when an older answer for the subnet is at hand. The new head's fetch (a prefetch
+/// already running, or one this reader starts in the background) is waited for at most
+/// `PYLON_LATEST_REFRESH_WAIT_SECONDS` — not at all when it is already running — and meanwhile
+/// the newest cached answer is served, its `block` saying which it is (and `X-Pylon-Block`). A
+/// failing fetch also leaves readers the cached answer. Only answers at most
+/// `PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS` behind the head stand in; past that the reader
+/// waits for the chain like any uncached read.
 pub async fn latest(state: &Arc<AppState>, view: View, netuid: u16, head: &BlockRef) -> Read {
     if let Some(hit) = state.cache.get(&view.key(netuid, head.hash)) {
         return Ok(hit);
     }
+    let limit = state.settings.recent_objects_hard_limit_blocks;
+    let Some(previous) = state
+        .recent(view, netuid)
+        .filter(|previous| head.number.saturating_sub(previous.block.number) <= limit)
+    else {
+        return fetch_view(state, view, netuid, head).await;
+    };
     if state
         .cache
         .is_in_flight(&CacheKey::Neurons(netuid, head.hash))
     {
-        if let Some(previous) = state.recent(view, netuid) {
-            if previous.block.number + 1 >= head.number {
-                return Ok(previous);
-            }
-        }
+        return Ok(previous);
     }
+    let refresh = tokio::spawn({
+        let (state, head) = (state.clone(), head.clone());
+        async move { fetch_view(&state, view, netuid, &head).await }
+    });
+    match tokio::time::timeout(state.settings.latest_refresh_wait, refresh).await {
+        Ok(Ok(Ok(fresh))) => Ok(fresh),
+        Ok(Ok(Err(error))) => {
+            tracing::debug!(netuid, %error, "latest read failed; serving the cached answer");
+            Ok(previous)
+        }
+        // Still fetching (it goes on in the background), or the fetch task died.
+        _ => Ok(previous),
+    }
+}
+
+async fn fetch_view(state: &Arc<AppState>, view: View, netuid: u16, block: &BlockRef) -> Read {
     match view {
-        View::Neurons => neurons(state, netuid, head).await,
-        View::Validators => validators(state, netuid, head).await,
+        View::Neurons => neurons(state, netuid, block).await,
+        View::Validators => validators(state, netuid, block).await,
     }
 }
 

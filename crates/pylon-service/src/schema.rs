@@ -359,6 +359,7 @@ pub fn document() -> &'static Value {
                     "403": error("Wrong token"),
                     "308": error("The identity works on another netuid: look it up again (GET /api/v1/identities)"),
                     "404": error("Unknown identity, or no such job"),
+                    "408": error("Body not received in full within PYLON_BODY_READ_TIMEOUT_SECONDS"),
                     "413": error("Body larger than PYLON_MAX_BODY_BYTES"),
                     "422": error("Valid JSON the request cannot act on (named in detail)"),
                     "502": error("The chain refused the extrinsic (its error, decoded)"),

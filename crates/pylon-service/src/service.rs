@@ -12,18 +12,19 @@ use pylon_chain::{ChainClient, ChainConfig};
 use pylon_weights::runner::RunnerConfig;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
+use crate::connections::{self, ConnectionLimits};
 use crate::error::ApiError;
+use crate::request_body::{self, BodyLimits};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::writes::{Writer, WriterError};
-use crate::{health, http_metrics, metrics, prefetch, routes, schema, timeout};
+use crate::{health, http_metrics, json_errors, metrics, prefetch, routes, schema, timeout};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -74,9 +75,12 @@ impl Service {
                 tracing::info!(jobs = resumed, "resumed unfinished weights jobs");
             }
         }
-        let max_body = settings.max_body_bytes;
+        let body = BodyLimits {
+            max_bytes: settings.max_body_bytes,
+            read_timeout: settings.body_read_timeout,
+        };
         let state = Arc::new(AppState::new(settings, chain, writer));
-        let router = app(state.clone(), max_body);
+        let router = app(state.clone(), body);
         Ok(Service {
             listener,
             state,
@@ -96,7 +100,8 @@ impl Service {
     }
 
     /// Serve until `shutdown` resolves; then stop accepting connections and let in-flight
-    /// requests finish, for at most `PYLON_SHUTDOWN_TIMEOUT_SECONDS`.
+    /// requests finish, for at most `PYLON_SHUTDOWN_TIMEOUT_SECONDS`. Connections are bounded
+    /// as [`connections`] says.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -105,9 +110,10 @@ impl Service {
         let pruning = self.state.writer.as_ref().map(|w| w.spawn_pruning());
         tracing::info!(addr = %self.local_addr(), "serving the Pylon API");
         let (draining, drain) = bounded_shutdown(shutdown, self.state.settings.shutdown_timeout);
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(draining);
+        let limits = ConnectionLimits::from_settings(&self.state.settings);
+        let server = connections::serve(self.listener, self.router, limits, draining);
         let result = tokio::select! {
-            served = server => served.map_err(|e| ServiceError::Serve(e.to_string())),
+            () = server => Ok(()),
             () = drain => Ok(()),
         };
         prefetch.abort();
@@ -159,7 +165,7 @@ pub async fn run(
 }
 
 /// The router with every layer, for a given state.
-pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> Router {
+pub fn app(state: Arc<AppState>, body: BodyLimits) -> Router {
     routes::router()
         .merge(schema::router())
         .merge(metrics::router())
@@ -172,7 +178,13 @@ pub fn app(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         // Inside the router, where the matched route template is known (the metrics' label).
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(max_body_bytes))
+        // Bodies arrive whole and bounded (size, time) before any route sees them.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            body,
+            request_body::read_whole,
+        ))
+        .layer(axum::middleware::from_fn(json_errors::render))
         .layer(CompressionLayer::new().gzip(true).zstd(true))
         .layer(PropagateRequestIdLayer::x_request_id())
         // Failures are logged once, with their reason, where they are rendered (`error.rs`).

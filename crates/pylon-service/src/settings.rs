@@ -72,6 +72,27 @@ pub struct Settings {
     pub cache_max_bytes: usize,
     /// `PYLON_MAX_BODY_BYTES` (1048576): request body limit.
     pub max_body_bytes: usize,
+    /// `PYLON_BODY_READ_TIMEOUT_SECONDS` (10): a request body must arrive in full within this
+    /// (else 408: the client stalled, not the chain).
+    pub body_read_timeout: Duration,
+    /// `PYLON_HEADER_READ_TIMEOUT_SECONDS` (10): a request's head must arrive in full within this
+    /// from when the connection waits for it — after opening, and after each answer (so it is
+    /// also the keep-alive idle timeout); else the connection is closed.
+    pub header_read_timeout: Duration,
+    /// `PYLON_MAX_CONNECTIONS` (1024): open connections at most; one past it is answered 503
+    /// and closed.
+    pub max_connections: usize,
+    /// `PYLON_MAX_HEADER_BYTES` (16384): a request head (start line and headers) larger than
+    /// this is refused with 431 and the connection closed.
+    pub max_header_bytes: usize,
+    /// `PYLON_CONNECTION_BUFFER_BYTES` (65536): the most a connection buffers of what a client
+    /// sends (≥ 8192 and ≥ `PYLON_MAX_HEADER_BYTES`); with the connection cap it bounds the
+    /// memory clients can hold.
+    pub connection_buffer_bytes: usize,
+    /// `PYLON_LATEST_REFRESH_WAIT_SECONDS` (0.25): how long a reader of a latest neurons or
+    /// validators answer waits for the new head's fetch before it is served the newest cached
+    /// answer instead (the fetch goes on in the background).
+    pub latest_refresh_wait: Duration,
     /// `PYLON_DATA_DIR` (pylon-data): where the write path keeps its weights jobs
     /// (`weights-jobs.redb`), so a restart resumes them. Only opened when identities exist.
     pub data_dir: PathBuf,
@@ -94,6 +115,9 @@ pub struct Settings {
     /// feature.
     pub otlp_endpoint: Option<String>,
 }
+
+/// hyper's smallest connection buffer.
+pub const MIN_CONNECTION_BUFFER_BYTES: usize = 8192;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SettingsError {
@@ -130,6 +154,12 @@ impl Settings {
             max_request_timeout: Duration::from_secs(300),
             cache_max_bytes: 256 * 1024 * 1024,
             max_body_bytes: 1024 * 1024,
+            body_read_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_header_bytes: 16 * 1024,
+            connection_buffer_bytes: 64 * 1024,
+            latest_refresh_wait: Duration::from_millis(250),
             data_dir: PathBuf::from("pylon-data"),
             weights_reveal_rule: RevealRule::PulseDelay,
             ready_max_head_age: Duration::from_secs(60),
@@ -208,6 +238,32 @@ impl Settings {
         settings.max_request_timeout = seconds(vars, "PYLON_MAX_REQUEST_TIMEOUT_SECONDS", 300.0)?;
         settings.cache_max_bytes = parse(vars, "PYLON_CACHE_MAX_BYTES", settings.cache_max_bytes)?;
         settings.max_body_bytes = parse(vars, "PYLON_MAX_BODY_BYTES", settings.max_body_bytes)?;
+        settings.body_read_timeout = seconds(vars, "PYLON_BODY_READ_TIMEOUT_SECONDS", 10.0)?;
+        settings.header_read_timeout = seconds(vars, "PYLON_HEADER_READ_TIMEOUT_SECONDS", 10.0)?;
+        settings.max_connections = parse(vars, "PYLON_MAX_CONNECTIONS", settings.max_connections)?;
+        if settings.max_connections == 0 {
+            return Err(invalid("PYLON_MAX_CONNECTIONS", "expected at least 1"));
+        }
+        settings.max_header_bytes =
+            parse(vars, "PYLON_MAX_HEADER_BYTES", settings.max_header_bytes)?;
+        settings.connection_buffer_bytes = parse(
+            vars,
+            "PYLON_CONNECTION_BUFFER_BYTES",
+            settings.connection_buffer_bytes,
+        )?;
+        if settings.connection_buffer_bytes < MIN_CONNECTION_BUFFER_BYTES
+            || settings.connection_buffer_bytes < settings.max_header_bytes
+        {
+            return Err(invalid(
+                "PYLON_CONNECTION_BUFFER_BYTES",
+                format!(
+                    "expected at least {MIN_CONNECTION_BUFFER_BYTES} and at least \
+                     PYLON_MAX_HEADER_BYTES ({})",
+                    settings.max_header_bytes
+                ),
+            ));
+        }
+        settings.latest_refresh_wait = seconds(vars, "PYLON_LATEST_REFRESH_WAIT_SECONDS", 0.25)?;
         if let Some(path) = get("PYLON_DATA_DIR") {
             settings.data_dir = PathBuf::from(path);
         }
@@ -368,6 +424,43 @@ mod tests {
         assert_eq!(s.ready_max_head_age, Duration::from_secs(60));
         assert_eq!(s.shutdown_timeout, Duration::from_secs(30));
         assert!(s.sentry_dsn.is_empty() && s.otlp_endpoint.is_none());
+    }
+
+    #[test]
+    fn connection_bounds_have_defaults_and_refuse_nonsense() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.body_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.max_connections, 1024);
+        assert_eq!(
+            (s.max_header_bytes, s.connection_buffer_bytes),
+            (16384, 65536)
+        );
+        assert_eq!(s.latest_refresh_wait, Duration::from_millis(250));
+        let s = Settings::from_vars(&vars(&[
+            ("PYLON_HEADER_READ_TIMEOUT_SECONDS", "2.5"),
+            ("PYLON_MAX_CONNECTIONS", "10"),
+        ]))
+        .unwrap();
+        assert_eq!(s.header_read_timeout, Duration::from_millis(2500));
+        assert_eq!(s.max_connections, 10);
+        for (variable, value) in [
+            ("PYLON_MAX_CONNECTIONS", "0"),
+            ("PYLON_CONNECTION_BUFFER_BYTES", "4096"),
+            ("PYLON_BODY_READ_TIMEOUT_SECONDS", "0"),
+        ] {
+            let error = Settings::from_vars(&vars(&[(variable, value)])).unwrap_err();
+            assert!(error.to_string().starts_with(variable), "{error}");
+        }
+        let error = Settings::from_vars(&vars(&[
+            ("PYLON_MAX_HEADER_BYTES", "100000"),
+            ("PYLON_CONNECTION_BUFFER_BYTES", "65536"),
+        ]))
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("PYLON_MAX_HEADER_BYTES"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use pylon_chain::publish::{AxonServe, NewCertificate, MAX_COMMITMENT_LEN};
+use pylon_chain::publish::{AxonServe, NewCertificate, MAX_TIMELOCK_COMMITMENT_SIZE_BYTES};
 use pylon_chain::Included;
 use serde::de::DeserializeOwned;
 
@@ -30,15 +30,30 @@ type St = State<Arc<AppState>>;
 const AXON_VERSION: u32 = 1;
 
 /// A JSON body as `T`; unknown fields are ignored (like the reference's models), a missing or
-/// mistyped field is a 422 naming it, and a body that is not JSON a 400.
+/// mistyped field is a 422 naming it, and a body that is not JSON a 400. The body must be a JSON
+/// object: serde would otherwise read a struct from an array of its fields in order
+/// (`["0x01"]`), which is not the documented body.
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            ApiError::Unprocessable(format!("body: {e}"))
-        } else {
-            ApiError::BadRequest(format!("body is not valid JSON: {e}"))
-        }
-    })
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::Unprocessable(format!(
+            "body: must be a JSON object, not {}",
+            json_kind(&value)
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::Unprocessable(format!("body: {e}")))
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 fn created(body: impl serde::Serialize) -> Response {
@@ -67,10 +82,17 @@ pub async fn set_commitment(State(state): St, scope: Scope, body: Bytes) -> AppR
     if data.is_empty() {
         return Err(ApiError::Unprocessable("commitment: empty".into()));
     }
-    if data.len() > MAX_COMMITMENT_LEN {
+    let head = state.chain.latest_block()?;
+    let limits = state.chain.commitment_limits(&head).await?;
+    if data.len() > limits.max_len() {
         return Err(ApiError::Unprocessable(format!(
-            "commitment: {} bytes; the chain holds at most {MAX_COMMITMENT_LEN}",
-            data.len()
+            "commitment: {} bytes; the chain holds at most {} (Commitments.MaxFields = {} fields \
+             of at most {} bytes, Data::Raw{})",
+            data.len(),
+            limits.max_len(),
+            limits.max_fields,
+            limits.raw_field_max,
+            limits.raw_field_max
         )));
     }
     let included = state
@@ -90,6 +112,16 @@ pub async fn set_revealed_commitment(State(state): St, scope: Scope, body: Bytes
     let body: SetRevealedCommitmentBody = parse_body(&body)?;
     if body.commitment.is_empty() {
         return Err(ApiError::Unprocessable("commitment: empty".into()));
+    }
+    // Encryption only adds bytes: a longer text can never fit (the exact bound, with the
+    // ciphertext's overhead, is checked once it is encrypted, still before signing).
+    if body.commitment.len() > MAX_TIMELOCK_COMMITMENT_SIZE_BYTES {
+        return Err(ApiError::Unprocessable(format!(
+            "commitment: {} bytes; a timelocked commitment holds less than {} bytes \
+             (MAX_TIMELOCK_COMMITMENT_SIZE_BYTES, after encryption)",
+            body.commitment.len(),
+            MAX_TIMELOCK_COMMITMENT_SIZE_BYTES
+        )));
     }
     let blocks = u32::try_from(body.blocks_until_reveal)
         .ok()
