@@ -12,6 +12,12 @@ Usage (release build first: `cargo build --release -p pylon`):
 
 Writes <out>/soak.md and <out>/soak.png; exits 1 if any request failed. Needs matplotlib
 (tests/requirements.txt). Not part of CI.
+
+`--hostile SECONDS` adds a last phase (issue 15): 2,000 idle connections (`--idle-connections`)
+are opened and the chain is stalled (every node answer 3 s late, the devnet's `dev_stall`) while
+the readers keep reading latest answers; the report adds the service's RSS through it, the reader
+p99, and what became of the idle connections (closed by `PYLON_HEADER_READ_TIMEOUT_SECONDS`,
+refused past `PYLON_MAX_CONNECTIONS`, still open).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import shlex
 import socket
 import statistics
@@ -178,10 +185,21 @@ def read_paths(state: State) -> list[tuple[str, str]]:
     ]
 
 
-async def reader(state: State, host: str, port: int, deadline: float) -> None:
+def latest_paths(state: State) -> list[tuple[str, str]]:
+    """Reads a stalled chain must not hold up: latest answers the cache has."""
+    return [
+        ("/api/v1/subnet/1/block/latest/neurons", OPEN_TOKEN),
+        ("/api/v1/subnet/1/block/latest/validators", OPEN_TOKEN),
+        ("/api/v1/subnet/2/block/latest/neurons", OPEN_TOKEN),
+        ("/api/v1/subnet/1/block/recent/neurons", OPEN_TOKEN),
+        ("/api/v1/identity/soak/subnet/1/block/latest/neurons", IDENTITY_TOKEN),
+    ]
+
+
+async def reader(state: State, host: str, port: int, deadline: float, paths=read_paths) -> None:
     connection = Connection(host, port)
     while time.monotonic() < deadline:
-        path, token = random.choice(read_paths(state))
+        path, token = random.choice(paths(state))
         start = time.monotonic()
         try:
             status, _ = await connection.request("GET", path, token)
@@ -265,9 +283,123 @@ async def sampler(
         )
 
 
+async def devnet_rpc(port: int, method: str, params: list) -> None:
+    """One JSON-RPC call to the devnet over HTTP (its fault injection)."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    reader_, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"POST / HTTP/1.1\r\nHost: devnet\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
+    answer = await reader_.read()
+    writer.close()
+    if b'"result"' not in answer:
+        raise RuntimeError(f"{method}: {answer[-300:]!r}")
+
+
+@dataclass
+class HostileResult:
+    duration: float
+    idle_opened: int = 0
+    idle_connect_failed: int = 0
+    idle_refused: int = 0
+    idle_closed: int = 0
+    idle_open_at_end: int = 0
+    rss_before_mb: float = 0.0
+    rss_peak_mb: float = 0.0
+    rss_end_mb: float = 0.0
+    state: State = field(default_factory=State)
+    samples: list[Sample] = field(default_factory=list)
+
+
+async def hostile_phase(
+    args: argparse.Namespace, port: int, chain_port: int, pids: tuple[int, int], head: int
+) -> HostileResult:
+    """Idle connections and a stalled chain at once, readers reading latest answers throughout."""
+    result = HostileResult(duration=args.hostile)
+    result.state.head = head
+    result.rss_before_mb = rss_mb(pids[0])
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    for _ in range(args.idle_connections):
+        try:
+            idle.append(await asyncio.open_connection("127.0.0.1", port))
+        except OSError:
+            result.idle_connect_failed += 1
+    result.idle_opened = len(idle)
+    await devnet_rpc(chain_port, "dev_stall", [3000])
+    start = time.monotonic()
+    deadline = start + args.hostile
+
+    async def peak() -> None:
+        while time.monotonic() < deadline:
+            result.rss_peak_mb = max(result.rss_peak_mb, rss_mb(pids[0]))
+            await asyncio.sleep(0.5)
+
+    try:
+        await asyncio.gather(
+            peak(),
+            sampler(result.state, result.samples, pids, start, deadline, args.sample),
+            *(reader(result.state, "127.0.0.1", port, deadline, latest_paths) for _ in range(args.connections)),
+        )
+    finally:
+        await devnet_rpc(chain_port, "dev_stall", [0])
+    result.rss_end_mb = rss_mb(pids[0])
+    for stream_reader, writer in idle:
+        try:
+            data = await asyncio.wait_for(stream_reader.read(), timeout=0.05)
+        except TimeoutError:
+            result.idle_open_at_end += 1
+        except OSError:
+            result.idle_closed += 1
+        else:
+            if b" 503 " in data[:20]:
+                result.idle_refused += 1
+            else:
+                result.idle_closed += 1
+        writer.close()
+    return result
+
+
+def hostile_report(args: argparse.Namespace, result: HostileResult) -> str:
+    p99s = [s.p99_ms for s in result.samples if s.requests]
+    worst = max(p99s) if p99s else float("nan")
+    median = statistics.median(p99s) if p99s else float("nan")
+    rows = "\n".join(
+        f"| {s.t:.0f} | {s.requests / args.sample:.0f} | {s.errors} | {s.p50_ms:.1f} | {s.p99_ms:.1f} | "
+        f"{s.service_rss_mb:.1f} |"
+        for s in result.samples
+    )
+    examples = "; ".join(result.state.error_examples)
+    return f"""
+## Hostile phase: {args.idle_connections} idle connections and a stalled chain for {result.duration:g} s
+
+The chain stalled (`dev_stall 3000`: every node answer 3 s late) while {args.idle_connections} connections
+were opened and left idle, and {args.connections} readers read latest neurons/validators (open and
+identity routes) and recent neurons. The service runs with its default connection settings.
+
+| | |
+|---|---|
+| idle connections opened (connect failed) | {result.idle_opened} ({result.idle_connect_failed}) |
+| … refused with 503 past `PYLON_MAX_CONNECTIONS` | {result.idle_refused} |
+| … closed by the service (header read timeout) | {result.idle_closed} |
+| … still open at the end (must be 0 for a phase longer than the timeout) | {result.idle_open_at_end} |
+| reader requests / errors | {result.state.total_requests} / **{result.state.total_errors}** |
+| reader p99 per sample: median / worst | {median:.1f} ms / {worst:.1f} ms |
+| service RSS before → peak → end | {result.rss_before_mb:.1f} → {result.rss_peak_mb:.1f} → {result.rss_end_mb:.1f} MB |
+
+{"Error examples: " + examples if examples else ""}
+
+| t (s) | req/s | errors | p50 (ms) | p99 (ms) | service RSS (MB) |
+|---|---|---|---|---|---|
+{rows}
+"""
+
+
 def start_processes(
     binary: Path, work: Path, block_time: str, cache_mb: int | None
-) -> tuple[subprocess.Popen[str], subprocess.Popen[str], int]:
+) -> tuple[subprocess.Popen[str], subprocess.Popen[str], int, int]:
     chain_port = free_port()
     devnet = subprocess.Popen(
         [str(binary), "devnet", "--port", str(chain_port), "--block-time", block_time],
@@ -317,10 +449,12 @@ def start_processes(
             if service.poll() is not None:
                 raise RuntimeError(f"pylon serve exited: {(work / 'service.log').read_text()[-2000:]}") from None
             time.sleep(0.1)
-    return devnet, service, port
+    return devnet, service, port, chain_port
 
 
-async def soak(args: argparse.Namespace, port: int, pids: tuple[int, int]) -> tuple[State, list[Sample], float]:
+async def soak(
+    args: argparse.Namespace, port: int, chain_port: int, pids: tuple[int, int]
+) -> tuple[State, list[Sample], float, HostileResult | None]:
     state = State()
     samples: list[Sample] = []
     # Wait until the service answers from the chain, past genesis, before the clock starts.
@@ -344,7 +478,11 @@ async def soak(args: argparse.Namespace, port: int, pids: tuple[int, int]) -> tu
         head_follower(state, "127.0.0.1", port, deadline, args.weights),
         *(reader(state, "127.0.0.1", port, deadline) for _ in range(args.connections)),
     )
-    return state, samples, time.monotonic() - start
+    elapsed = time.monotonic() - start
+    hostile = None
+    if args.hostile:
+        hostile = await hostile_phase(args, port, chain_port, pids, state.head)
+    return state, samples, elapsed, hostile
 
 
 def rss_trend(samples: list[Sample]) -> tuple[float, float, float]:
@@ -441,6 +579,13 @@ def main() -> int:
         help="PYLON_CACHE_MAX_BYTES in MiB (default: the service's, 256): a small cache fills, and "
         "shows its bound, within a short run",
     )
+    parser.add_argument(
+        "--hostile",
+        type=float,
+        default=0,
+        help="seconds of a last phase with idle connections and a stalled chain (default 0: none)",
+    )
+    parser.add_argument("--idle-connections", type=int, default=2000, help="for --hostile (default 2000)")
     parser.add_argument("--pylon-bin", type=Path, default=None, help="default: <target>/release/pylon")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak")
     args = parser.parse_args()
@@ -450,11 +595,14 @@ def main() -> int:
         print(f"{binary} missing: cargo build --release -p pylon", file=sys.stderr)
         return 2
     command = "python bench/soak.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    # Thousands of idle connections need as many file descriptors, here and in the service.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with tempfile.TemporaryDirectory(prefix="pylon-soak-") as tmp:
         work = Path(tmp)
-        devnet, service, port = start_processes(binary, work, args.block_time, args.cache_mb)
+        devnet, service, port, chain_port = start_processes(binary, work, args.block_time, args.cache_mb)
         try:
-            state, samples, elapsed = asyncio.run(soak(args, port, (service.pid, devnet.pid)))
+            state, samples, elapsed, hostile = asyncio.run(soak(args, port, chain_port, (service.pid, devnet.pid)))
         finally:
             for process in (service, devnet):
                 process.terminate()
@@ -464,9 +612,20 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     title = f"pylon serve soak: {args.connections} connections, {elapsed / 60:.1f} min"
     plot(samples, args.out.with_suffix(".png"), title, args.sample)
-    args.out.with_suffix(".md").write_text(report(args, state, samples, elapsed, command, args.out))
+    text = report(args, state, samples, elapsed, command, args.out)
+    errors = state.total_errors
+    if hostile is not None:
+        text += hostile_report(args, hostile)
+        errors += hostile.state.total_errors
+        print(
+            f"hostile phase: {hostile.state.total_requests} reads, {hostile.state.total_errors} errors, "
+            f"idle {hostile.idle_opened} opened / {hostile.idle_refused} refused / {hostile.idle_closed} closed "
+            f"/ {hostile.idle_open_at_end} open; RSS {hostile.rss_before_mb:.1f} → {hostile.rss_peak_mb:.1f} "
+            f"→ {hostile.rss_end_mb:.1f} MB"
+        )
+    args.out.with_suffix(".md").write_text(text)
     print(f"{state.total_requests} requests, {state.total_errors} errors; wrote {args.out}.md and .png")
-    return 1 if state.total_errors else 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
