@@ -317,20 +317,28 @@ class HostileResult:
 async def hostile_phase(
     args: argparse.Namespace, port: int, chain_port: int, pids: tuple[int, int], head: int
 ) -> HostileResult:
-    """Idle connections and a stalled chain at once, readers reading latest answers throughout."""
+    """Idle connections and a stalled chain at once, readers reading latest answers throughout.
+
+    The readers connect first (a service's established clients); a second in, the chain stalls
+    and the idle connections are opened. Connections opened while the cap is full are refused
+    (503) until the header read timeout frees their places: readers keep their keep-alive ones.
+    """
     result = HostileResult(duration=args.hostile)
     result.state.head = head
     result.rss_before_mb = rss_mb(pids[0])
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-    for _ in range(args.idle_connections):
-        try:
-            idle.append(await asyncio.open_connection("127.0.0.1", port))
-        except OSError:
-            result.idle_connect_failed += 1
-    result.idle_opened = len(idle)
-    await devnet_rpc(chain_port, "dev_stall", [3000])
     start = time.monotonic()
     deadline = start + args.hostile
+
+    async def flood() -> None:
+        await asyncio.sleep(1)
+        await devnet_rpc(chain_port, "dev_stall", [3000])
+        for _ in range(args.idle_connections):
+            try:
+                idle.append(await asyncio.open_connection("127.0.0.1", port))
+            except OSError:
+                result.idle_connect_failed += 1
+        result.idle_opened = len(idle)
 
     async def peak() -> None:
         while time.monotonic() < deadline:
@@ -339,6 +347,7 @@ async def hostile_phase(
 
     try:
         await asyncio.gather(
+            flood(),
             peak(),
             sampler(result.state, result.samples, pids, start, deadline, args.sample),
             *(reader(result.state, "127.0.0.1", port, deadline, latest_paths) for _ in range(args.connections)),
@@ -375,9 +384,10 @@ def hostile_report(args: argparse.Namespace, result: HostileResult) -> str:
     return f"""
 ## Hostile phase: {args.idle_connections} idle connections and a stalled chain for {result.duration:g} s
 
-The chain stalled (`dev_stall 3000`: every node answer 3 s late) while {args.idle_connections} connections
-were opened and left idle, and {args.connections} readers read latest neurons/validators (open and
-identity routes) and recent neurons. The service runs with its default connection settings.
+{args.connections} readers read latest neurons/validators (open and identity routes) and recent
+neurons on their keep-alive connections; one second in, the chain stalled (`dev_stall 3000`: every
+node answer 3 s late) and {args.idle_connections} connections were opened and left idle. The service
+runs with its default connection settings (`PYLON_MAX_CONNECTIONS` 1024, header read timeout 10 s).
 
 | | |
 |---|---|

@@ -24,7 +24,15 @@ pub async fn follow_heads(state: Arc<AppState>) {
                 if state.chain.head().as_ref() != Some(&head) {
                     return;
                 }
-                match reads::neurons(&state, netuid, &head).await {
+                // One fetch of a subnet's latest neurons at a time: on a stalled chain, heads
+                // would otherwise collect one stalled fetch each (memory and node load growing
+                // for as long as the stall lasts). The next head after it ends is fetched.
+                let Some(claim) = state.claim_refresh(netuid) else {
+                    return;
+                };
+                let fetched = reads::neurons(&state, netuid, &head).await;
+                drop(claim);
+                match fetched {
                     // Compress ahead too, so no reader of the new block waits for it.
                     Ok(rendered) => {
                         let _ = tokio::task::spawn_blocking(move || {

@@ -39,7 +39,8 @@ pub async fn neurons(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Re
 /// The latest block's neurons or validators, stale-while-revalidate: a reader does not wait on
 /// the chain when an older answer for the subnet is at hand. The new head's fetch (a prefetch
 /// already running, or one this reader starts in the background) is waited for at most
-/// `PYLON_LATEST_REFRESH_WAIT_SECONDS` — not at all when it is already running — and meanwhile
+/// `PYLON_LATEST_REFRESH_WAIT_SECONDS` — not at all when it, or a refresh for an older head, is
+/// already running: one background refresh per subnet at a time — and meanwhile
 /// the newest cached answer is served, its `block` saying which it is (and `X-Pylon-Block`). A
 /// failing fetch also leaves readers the cached answer. Only answers at most
 /// `PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS` behind the head stand in; past that the reader
@@ -61,9 +62,18 @@ pub async fn latest(state: &Arc<AppState>, view: View, netuid: u16, head: &Block
     {
         return Ok(previous);
     }
+    // One refresh per subnet at a time: while one runs (for this head or an older one, stuck on
+    // a stalled chain), readers get the cached answer at once.
+    let Some(claim) = state.claim_refresh(netuid) else {
+        return Ok(previous);
+    };
     let refresh = tokio::spawn({
         let (state, head) = (state.clone(), head.clone());
-        async move { fetch_view(&state, view, netuid, &head).await }
+        async move {
+            let fresh = fetch_view(&state, view, netuid, &head).await;
+            drop(claim);
+            fresh
+        }
     });
     match tokio::time::timeout(state.settings.latest_refresh_wait, refresh).await {
         Ok(Ok(Ok(fresh))) => Ok(fresh),

@@ -1,6 +1,6 @@
 //! What every handler shares: settings, the chain, the response cache and which subnets are hot.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,10 @@ pub struct AppState {
     /// former; both stand in for the latest block while its fetch runs).
     pub recent: Mutex<HashMap<(View, u16), Arc<Rendered>>>,
     requested: Mutex<HashMap<u16, Instant>>,
+    /// Subnets whose latest neurons are being fetched (a prefetch, or a reader's background
+    /// refresh): one at a time per subnet, so a stalled chain does not collect one stalled fetch
+    /// per new head.
+    refreshing: Mutex<HashSet<u16>>,
     /// Signing and weights jobs; `None` when no identity is configured.
     pub writer: Option<Writer>,
 }
@@ -63,6 +67,7 @@ impl AppState {
             chain,
             recent: Mutex::new(HashMap::new()),
             requested: Mutex::new(HashMap::new()),
+            refreshing: Mutex::new(HashSet::new()),
             writer,
         }
     }
@@ -110,6 +115,15 @@ impl AppState {
         }
     }
 
+    /// Claim the subnet's background refresh: `None` while another one runs. The claim ends when
+    /// the returned guard is dropped.
+    pub fn claim_refresh(self: &Arc<Self>, netuid: u16) -> Option<RefreshClaim> {
+        self.refreshing.lock().insert(netuid).then(|| RefreshClaim {
+            state: Arc::clone(self),
+            netuid,
+        })
+    }
+
     pub fn recent(&self, view: View, netuid: u16) -> Option<Arc<Rendered>> {
         self.recent.lock().get(&(view, netuid)).cloned()
     }
@@ -121,6 +135,18 @@ impl AppState {
             .and_then(|writer| writer.hotkey(&identity.name))
             .map(str::to_owned)
             .ok_or_else(|| format!("identity `{}` has no hotkey loaded", identity.name))
+    }
+}
+
+/// A subnet's background refresh, claimed until dropped.
+pub struct RefreshClaim {
+    state: Arc<AppState>,
+    netuid: u16,
+}
+
+impl Drop for RefreshClaim {
+    fn drop(&mut self) {
+        self.state.refreshing.lock().remove(&self.netuid);
     }
 }
 
@@ -147,5 +173,21 @@ mod tests {
         assert!(hot.contains(&7));
         assert_eq!(hot.len(), MAX_REQUESTED_HOT + 1);
         assert!(hot.contains(&199) && !hot.contains(&100));
+    }
+
+    #[tokio::test]
+    async fn a_subnets_latest_fetch_is_claimed_by_one_at_a_time() {
+        let network = Network::parse("ws://127.0.0.1:1").unwrap();
+        let chain = Arc::new(ChainClient::start(ChainConfig {
+            network: network.clone(),
+            archive: None,
+            archive_cutoff: 300,
+        }));
+        let state = Arc::new(AppState::new(Settings::new(network), chain, None));
+        let claim = state.claim_refresh(1).expect("free");
+        assert!(state.claim_refresh(1).is_none(), "claimed twice");
+        assert!(state.claim_refresh(2).is_some(), "another subnet is free");
+        drop(claim);
+        assert!(state.claim_refresh(1).is_some(), "free again once dropped");
     }
 }
