@@ -30,8 +30,6 @@ use crate::{health, http_metrics, json_errors, metrics, prefetch, routes, schema
 pub enum ServiceError {
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: String },
-    #[error("server failed: {0}")]
-    Serve(String),
     #[error(transparent)]
     Writer(#[from] WriterError),
     #[error("cannot resume the unfinished weights jobs: {0}")]
