@@ -76,6 +76,12 @@ impl Service {
         }
         let max_body = settings.max_body_bytes;
         let state = Arc::new(AppState::new(settings, chain, writer));
+        let forget = Arc::downgrade(&state);
+        state.chain.on_chain_reset(move || {
+            if let Some(state) = forget.upgrade() {
+                state.forget_chain();
+            }
+        });
         let router = app(state.clone(), max_body);
         Ok(Service {
             listener,
