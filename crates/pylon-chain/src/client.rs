@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
-use crate::connection::{Connection, Endpoint};
+use crate::connection::{Connection, Endpoint, ResetHooks};
 use crate::error::ChainError;
 use crate::model::BlockRef;
 use crate::network::Network;
@@ -29,8 +29,10 @@ pub struct ChainClient {
     main: Endpoint,
     archive: Option<Endpoint>,
     archive_cutoff: u32,
-    /// Hashes of settled blocks by number (see [`crate::blocks`]).
-    pub(crate) settled_hashes: Mutex<BTreeMap<u32, [u8; 32]>>,
+    /// Hashes of settled blocks by number (see [`crate::blocks`]); emptied when the chain resets.
+    pub(crate) settled_hashes: Arc<Mutex<BTreeMap<u32, [u8; 32]>>>,
+    /// Run when a node reports another chain than before (see [`ChainClient::on_chain_reset`]).
+    resets: Arc<ResetHooks>,
     /// One signing turn per account at a time (see [`crate::submit`]).
     pub(crate) signing_turns: crate::submit::SigningTurns,
     /// Told about every routed call (metrics); set once by the service.
@@ -41,19 +43,45 @@ impl ChainClient {
     /// Start connecting in the background; returns at once (readers get `Unreachable` until the
     /// connection is up).
     pub fn start(config: ChainConfig) -> Self {
-        let main = Endpoint::start(config.network.url().to_string());
+        let settled_hashes: Arc<Mutex<BTreeMap<u32, [u8; 32]>>> = Default::default();
+        let resets = Arc::new(ResetHooks::default());
+        {
+            let settled_hashes = settled_hashes.clone();
+            resets.add(move || settled_hashes.lock().clear());
+        }
+        let endpoint = |network: &Network| {
+            Endpoint::start(
+                network.url().to_string(),
+                network.redacted(),
+                resets.clone(),
+            )
+        };
+        let main = endpoint(&config.network);
         let archive = config
             .archive
             .filter(|archive| archive != &config.network)
-            .map(|archive| Endpoint::start(archive.url().to_string()));
+            .map(|archive| endpoint(&archive));
         ChainClient {
             main,
             archive,
             archive_cutoff: config.archive_cutoff,
-            settled_hashes: Mutex::new(BTreeMap::new()),
+            settled_hashes,
+            resets,
             signing_turns: Default::default(),
             observer: OnceLock::new(),
         }
+    }
+
+    /// Run `hook` whenever a node, on reconnecting, serves another chain than before (its genesis
+    /// hash changed: a testnet reset, a local node restarted with a new genesis). It runs before
+    /// the new chain's head is published: whoever caches answers by block drops them there.
+    pub fn on_chain_reset(&self, hook: impl Fn() + Send + Sync + 'static) {
+        self.resets.add(hook);
+    }
+
+    /// The genesis hash of the main node's chain, once connected.
+    pub fn genesis_hash(&self) -> Option<[u8; 32]> {
+        self.main.genesis()
     }
 
     /// Report every routed call and fallback to `observer` from now on. Only the first observer

@@ -1,8 +1,12 @@
 //! Small helpers shared by the queries: account ids, byte strings and dynamic values.
 
+use parity_scale_codec::{Compact, Decode};
+use scale_decode::DecodeAsType;
 use scale_info::{PortableRegistry, TypeDef, TypeDefPrimitive};
 use scale_value::{Composite, Primitive, Value, ValueDef};
 use subxt::utils::AccountId32;
+
+use crate::error::ChainError;
 
 /// ss58 (prefix 42) of a 32-byte account id.
 pub(crate) fn ss58(bytes: [u8; 32]) -> String {
@@ -133,6 +137,62 @@ pub(crate) fn type_name(type_id: u32, types: &PortableRegistry) -> String {
             .cloned()
             .unwrap_or_else(|| format!("#{type_id}")),
     }
+}
+
+/// A runtime API answer that is a list of `element` values, decoded as `Vec<T>`.
+///
+/// Current runtimes declare the list's type as the output (`Vec<NeuronInfoLite>`), and the answer
+/// decodes with it. Old ones (spec 218 and before) declare an opaque `Vec<u8>` whose content is
+/// the SCALE-encoded list: then the inner bytes are decoded with the type the block's own
+/// registry names `element`, as async-substrate-interface does. Trailing bytes are an error
+/// either way: an answer only partly understood is not an answer.
+pub(crate) fn runtime_list<T: DecodeAsType>(
+    bytes: &[u8],
+    output_ty: u32,
+    types: &PortableRegistry,
+    element: &str,
+) -> Result<Vec<T>, ChainError> {
+    let cannot = |what: String| ChainError::Decode(format!("{element} list: {what}"));
+    if !is_byte_string(output_ty, types) {
+        let input = &mut &bytes[..];
+        let list =
+            Vec::<T>::decode_as_type(input, output_ty, types).map_err(|e| cannot(e.to_string()))?;
+        return finished(input, list).map_err(cannot);
+    }
+    let inner = Vec::<u8>::decode(&mut &bytes[..])
+        .map_err(|e| cannot(format!("the opaque answer is not a byte string: {e}")))?;
+    let element_ty = type_named(element, types).ok_or_else(|| {
+        cannot("the runtime answers opaque bytes and its metadata describes no such type".into())
+    })?;
+    let input = &mut &inner[..];
+    let Compact(count) = Compact::<u32>::decode(input).map_err(|e| cannot(e.to_string()))?;
+    // Every element takes at least a byte: a count beyond the bytes left is a lie, not a size.
+    let mut list = Vec::with_capacity((count as usize).min(input.len()));
+    for _ in 0..count {
+        list.push(T::decode_as_type(input, element_ty, types).map_err(|e| cannot(e.to_string()))?);
+    }
+    finished(input, list).map_err(cannot)
+}
+
+fn finished<T>(rest: &[u8], value: T) -> Result<T, String> {
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(format!("{} bytes left over", rest.len()))
+    }
+}
+
+/// The id of the composite type whose path ends in `name` (`NeuronInfoLite`), if the registry
+/// has one.
+pub(crate) fn type_named(name: &str, types: &PortableRegistry) -> Option<u32> {
+    types
+        .types
+        .iter()
+        .find(|ty| {
+            ty.ty.path.segments.last().is_some_and(|last| last == name)
+                && matches!(ty.ty.type_def, TypeDef::Composite(_))
+        })
+        .map(|ty| ty.id)
 }
 
 #[cfg(test)]

@@ -42,6 +42,18 @@ impl ChainError {
         }
     }
 
+    /// `error` classified as [`ChainError::from_subxt`] does, its message saying which `step`
+    /// of a longer exchange (connecting, say) failed.
+    pub fn from_step(step: &str, error: impl std::fmt::Display) -> Self {
+        let text = format!("{step}: {error}");
+        match ChainError::from_subxt(&error) {
+            ChainError::Unreachable(_) => ChainError::Unreachable(text),
+            ChainError::UnknownBlock(_) => ChainError::UnknownBlock(text),
+            ChainError::Decode(_) => ChainError::Decode(text),
+            ChainError::Rpc(_) => ChainError::Rpc(text),
+        }
+    }
+
     /// Worth asking the archive node instead.
     pub fn is_unknown_block(&self) -> bool {
         matches!(self, ChainError::UnknownBlock(_))

@@ -31,6 +31,25 @@ impl Network {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The URL without what may be a credential (user info, query string, fragment): node
+    /// providers put API keys there. This is what logs and error messages show.
+    pub fn redacted(&self) -> String {
+        let (scheme, rest) = self.url.split_once("://").unwrap_or(("", &self.url));
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        let (authority, path) = match rest.find('/') {
+            Some(slash) => rest.split_at(slash),
+            None => (rest, ""),
+        };
+        let host = authority.rsplit('@').next().unwrap_or_default();
+        let hidden = if authority.contains('@') { "***@" } else { "" };
+        let elided = if self.url.len() > scheme.len() + 3 + rest.len() {
+            "?***"
+        } else {
+            ""
+        };
+        format!("{scheme}://{hidden}{host}{path}{elided}")
+    }
 }
 
 impl fmt::Debug for Network {
@@ -64,6 +83,16 @@ mod tests {
             "ws://10.0.0.1:9944"
         );
         assert!(Network::parse("mainnet").is_err());
+        assert_eq!(
+            Network::parse("wss://user:pw@node.example:443/ws?apikey=s3cret")
+                .unwrap()
+                .redacted(),
+            "wss://***@node.example:443/ws?***"
+        );
+        assert_eq!(
+            Network::parse("ws://127.0.0.1:9944").unwrap().redacted(),
+            "ws://127.0.0.1:9944"
+        );
         assert!(Network::parse("http://x").is_err());
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use parity_scale_codec::Encode;
 use scale_decode::DecodeAsType;
 use subxt::dynamic;
 use subxt::rpcs::rpc_params;
@@ -10,7 +11,7 @@ use subxt::utils::AccountId32;
 
 use crate::client::ChainClient;
 use crate::connection::{AtBlock, Connection};
-use crate::decode::ss58;
+use crate::decode::{runtime_list, ss58};
 use crate::error::ChainError;
 use crate::model::{AxonInfo, BlockRef, Neuron, Stakes};
 
@@ -63,15 +64,7 @@ async fn fetch_neurons(
     block: &BlockRef,
 ) -> Result<Vec<Neuron>, ChainError> {
     let at = connection.at(block).await?;
-    let raw: Vec<NeuronInfoLite> = at
-        .runtime_apis()
-        .call(dynamic::runtime_api_call::<_, Vec<NeuronInfoLite>>(
-            "NeuronInfoRuntimeApi",
-            "get_neurons_lite",
-            (netuid,),
-        ))
-        .await
-        .map_err(ChainError::from_subxt)?;
+    let raw = neurons_lite(&at, netuid).await?;
     let hotkeys: Vec<[u8; 32]> = raw.iter().map(|n| n.hotkey.0).collect();
     let (root_stakes, tao_weight) =
         root_stakes_and_tao_weight(connection, &at, block, &hotkeys).await?;
@@ -88,6 +81,29 @@ async fn fetch_neurons(
             into_neuron(neuron, alpha, stakes)
         })
         .collect())
+}
+
+/// `NeuronInfoRuntimeApi.get_neurons_lite(netuid)` at the block, decoded with that block's
+/// metadata: typed where the runtime declares `Vec<NeuronInfoLite>`, from the inner bytes where
+/// an old runtime declares an opaque `Vec<u8>` (see [`crate::decode::runtime_list`]).
+async fn neurons_lite(at: &AtBlock, netuid: u16) -> Result<Vec<NeuronInfoLite>, ChainError> {
+    let metadata = at.metadata();
+    let output_ty = metadata
+        .runtime_api_trait_by_name("NeuronInfoRuntimeApi")
+        .and_then(|api| api.method_by_name("get_neurons_lite"))
+        .map(|method| method.output_ty())
+        .ok_or_else(|| {
+            ChainError::Decode("the runtime has no NeuronInfoRuntimeApi.get_neurons_lite".into())
+        })?;
+    let bytes = at
+        .runtime_apis()
+        .call_raw(
+            "NeuronInfoRuntimeApi_get_neurons_lite",
+            Some(&netuid.encode()),
+        )
+        .await
+        .map_err(ChainError::from_subxt)?;
+    runtime_list(&bytes, output_ty, metadata.types(), "NeuronInfoLite")
 }
 
 fn into_neuron(raw: NeuronInfoLite, stake: u64, stakes: Stakes) -> Neuron {
@@ -241,6 +257,119 @@ mod tests {
             "10.0.1.1".parse::<IpAddr>().unwrap()
         );
         assert_eq!(ip_of(1, 6), "::1".parse::<IpAddr>().unwrap());
+    }
+
+    /// finney's answer to `get_neurons_lite(1)` at block 6,852,690 (spec 343), as recorded.
+    const RECORDED: &[u8] =
+        include_bytes!("../tests/fixtures/finney-6852690-get-neurons-lite-netuid1.scale");
+    /// The metadata of the runtime that gave it.
+    const SPEC_343_V15: &[u8] =
+        include_bytes!("../../pylon-devnet/assets/finney-spec343-metadata-v15.scale");
+
+    /// Spec 343's metadata, with `get_neurons_lite`'s declared output replaced by `Vec<u8>` when
+    /// `opaque` (what spec 218 and older declare). Returns the registry and the output type.
+    fn metadata_343(opaque: bool) -> (subxt::Metadata, u32) {
+        use subxt::ext::codec::Decode as _;
+        use subxt::ext::frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+        let prefixed = RuntimeMetadataPrefixed::decode(&mut &SPEC_343_V15[..]).unwrap();
+        let RuntimeMetadata::V15(mut v15) = prefixed.1 else {
+            panic!("the asset is V15")
+        };
+        if opaque {
+            let bytes_ty = v15
+                .types
+                .types
+                .iter()
+                .find(|ty| match &ty.ty.type_def {
+                    scale_info::TypeDef::Sequence(seq) => matches!(
+                        v15.types.resolve(seq.type_param.id).map(|t| &t.type_def),
+                        Some(scale_info::TypeDef::Primitive(
+                            scale_info::TypeDefPrimitive::U8
+                        ))
+                    ),
+                    _ => false,
+                })
+                .map(|ty| ty.id)
+                .expect("the registry has Vec<u8>");
+            let api = v15
+                .apis
+                .iter_mut()
+                .find(|api| api.name == "NeuronInfoRuntimeApi")
+                .unwrap();
+            let method = api
+                .methods
+                .iter_mut()
+                .find(|m| m.name == "get_neurons_lite")
+                .unwrap();
+            method.output = bytes_ty.into();
+        }
+        let metadata = subxt::Metadata::from_v15(v15).unwrap();
+        let output = metadata
+            .runtime_api_trait_by_name("NeuronInfoRuntimeApi")
+            .and_then(|api| api.method_by_name("get_neurons_lite"))
+            .unwrap()
+            .output_ty();
+        (metadata, output)
+    }
+
+    #[test]
+    fn recorded_finney_neurons_decode_typed_and_from_an_opaque_byte_string() {
+        let (typed_meta, typed_ty) = metadata_343(false);
+        let typed: Vec<NeuronInfoLite> =
+            runtime_list(RECORDED, typed_ty, typed_meta.types(), "NeuronInfoLite").unwrap();
+        assert_eq!(typed.len(), 1024);
+        assert!(typed.iter().enumerate().all(|(i, n)| n.uid as usize == i));
+
+        // The same value as an old runtime sends it: a `Vec<u8>` holding the SCALE bytes.
+        let (opaque_meta, opaque_ty) = metadata_343(true);
+        assert_ne!(opaque_ty, typed_ty);
+        let wrapped = RECORDED.to_vec().encode();
+        let opaque: Vec<NeuronInfoLite> =
+            runtime_list(&wrapped, opaque_ty, opaque_meta.types(), "NeuronInfoLite").unwrap();
+        assert_eq!(opaque.len(), typed.len());
+        for (a, b) in typed.iter().zip(&opaque) {
+            assert_eq!(
+                (
+                    a.uid,
+                    a.hotkey.0,
+                    a.coldkey.0,
+                    a.emission,
+                    a.last_update,
+                    a.stake.len()
+                ),
+                (
+                    b.uid,
+                    b.hotkey.0,
+                    b.coldkey.0,
+                    b.emission,
+                    b.last_update,
+                    b.stake.len()
+                )
+            );
+        }
+        // Read as typed, the opaque answer is refused, not misread; and a truncated one too.
+        assert!(runtime_list::<NeuronInfoLite>(
+            &wrapped,
+            typed_ty,
+            typed_meta.types(),
+            "NeuronInfoLite"
+        )
+        .is_err());
+        let cut = RECORDED[..RECORDED.len() - 1].to_vec().encode();
+        let error =
+            runtime_list::<NeuronInfoLite>(&cut, opaque_ty, opaque_meta.types(), "NeuronInfoLite")
+                .err()
+                .expect("a truncated answer is an error");
+        assert!(matches!(error, ChainError::Decode(_)), "{error}");
+    }
+
+    #[test]
+    fn an_opaque_answer_names_the_type_its_metadata_lacks() {
+        let (meta, ty) = metadata_343(true);
+        let error = runtime_list::<NeuronInfoLite>(&[0u8].encode(), ty, meta.types(), "NoSuchInfo")
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("NoSuchInfo"), "{error}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod metadata;
 pub mod node;
 pub mod rpc;
+pub mod rpc_v2;
 pub mod runtime_api;
 pub mod scenario;
 pub mod state_access;
@@ -139,6 +140,8 @@ async fn start_server(
     let config = jsonrpsee::server::ServerConfig::builder()
         .max_response_body_size(64 * 1024 * 1024)
         .max_connections(1024)
+        // String subscription ids, as Substrate nodes give (subxt's chainHead backend needs them).
+        .set_id_provider(jsonrpsee::server::RandomStringIdProvider::new(16))
         .build();
     let counter = node.rpc_calls.clone();
     let rpc_middleware =

@@ -1,5 +1,7 @@
 //! Substrate JSON-RPC 2.0 (WebSocket and HTTP POST on one port): the legacy `system_*`,
-//! `chain_*`, `state_*` and `author_*` methods real clients call, plus `dev_*` admin methods.
+//! `chain_*`, `state_*` and `author_*` methods real clients call, the new API's `chainHead_v1_*`,
+//! `archive_v1_*` and `chainSpec_v1_*` ([`crate::rpc_v2`]), plus `dev_*` admin methods. All are
+//! listed by `rpc_methods`, as a real node lists them.
 //! Params may be positional or named, as on a real node.
 
 use std::future::Future;
@@ -36,7 +38,7 @@ fn invalid_params(reason: impl std::fmt::Display) -> ErrorObjectOwned {
     )
 }
 
-fn chain_error(e: ChainError) -> ErrorObjectOwned {
+pub(crate) fn chain_error(e: ChainError) -> ErrorObjectOwned {
     match e {
         ChainError::InvalidTransaction { code, reason } => {
             ErrorObjectOwned::owned(code, crate::chain::rejection_message(code), Some(reason))
@@ -51,7 +53,7 @@ fn chain_error(e: ChainError) -> ErrorObjectOwned {
 }
 
 /// Parse positional (`[...]`) or named (`{...}`) params into a struct; absent params = `[]`.
-fn parse<T: DeserializeOwned>(params: &Params) -> Result<T, ErrorObjectOwned> {
+pub(crate) fn parse<T: DeserializeOwned>(params: &Params) -> Result<T, ErrorObjectOwned> {
     let raw = params.as_str().unwrap_or("[]");
     let raw = if raw.trim() == "null" { "[]" } else { raw };
     serde_json::from_str(raw).map_err(invalid_params)
@@ -59,7 +61,7 @@ fn parse<T: DeserializeOwned>(params: &Params) -> Result<T, ErrorObjectOwned> {
 
 /// `0x`-prefixed hex bytes.
 #[derive(Debug, Clone)]
-struct Bytes(Vec<u8>);
+pub(crate) struct Bytes(pub(crate) Vec<u8>);
 
 impl<'de> Deserialize<'de> for Bytes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -73,7 +75,7 @@ impl<'de> Deserialize<'de> for Bytes {
 
 /// A 32-byte block hash.
 #[derive(Debug, Clone, Copy)]
-struct BlockHash(Hash);
+pub(crate) struct BlockHash(pub(crate) Hash);
 
 impl<'de> Deserialize<'de> for BlockHash {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -204,7 +206,7 @@ fn one() -> u32 {
 }
 
 /// Register a method with the node's bookkeeping: request counting and injected faults.
-fn method<F, Fut>(module: &mut RpcModule<Arc<Node>>, name: &'static str, f: F)
+pub(crate) fn method<F, Fut>(module: &mut RpcModule<Arc<Node>>, name: &'static str, f: F)
 where
     F: Fn(Params<'static>, Arc<Node>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = RpcResult> + Send + 'static,
@@ -221,7 +223,7 @@ where
         .expect("method names are unique");
 }
 
-async fn faults(node: &Node, name: &str) -> Result<(), ErrorObjectOwned> {
+pub(crate) async fn faults(node: &Node, name: &str) -> Result<(), ErrorObjectOwned> {
     if name.starts_with("dev_") {
         return Ok(());
     }
@@ -239,7 +241,7 @@ async fn faults(node: &Node, name: &str) -> Result<(), ErrorObjectOwned> {
     Ok(())
 }
 
-fn raw(v: &Json) -> SubscriptionMessage {
+pub(crate) fn raw(v: &Json) -> SubscriptionMessage {
     serde_json::value::to_raw_value(v)
         .expect("JSON values serialize")
         .into()
@@ -491,6 +493,7 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     register_head_subscriptions(&mut m);
     register_version_subscription(&mut m);
     register_watch_extrinsic(&mut m);
+    crate::rpc_v2::register(&mut m);
 
     let names: Vec<String> = m.method_names().map(str::to_owned).collect();
     m.register_method(

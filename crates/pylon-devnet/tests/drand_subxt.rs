@@ -13,6 +13,19 @@ use subxt_signer::sr25519::{dev, Keypair};
 
 type Client = OnlineClient<SubstrateConfig>;
 
+/// subxt on the legacy methods. The devnet also offers chainHead_v1 (as nodes do), and subxt's
+/// default backend would then take "the current block" from its follow subscription, which
+/// catches up with a block just sealed only a moment later: these tests read right after sealing.
+async fn legacy_client(url: &str) -> Client {
+    let rpc = subxt::rpcs::RpcClient::from_insecure_url(url)
+        .await
+        .expect("subxt connects");
+    let backend = subxt::backend::LegacyBackend::<SubstrateConfig>::builder().build(rpc);
+    Client::from_backend(std::sync::Arc::new(backend))
+        .await
+        .expect("subxt connects")
+}
+
 const NETUID: u16 = 2;
 
 /// A byte string as subxt decodes it: u8s, possibly wrapped in newtypes.
@@ -162,9 +175,7 @@ async fn timelocked_commits_open_at_their_round_and_undecryptable_ones_are_dropp
     .await
     .expect("devnet starts");
     node.seal_block().await;
-    let api = Client::from_insecure_url(node.ws_url())
-        .await
-        .expect("subxt connects");
+    let api = legacy_client(&node.ws_url()).await;
 
     let config = plain(&api, "Drand", "BeaconConfig").await;
     let beacon_key = bytes(config.at("public_key").expect("BeaconConfig.public_key"));

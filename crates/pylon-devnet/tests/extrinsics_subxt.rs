@@ -44,6 +44,19 @@ validator_permit = true
 
 type Client = OnlineClient<SubstrateConfig>;
 
+/// subxt on the legacy methods. The devnet also offers chainHead_v1 (as nodes do), and subxt's
+/// default backend would then take "the current block" from its follow subscription, which
+/// catches up with a block just sealed only a moment later: these tests read right after sealing.
+async fn legacy_client(url: &str) -> Client {
+    let rpc = subxt::rpcs::RpcClient::from_insecure_url(url)
+        .await
+        .expect("subxt connects");
+    let backend = subxt::backend::LegacyBackend::<SubstrateConfig>::builder().build(rpc);
+    Client::from_backend(std::sync::Arc::new(backend))
+        .await
+        .expect("subxt connects")
+}
+
 async fn devnet() -> (DevnetHandle, Client) {
     let scenario: Scenario = toml::from_str(SCENARIO).expect("scenario parses");
     let node = pylon_devnet::spawn(DevnetConfig {
@@ -55,9 +68,7 @@ async fn devnet() -> (DevnetHandle, Client) {
     })
     .await
     .expect("devnet starts");
-    let api = Client::from_insecure_url(node.ws_url())
-        .await
-        .expect("subxt connects");
+    let api = legacy_client(&node.ws_url()).await;
     (node, api)
 }
 

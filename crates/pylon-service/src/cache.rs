@@ -165,6 +165,14 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
         }
     }
 
+    /// Drop every cached answer (the chain they came from is gone: see `AppState::forget_chain`).
+    pub fn clear(&self) {
+        let mut lru = self.lru.lock();
+        lru.entries.clear();
+        lru.order.clear();
+        lru.bytes = 0;
+    }
+
     /// Whether a fetch for `key` is running now.
     pub fn is_in_flight(&self, key: &K) -> bool {
         self.in_flight.lock().contains_key(key)
@@ -240,6 +248,20 @@ mod tests {
         assert_eq!(cache.bytes(), 120);
         cache.insert(4, Arc::new(rendered(4, 101))); // larger than the whole cache: not kept
         assert!(cache.get(&4).is_none());
+    }
+
+    #[test]
+    fn clearing_drops_every_entry_and_its_bytes() {
+        let cache = ResponseCache::new(1_000);
+        cache.insert(1, Arc::new(rendered(1, 40)));
+        cache.insert(2, Arc::new(rendered(2, 40)));
+        cache.clear();
+        assert!(cache.get(&1).is_none() && cache.get(&2).is_none());
+        assert_eq!((cache.bytes(), cache.stats().entries), (0, 0));
+        // And it fills again as before.
+        cache.insert(3, Arc::new(rendered(3, 40)));
+        assert!(cache.get(&3).is_some());
+        assert_eq!(cache.bytes(), 60);
     }
 
     #[test]

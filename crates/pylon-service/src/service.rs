@@ -78,6 +78,12 @@ impl Service {
             read_timeout: settings.body_read_timeout,
         };
         let state = Arc::new(AppState::new(settings, chain, writer));
+        let forget = Arc::downgrade(&state);
+        state.chain.on_chain_reset(move || {
+            if let Some(state) = forget.upgrade() {
+                state.forget_chain();
+            }
+        });
         let router = app(state.clone(), body);
         Ok(Service {
             listener,

@@ -124,6 +124,13 @@ impl AppState {
         })
     }
 
+    /// Forget every answer from the chain the node served before: it was reset (another genesis),
+    /// and answers by number or "latest" must come from the new chain only.
+    pub fn forget_chain(&self) {
+        self.cache.clear();
+        self.recent.lock().clear();
+    }
+
     pub fn recent(&self, view: View, netuid: u16) -> Option<Arc<Rendered>> {
         self.recent.lock().get(&(view, netuid)).cloned()
     }

@@ -2,7 +2,9 @@
 //!
 //! `RUST_LOG` wins when set; otherwise `PYLON_DEBUG=true` raises our crates to debug level. The
 //! error reporter and trace exporter configured in [`crate::telemetry`] add their layers; when
-//! none is configured, no layer of theirs is installed at all.
+//! none is configured, no layer of theirs is installed at all: an empty `Vec` of layers is not
+//! neutral in tracing-subscriber (it reports "no interest" in every event, which switches the
+//! whole subscriber off), so it is never added.
 
 use std::io::IsTerminal;
 
@@ -30,10 +32,10 @@ pub fn init(telemetry: Option<&Telemetry>) {
     let registry = tracing_subscriber::registry().with(filter);
     // (Made in each branch: the layers' type depends on the subscriber beneath them.)
     if json {
-        let extra = telemetry.map(Telemetry::layers);
+        let extra = telemetry.map(Telemetry::layers).filter(|l| !l.is_empty());
         registry.with(output.json()).with(extra).init();
     } else {
-        let extra = telemetry.map(Telemetry::layers);
+        let extra = telemetry.map(Telemetry::layers).filter(|l| !l.is_empty());
         registry.with(output).with(extra).init();
     }
 }
