@@ -1,6 +1,6 @@
 //! The new JSON-RPC API (paritytech's json-rpc-interface-spec), served beside the legacy methods as
-//! every current polkadot-sdk node (finney's included) does: `chainHead_v1_*`, `archive_v1_*` and
-//! `chainSpec_v1_*`.
+//! every current polkadot-sdk node (finney's included) does: `chainHead_v1_*`, `archive_v1_*`,
+//! `chainSpec_v1_*`, `transactionWatch_v1_*` and `transaction_v1_*`.
 //!
 //! - `chainHead_v1_follow` announces the finalized block (`initialized`), then every sealed block
 //!   as `newBlock` → `bestBlockChanged` → `finalized` (finality is instant on the devnet). Every
@@ -15,6 +15,7 @@
 //! - A stale or unknown follow subscription gets `null` (`header`), `limitReached` (operations) or
 //!   nothing (`unpin`, `continue`, `stopOperation`); a block not pinned gets `-32801`.
 //! - `archive_v1_*` reads any block the devnet kept, by hash or height.
+//! - `transactionWatch_v1_submitAndWatch` and `transaction_v1_broadcast` submit to the pool.
 //!
 //! The devnet's state is not a trie: `closestDescendantMerkleValue` is a blake2-256 over the
 //! descendant entries, which changes exactly when one of them does (what clients use it for).
@@ -204,6 +205,7 @@ pub fn register(m: &mut RpcModule<Arc<Node>>) {
     register_chain_head(m, follows);
     register_archive(m);
     register_chain_spec(m);
+    register_transaction(m);
 }
 
 /// `{"type": "valid", "spec": {…}}` of a runtime version, apis as an object.
@@ -858,6 +860,99 @@ fn register_chain_spec(m: &mut RpcModule<Arc<Node>>) {
     method(m, "chainSpec_v1_properties", |_, _| async {
         Ok(json!({"ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO"}))
     });
+}
+
+/// The position of the extrinsic with `tx_hash` in the block `block_hash`.
+fn index_in_block(node: &Node, block_hash: &Hash, tx_hash: &Hash) -> Option<usize> {
+    let chain = node.chain.lock();
+    let block = chain.block(Some(*block_hash)).ok()?;
+    block
+        .extrinsics
+        .iter()
+        .position(|x| &sp_crypto_hashing::blake2_256(x) == tx_hash)
+}
+
+/// `transactionWatch_v1_submitAndWatch` (`validated` → `bestChainBlockIncluded` → `finalized`, or
+/// `invalid` / `dropped`) and `transaction_v1_broadcast` / `transaction_v1_stop`.
+fn register_transaction(m: &mut RpcModule<Arc<Node>>) {
+    m.register_subscription(
+        "transactionWatch_v1_submitAndWatch",
+        "transactionWatch_v1_watchEvent",
+        "transactionWatch_v1_unwatch",
+        |params, pending: PendingSubscriptionSink, node, _| async move {
+            let node: Arc<Node> = (*node).clone();
+            if let Err(e) = faults(&node, "transactionWatch_v1_submitAndWatch").await {
+                pending.reject(e).await;
+                return Ok(());
+            }
+            let (Bytes(tx),): (Bytes,) = match parse(&params) {
+                Ok(p) => p,
+                Err(e) => {
+                    pending.reject(e).await;
+                    return Ok(());
+                }
+            };
+            let mut sealed = node.sealed.subscribe();
+            let submitted = node.chain.lock().submit(tx, crate::node::now_ms());
+            let sink = pending.accept().await?;
+            let hash = match submitted {
+                Ok(hash) => hash,
+                // The spec reports a refused transaction as an event, not a JSON-RPC error.
+                Err(e) => {
+                    sink.send(raw(&json!({"event": "invalid", "error": e.to_string()})))
+                        .await?;
+                    return Ok(());
+                }
+            };
+            sink.send(raw(&json!({"event": "validated"}))).await?;
+            loop {
+                tokio::select! {
+                    _ = sink.closed() => break,
+                    outcome = sealed.recv() => match outcome {
+                        Ok(o) if o.included.contains(&hash) => {
+                            let block = json!({
+                                "hash": hex0x(&o.block_hash),
+                                "index": index_in_block(&node, &o.block_hash, &hash).unwrap_or(0),
+                            });
+                            sink.send(raw(&json!({"event": "bestChainBlockIncluded", "block": block})))
+                                .await?;
+                            sink.send(raw(&json!({"event": "finalized", "block": block}))).await?;
+                            break;
+                        }
+                        Ok(o) => {
+                            if let Some((_, reason)) = o.dropped.iter().find(|(h, _)| *h == hash) {
+                                sink.send(raw(&json!({"event": "invalid", "error": reason})))
+                                    .await?;
+                                break;
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => {
+                            sink.send(raw(&json!({"event": "dropped", "error": "node stopped"})))
+                                .await?;
+                            break;
+                        }
+                    },
+                }
+            }
+            Ok(())
+        },
+    )
+    .expect("subscription names are unique");
+
+    let broadcasts = Arc::new(AtomicU64::new(0));
+    method(m, "transaction_v1_broadcast", move |p, node| {
+        let broadcasts = broadcasts.clone();
+        async move {
+            let (Bytes(tx),): (Bytes,) = parse(&p)?;
+            // A refused transaction is not an error here either: it is simply never included.
+            let _ = node.chain.lock().submit(tx, crate::node::now_ms());
+            Ok(json!(broadcasts
+                .fetch_add(1, Ordering::Relaxed)
+                .to_string()))
+        }
+    });
+    method(m, "transaction_v1_stop", |_, _| async { Ok(Json::Null) });
 }
 
 #[cfg(test)]

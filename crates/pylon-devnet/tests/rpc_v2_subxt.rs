@@ -551,3 +551,64 @@ async fn archive_reads_any_block_by_height_or_hash() {
     assert_eq!(next(&mut storage).await["event"], "storageDone");
     node.stop().await;
 }
+
+#[tokio::test]
+async fn subxt_chain_head_backend_submits_through_transaction_watch() {
+    let node = pylon_devnet::spawn(DevnetConfig {
+        port: 0,
+        block_time: Duration::from_millis(100),
+        scenario: Scenario::builtin_default(),
+        ..DevnetConfig::default()
+    })
+    .await
+    .expect("devnet starts");
+    let rpc = subxt::rpcs::RpcClient::from_insecure_url(node.ws_url())
+        .await
+        .unwrap();
+    let backend = ChainHeadBackend::<SubstrateConfig>::builder().build_with_background_driver(rpc);
+    let api = Client::from_backend(Arc::new(backend)).await.unwrap();
+    // //Alice validates subnet 3 (uid 0), whose weights have no rate limit.
+    let payload = dynamic::transaction(
+        "SubtensorModule",
+        "set_weights",
+        (3u16, vec![0u16, 1], vec![1u16, 1], 0u64),
+    );
+    let in_block = tokio::time::timeout(WAIT, async {
+        api.at_current_block()
+            .await
+            .unwrap()
+            .transactions()
+            .sign_and_submit_then_watch_default(&payload, &subxt_signer::sr25519::dev::alice())
+            .await
+            .expect("transactionWatch_v1 accepts it")
+            .wait_for_finalized()
+            .await
+            .expect("finalized")
+    })
+    .await
+    .expect("included in time");
+    // The block subxt names holds the extrinsic, where the legacy API says it is.
+    let raw = ws(&node).await;
+    let block: Json = raw
+        .request(
+            "chain_getBlock",
+            rpc_params![format!("0x{}", hex::encode(in_block.block_hash()))],
+        )
+        .await
+        .unwrap();
+    let extrinsics = block["block"]["extrinsics"].as_array().unwrap();
+    assert_eq!(extrinsics.len(), 2, "the inherent and ours");
+    let events = in_block.fetch_events().await.expect("the block's events");
+    let names: Vec<String> = events
+        .iter()
+        .map(|e| {
+            let e = e.expect("an event decodes");
+            format!("{}.{}", e.pallet_name(), e.event_name())
+        })
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "System.ExtrinsicSuccess"),
+        "{names:?}"
+    );
+    node.stop().await;
+}
