@@ -7,6 +7,7 @@ use scale_value::{Composite, Primitive, Value, ValueDef};
 use subxt::utils::AccountId32;
 
 use crate::error::ChainError;
+use crate::frozen_types::frozen_type;
 
 /// ss58 (prefix 42) of a 32-byte account id.
 pub(crate) fn ss58(bytes: [u8; 32]) -> String {
@@ -161,9 +162,21 @@ pub(crate) fn runtime_list<T: DecodeAsType>(
     }
     let inner = Vec::<u8>::decode(&mut &bytes[..])
         .map_err(|e| cannot(format!("the opaque answer is not a byte string: {e}")))?;
-    let element_ty = type_named(element, types).ok_or_else(|| {
-        cannot("the runtime answers opaque bytes and its metadata describes no such type".into())
-    })?;
+    // The block's own description first; a runtime that describes none (spec 218) gets the
+    // layout subtensor froze for the type, as async-substrate-interface decodes it.
+    let frozen;
+    let (element_ty, types) = match type_named(element, types) {
+        Some(id) => (id, types),
+        None => {
+            frozen = frozen_type(element).ok_or_else(|| {
+                cannot(
+                    "the runtime answers opaque bytes and its metadata describes no such type"
+                        .into(),
+                )
+            })?;
+            (frozen.1, &frozen.0)
+        }
+    };
     let input = &mut &inner[..];
     let Compact(count) = Compact::<u32>::decode(input).map_err(|e| cannot(e.to_string()))?;
     // Every element takes at least a byte: a count beyond the bytes left is a lie, not a size.

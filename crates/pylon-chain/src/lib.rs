@@ -15,6 +15,7 @@ pub mod connection;
 mod decode;
 pub mod error;
 pub mod extrinsic;
+mod frozen_types;
 pub mod model;
 pub mod network;
 pub mod neurons;

@@ -364,6 +364,82 @@ mod tests {
     }
 
     #[test]
+    fn an_opaque_answer_from_a_runtime_that_describes_no_neuron_type_decodes_with_the_frozen_layout(
+    ) {
+        // Spec 218's registry has `Vec<u8>` as the output and no `NeuronInfoLite` at all.
+        let mut registry = scale_info::Registry::new();
+        let bytes_ty = registry
+            .register_type(&scale_info::MetaType::new::<Vec<u8>>())
+            .id;
+        let bare: scale_info::PortableRegistry = registry.into();
+        assert!(crate::decode::type_named("NeuronInfoLite", &bare).is_none());
+
+        let (typed_meta, typed_ty) = metadata_343(false);
+        let typed: Vec<NeuronInfoLite> =
+            runtime_list(RECORDED, typed_ty, typed_meta.types(), "NeuronInfoLite").unwrap();
+        let wrapped = RECORDED.to_vec().encode();
+        let frozen: Vec<NeuronInfoLite> =
+            runtime_list(&wrapped, bytes_ty, &bare, "NeuronInfoLite").unwrap();
+        assert_eq!(frozen.len(), 1024);
+        for (a, b) in typed.iter().zip(&frozen) {
+            assert_eq!(
+                (
+                    a.uid,
+                    a.hotkey.0,
+                    a.coldkey.0,
+                    a.active,
+                    a.axon_info.ip,
+                    a.axon_info.port
+                ),
+                (
+                    b.uid,
+                    b.hotkey.0,
+                    b.coldkey.0,
+                    b.active,
+                    b.axon_info.ip,
+                    b.axon_info.port
+                )
+            );
+            assert_eq!(a.stake, b.stake);
+            assert_eq!(
+                (
+                    a.rank,
+                    a.emission,
+                    a.incentive,
+                    a.consensus,
+                    a.trust,
+                    a.validator_trust
+                ),
+                (
+                    b.rank,
+                    b.emission,
+                    b.incentive,
+                    b.consensus,
+                    b.trust,
+                    b.validator_trust
+                )
+            );
+            assert_eq!(
+                (
+                    a.dividends,
+                    a.last_update,
+                    a.validator_permit,
+                    a.pruning_score
+                ),
+                (
+                    b.dividends,
+                    b.last_update,
+                    b.validator_permit,
+                    b.pruning_score
+                )
+            );
+        }
+        // A layout that does not fit the bytes is refused, never misread.
+        let cut = RECORDED[..RECORDED.len() - 1].to_vec().encode();
+        assert!(runtime_list::<NeuronInfoLite>(&cut, bytes_ty, &bare, "NeuronInfoLite").is_err());
+    }
+
+    #[test]
     fn an_opaque_answer_names_the_type_its_metadata_lacks() {
         let (meta, ty) = metadata_343(true);
         let error = runtime_list::<NeuronInfoLite>(&[0u8].encode(), ty, meta.types(), "NoSuchInfo")
