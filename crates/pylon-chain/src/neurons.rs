@@ -66,8 +66,13 @@ async fn fetch_neurons(
     let at = connection.at(block).await?;
     let raw = neurons_lite(&at, netuid).await?;
     let hotkeys: Vec<[u8; 32]> = raw.iter().map(|n| n.hotkey.0).collect();
-    let (root_stakes, tao_weight) =
-        root_stakes_and_tao_weight(connection, &at, block, &hotkeys).await?;
+    let (root_stakes, tao_weight) = if has_root_stakes(&at.metadata()) {
+        root_stakes_and_tao_weight(connection, &at, block, &hotkeys).await?
+    } else {
+        // A runtime from before dynamic TAO (spec 218) has no per-subnet alpha and no root
+        // weighting: a neuron's stake is what the runtime API lists for it.
+        (vec![0; hotkeys.len()], 0)
+    };
     Ok(raw
         .into_iter()
         .zip(root_stakes)
@@ -144,6 +149,19 @@ pub(crate) fn ip_of(ip: u128, ip_type: u8) -> IpAddr {
 /// `tao × weight`, where the weight is a u64 fixed-point fraction of `u64::MAX`.
 fn weighted(tao: u64, weight: u64) -> u64 {
     ((u128::from(tao) * u128::from(weight)) / u128::from(u64::MAX)) as u64
+}
+
+/// Whether the block's runtime keeps stakes the dynamic-TAO way: `TotalHotkeyAlpha(hotkey,
+/// netuid)` and a plain `TaoWeight`. Decided by the block's metadata, never by a spec number.
+fn has_root_stakes(metadata: &subxt::Metadata) -> bool {
+    let Some(storage) = metadata
+        .pallet_by_name("SubtensorModule")
+        .and_then(|p| p.storage())
+    else {
+        return false;
+    };
+    let keys = |name: &str| storage.entry_by_name(name).map(|e| e.keys().len());
+    keys("TotalHotkeyAlpha") == Some(2) && keys("TaoWeight") == Some(0)
 }
 
 /// Each hotkey's stake on root (`TotalHotkeyAlpha(hotkey, 0)`) and the chain's `TaoWeight`, in a
@@ -437,6 +455,27 @@ mod tests {
         // A layout that does not fit the bytes is refused, never misread.
         let cut = RECORDED[..RECORDED.len() - 1].to_vec().encode();
         assert!(runtime_list::<NeuronInfoLite>(&cut, bytes_ty, &bare, "NeuronInfoLite").is_err());
+    }
+
+    #[test]
+    fn root_stakes_are_read_only_where_the_runtime_keeps_them() {
+        use subxt::ext::codec::Decode as _;
+        use subxt::ext::frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+        let (dtao, _) = metadata_343(false);
+        assert!(has_root_stakes(&dtao));
+        // A runtime from before dynamic TAO has no TotalHotkeyAlpha.
+        let prefixed = RuntimeMetadataPrefixed::decode(&mut &SPEC_343_V15[..]).unwrap();
+        let RuntimeMetadata::V15(mut v15) = prefixed.1 else {
+            panic!("the asset is V15")
+        };
+        let pallet = v15
+            .pallets
+            .iter_mut()
+            .find(|p| p.name == "SubtensorModule")
+            .unwrap();
+        let storage = pallet.storage.as_mut().unwrap();
+        storage.entries.retain(|e| e.name != "TotalHotkeyAlpha");
+        assert!(!has_root_stakes(&subxt::Metadata::from_v15(v15).unwrap()));
     }
 
     #[test]
