@@ -51,6 +51,12 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
         let k = [netuid.clone()];
         state.write(sm, "NetworksAdded", &k, Value::bool(true));
         state.write(sm, "Tempo", &k, u(hp.tempo));
+        if has(state, sm, "LastEpochBlock") {
+            // The stateful epoch schedule (spec 423+): `init_new_network` anchors the subnet at
+            // `now - netuid % tempo`, which at genesis (block 0) saturates to 0.
+            let stagger = u64::from(subnet.netuid) % u64::from(hp.tempo.max(1));
+            state.write(sm, "LastEpochBlock", &k, u(0u64.saturating_sub(stagger)));
+        }
         state.write(sm, "SubnetworkN", &k, u(neurons.len() as u16));
         state.write(
             sm,
@@ -67,6 +73,18 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
         state.write(sm, "MaxAllowedValidators", &k, u(hp.max_allowed_validators));
         state.write(sm, "ImmunityPeriod", &k, u(hp.immunity_period));
         state.write(sm, "ActivityCutoff", &k, u(hp.activity_cutoff));
+        if has(state, sm, "ActivityCutoffFactorMilli") {
+            // Spec 424 keeps the cutoff as per-mille of tempo; converted like its
+            // `migrate_dynamic_tempo` does (ceiling, clamped to 1_000..=50_000).
+            let tempo = u64::from(hp.tempo.max(1));
+            let factor = (u64::from(hp.activity_cutoff) * 1000).div_ceil(tempo);
+            state.write(
+                sm,
+                "ActivityCutoffFactorMilli",
+                &k,
+                u(factor.clamp(1_000, 50_000) as u32),
+            );
+        }
         state.write(sm, "Kappa", &k, u(hp.kappa));
         state.write(sm, "Rho", &k, u(hp.rho));
         state.write(
@@ -94,15 +112,21 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
             &k,
             column(&|n| Value::bool(n.validator_permit)),
         );
-        state.write(sm, "Rank", &k, column(&|n| u(n.rank)));
-        state.write(sm, "Trust", &k, column(&|n| u(n.trust)));
+        // Spec 424 dropped `Rank`, `Trust` and `PruningScores` (its runtime APIs report them as
+        // constants); the 343 profile still stores them.
+        if has(state, sm, "Rank") {
+            state.write(sm, "Rank", &k, column(&|n| u(n.rank)));
+            state.write(sm, "Trust", &k, column(&|n| u(n.trust)));
+        }
         state.write(sm, "Consensus", &k, column(&|n| u(n.consensus)));
         state.write(sm, "Incentive", &k, column(&|n| u(n.incentive)));
         state.write(sm, "Dividends", &k, column(&|n| u(n.dividends)));
         state.write(sm, "ValidatorTrust", &k, column(&|n| u(n.validator_trust)));
         state.write(sm, "Emission", &k, column(&|n| u(n.emission)));
         state.write(sm, "LastUpdate", &k, column(&|n| u(n.last_update)));
-        state.write(sm, "PruningScores", &k, column(&|_| u(u16::MAX)));
+        if has(state, sm, "PruningScores") {
+            state.write(sm, "PruningScores", &k, column(&|_| u(u16::MAX)));
+        }
 
         let mut total_alpha: u128 = 0;
         for (uid, (neuron, hotkey, coldkey)) in neurons.iter().enumerate() {
@@ -243,6 +267,11 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
         );
     }
     Ok(())
+}
+
+/// Whether the runtime has storage item `pallet.item` (profiles differ in layout).
+fn has(state: &BlockState, pallet: &str, item: &str) -> bool {
+    state.metadata().storage_item(pallet, item).is_ok()
 }
 
 fn axon_type(state: &BlockState) -> u32 {
