@@ -38,13 +38,9 @@ pub enum Schedule {
 }
 
 impl Schedule {
-    /// The schedule of the runtime whose state this is: `SubnetEpochIndex` is declared (a
-    /// `ValueQuery` item reads as its default even when unset; an undeclared one reads `None`).
+    /// The schedule of the runtime whose state this is: whether it declares `SubnetEpochIndex`.
     pub fn of(state: &dyn StateAccess) -> Self {
-        if state
-            .read(SM, "SubnetEpochIndex", &[Value::u128(0)])
-            .is_some()
-        {
+        if state.has_item(SM, "SubnetEpochIndex") {
             Schedule::Stateful
         } else {
             Schedule::Grid
