@@ -20,6 +20,7 @@ pub mod network;
 pub mod neurons;
 pub mod observe;
 pub mod pace;
+pub mod pool_refusal;
 pub mod publish;
 pub mod submit;
 pub mod subnet;

@@ -252,7 +252,11 @@ fn read_error(error: ChainError) -> JobError {
 fn submit_error(error: SubmitError) -> JobError {
     match error {
         SubmitError::Module { pallet, name, docs } => classify_module_error(&pallet, &name, &docs),
-        // A pool refusal is usually a nonce race or a stale era; the next attempt re-signs.
+        // A nonce race, a stale era, a rate limit or a round the chain already holds pass with
+        // the next attempt (re-signed, re-planned); an unregistered hotkey or no funds do not.
+        SubmitError::Invalid(refusal) if !refusal.is_retryable() => {
+            JobError::Fatal(format!("transaction refused: {refusal}"))
+        }
         SubmitError::Connection(_) | SubmitError::Invalid(_) => {
             JobError::Retryable(error.to_string())
         }
