@@ -13,6 +13,7 @@ pub mod client;
 pub mod commitments;
 pub mod connection;
 mod decode;
+pub mod epoch_schedule;
 pub mod error;
 pub mod extrinsic;
 pub mod model;
