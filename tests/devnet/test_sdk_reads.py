@@ -35,8 +35,11 @@ def test_sdk_neurons_match_the_scenario(subtensor, scenario):
     axon = alice.raw["axon_info"]
     assert str(ipaddress.IPv4Address(int(axon["ip"]))) == "192.168.1.10"
     assert axon["port"] == 8091
-    for field in ("rank", "trust", "consensus", "incentive", "dividends", "emission"):
+    for field in ("consensus", "incentive", "dividends", "emission"):
         assert alice.raw[field] == subnet["neurons"][0][field], field
+    # Spec 424 no longer computes rank, trust or pruning scores: constants in every answer.
+    assert (alice.raw["rank"], alice.raw["trust"]) == (0, 0)
+    assert alice.raw["pruning_score"] == 65535
     assert bob.hotkey == ss58("//Bob")
     assert bob.validator_permit is False
 

@@ -17,7 +17,7 @@ use crate::metadata::ChainMetadata;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::state_access::StateAccess;
 use crate::storage::{build_struct, BlockState, Phase, RawState};
-use crate::version::{RuntimeVersion, TRANSACTION_VERSION};
+use crate::version::RuntimeVersion;
 
 /// Slot length of subtensor's Aura (12 s blocks); only used to fill the header's pre-digest.
 const SLOT_MS: u64 = 12_000;
@@ -89,13 +89,14 @@ impl Chain {
             digest: vec![],
         };
         let hash = header.hash();
+        let version = RuntimeVersion::of(&meta);
         let genesis = Block {
             hash,
             header,
             extrinsics: vec![],
             state: Some(raw.clone()),
             timestamp_ms: now_ms,
-            spec_version: RuntimeVersion::default().spec_version,
+            spec_version: version.spec_version,
         };
         Ok(Self {
             meta,
@@ -103,7 +104,7 @@ impl Chain {
             blocks: vec![genesis],
             pool: Vec::new(),
             pending_state: raw,
-            version: RuntimeVersion::default(),
+            version,
             pruning,
             beacon: scenario
                 .drand
@@ -127,6 +128,7 @@ impl Chain {
             None => Ok(self.version.clone()),
             Some(_) => Ok(RuntimeVersion {
                 spec_version: self.block(at)?.spec_version,
+                ..self.version.clone()
             }),
         }
     }
@@ -197,7 +199,7 @@ impl Chain {
             genesis_hash: self.genesis_hash(),
             parent_hash: best.hash,
             spec_version: self.version.spec_version,
-            transaction_version: TRANSACTION_VERSION,
+            transaction_version: self.version.transaction_version,
             now_ms,
         }
     }

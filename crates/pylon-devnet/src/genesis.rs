@@ -51,6 +51,12 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
         let k = [netuid.clone()];
         state.write(sm, "NetworksAdded", &k, Value::bool(true));
         state.write(sm, "Tempo", &k, u(hp.tempo));
+        if has(state, sm, "LastEpochBlock") {
+            // The stateful epoch schedule (spec 423+): `init_new_network` anchors the subnet at
+            // `now - netuid % tempo`, which at genesis (block 0) saturates to 0.
+            let stagger = u64::from(subnet.netuid) % u64::from(hp.tempo.max(1));
+            state.write(sm, "LastEpochBlock", &k, u(0u64.saturating_sub(stagger)));
+        }
         state.write(sm, "SubnetworkN", &k, u(neurons.len() as u16));
         state.write(
             sm,
@@ -94,15 +100,21 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
             &k,
             column(&|n| Value::bool(n.validator_permit)),
         );
-        state.write(sm, "Rank", &k, column(&|n| u(n.rank)));
-        state.write(sm, "Trust", &k, column(&|n| u(n.trust)));
+        // Spec 424 dropped `Rank`, `Trust` and `PruningScores` (its runtime APIs report them as
+        // constants); the 343 profile still stores them.
+        if has(state, sm, "Rank") {
+            state.write(sm, "Rank", &k, column(&|n| u(n.rank)));
+            state.write(sm, "Trust", &k, column(&|n| u(n.trust)));
+        }
         state.write(sm, "Consensus", &k, column(&|n| u(n.consensus)));
         state.write(sm, "Incentive", &k, column(&|n| u(n.incentive)));
         state.write(sm, "Dividends", &k, column(&|n| u(n.dividends)));
         state.write(sm, "ValidatorTrust", &k, column(&|n| u(n.validator_trust)));
         state.write(sm, "Emission", &k, column(&|n| u(n.emission)));
         state.write(sm, "LastUpdate", &k, column(&|n| u(n.last_update)));
-        state.write(sm, "PruningScores", &k, column(&|_| u(u16::MAX)));
+        if has(state, sm, "PruningScores") {
+            state.write(sm, "PruningScores", &k, column(&|_| u(u16::MAX)));
+        }
 
         let mut total_alpha: u128 = 0;
         for (uid, (neuron, hotkey, coldkey)) in neurons.iter().enumerate() {
@@ -243,6 +255,11 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
         );
     }
     Ok(())
+}
+
+/// Whether the runtime has storage item `pallet.item` (profiles differ in layout).
+fn has(state: &BlockState, pallet: &str, item: &str) -> bool {
+    state.metadata().storage_item(pallet, item).is_ok()
 }
 
 fn axon_type(state: &BlockState) -> u32 {

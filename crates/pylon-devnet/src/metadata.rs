@@ -1,25 +1,33 @@
-//! The chain's metadata: subtensor's real finney metadata (spec 343), served as recorded and used
-//! as the single source of truth for storage layout, value types and runtime-API output types.
+//! The chain's metadata: subtensor's real finney metadata, served as recorded and used as the
+//! single source of truth for storage layout, value types and runtime-API output types.
+//!
+//! Two runtimes are known. Spec 424 (the default) is recorded as V16; its V15 and V14 are derived
+//! from it ([`convert`]) for clients that ask for them. Spec 343 is recorded as V15 and V14.
+//! Internally the devnet reads the V15 description (recorded or derived) of either.
+
+pub mod convert;
 
 use std::collections::HashMap;
 
 use frame_metadata::v14::{StorageEntryModifier, StorageEntryType, StorageHasher};
 use frame_metadata::v15::RuntimeMetadataV15;
-use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
-use parity_scale_codec::Decode;
+use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed, META_RESERVED};
+use parity_scale_codec::{Decode, Encode};
 use scale_info::PortableRegistry;
 
 /// `RuntimeMetadataPrefixed` bytes (b"meta" + V15) recorded from finney at spec 343.
-const FINNEY_V15: &[u8] = include_bytes!("../assets/finney-spec343-metadata-v15.scale");
+const FINNEY_343_V15: &[u8] = include_bytes!("../assets/finney-spec343-metadata-v15.scale");
 /// The same runtime's `state_getMetadata` answer (V14), recorded alongside.
-const FINNEY_V14: &[u8] = include_bytes!("../assets/finney-spec343-metadata-v14.scale");
+const FINNEY_343_V14: &[u8] = include_bytes!("../assets/finney-spec343-metadata-v14.scale");
+/// `RuntimeMetadataPrefixed` bytes (b"meta" + 0x10 + V16) of finney's runtime at spec 424.
+const FINNEY_424_V16: &[u8] = include_bytes!("../assets/finney-spec424-metadata-v16.scale");
 
 #[derive(Debug, thiserror::Error)]
 pub enum MetadataError {
     #[error("metadata bytes do not decode: {0}")]
     Undecodable(String),
-    #[error("metadata is not V15")]
-    NotV15,
+    #[error("metadata is not V{0}")]
+    WrongVersion(u32),
     #[error("no storage item {pallet}.{item} in the metadata")]
     UnknownStorage { pallet: String, item: String },
 }
@@ -49,9 +57,13 @@ pub struct RuntimeApiMethod {
 }
 
 pub struct ChainMetadata {
+    /// `RuntimeMetadataPrefixed` bytes of V16, for runtimes that serve it.
+    v16_bytes: Option<Vec<u8>>,
     v15_bytes: Vec<u8>,
     v14_bytes: Vec<u8>,
     v15: RuntimeMetadataV15,
+    /// `(blake2_64(trait name), version)` of every runtime API, when the metadata says (V16).
+    api_versions: Option<Vec<([u8; 8], u32)>>,
     /// pallet name → item name → layout (nested so lookups by `&str` do not allocate).
     storage: HashMap<String, HashMap<String, StorageItem>>,
     apis: HashMap<String, RuntimeApiMethod>,
@@ -67,26 +79,107 @@ impl std::fmt::Debug for ChainMetadata {
 }
 
 impl ChainMetadata {
-    /// Subtensor's finney metadata at spec 343 (the devnet's runtime).
+    /// Subtensor's finney metadata at spec 424 (the devnet's default runtime).
     pub fn finney() -> Result<Self, MetadataError> {
-        Self::from_bytes(FINNEY_V15.to_vec(), FINNEY_V14.to_vec())
+        Self::from_v16_bytes(FINNEY_424_V16.to_vec())
     }
 
+    /// Subtensor's finney metadata at spec 343 (the `--runtime 343` profile).
+    pub fn finney_343() -> Result<Self, MetadataError> {
+        Self::from_bytes(FINNEY_343_V15.to_vec(), FINNEY_343_V14.to_vec())
+    }
+
+    /// A runtime recorded as V15 and V14.
     pub fn from_bytes(v15_bytes: Vec<u8>, v14_bytes: Vec<u8>) -> Result<Self, MetadataError> {
-        let prefixed = RuntimeMetadataPrefixed::decode(&mut &v15_bytes[..])
-            .map_err(|e| MetadataError::Undecodable(e.to_string()))?;
-        let RuntimeMetadata::V15(v15) = prefixed.1 else {
-            return Err(MetadataError::NotV15);
+        let RuntimeMetadata::V15(v15) = decode_prefixed(&v15_bytes)? else {
+            return Err(MetadataError::WrongVersion(15));
         };
-        let storage = index_storage(&v15);
-        let apis = index_apis(&v15);
-        Ok(Self {
+        Ok(Self::index(None, v15_bytes, v14_bytes, v15, None))
+    }
+
+    /// A runtime recorded as V16: V15 and V14 are derived from it.
+    pub fn from_v16_bytes(v16_bytes: Vec<u8>) -> Result<Self, MetadataError> {
+        let RuntimeMetadata::V16(v16) = decode_prefixed(&v16_bytes)? else {
+            return Err(MetadataError::WrongVersion(16));
+        };
+        let api_versions = v16
+            .apis
+            .iter()
+            .map(|api| {
+                (
+                    sp_crypto_hashing::blake2_64(api.name.as_bytes()),
+                    api.version.0,
+                )
+            })
+            .collect();
+        let v15 = convert::v16_to_v15(v16);
+        let v14 = convert::v15_to_v14(v15.clone());
+        let v15_bytes =
+            RuntimeMetadataPrefixed(META_RESERVED, RuntimeMetadata::V15(v15.clone())).encode();
+        let v14_bytes = RuntimeMetadataPrefixed(META_RESERVED, RuntimeMetadata::V14(v14)).encode();
+        Ok(Self::index(
+            Some(v16_bytes),
             v15_bytes,
             v14_bytes,
             v15,
+            Some(api_versions),
+        ))
+    }
+
+    fn index(
+        v16_bytes: Option<Vec<u8>>,
+        v15_bytes: Vec<u8>,
+        v14_bytes: Vec<u8>,
+        v15: RuntimeMetadataV15,
+        api_versions: Option<Vec<([u8; 8], u32)>>,
+    ) -> Self {
+        let storage = index_storage(&v15);
+        let apis = index_apis(&v15);
+        Self {
+            v16_bytes,
+            v15_bytes,
+            v14_bytes,
+            v15,
+            api_versions,
             storage,
             apis,
-        })
+        }
+    }
+
+    /// `RuntimeMetadataPrefixed` bytes of metadata `version`, if the runtime serves it.
+    pub fn bytes_at_version(&self, version: u32) -> Option<&[u8]> {
+        match version {
+            14 => Some(&self.v14_bytes),
+            15 => Some(&self.v15_bytes),
+            16 => self.v16_bytes.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The metadata versions the runtime serves (`Metadata_metadata_versions`).
+    pub fn versions(&self) -> Vec<u32> {
+        let mut out = vec![14, 15];
+        if self.v16_bytes.is_some() {
+            out.push(16);
+        }
+        out
+    }
+
+    /// `(blake2_64(trait name), version)` of every runtime API, as V16 metadata states them.
+    pub fn api_versions(&self) -> Option<&[([u8; 8], u32)]> {
+        self.api_versions.as_deref()
+    }
+
+    /// A pallet constant's SCALE bytes.
+    pub fn constant_bytes(&self, pallet: &str, name: &str) -> Option<&[u8]> {
+        self.v15
+            .pallets
+            .iter()
+            .find(|p| p.name == pallet)?
+            .constants
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.value.as_slice())
     }
 
     pub fn types(&self) -> &PortableRegistry {
@@ -131,6 +224,12 @@ impl ChainMetadata {
     pub fn call_enum_type(&self) -> u32 {
         self.v15.outer_enums.call_enum_ty.id
     }
+}
+
+fn decode_prefixed(bytes: &[u8]) -> Result<RuntimeMetadata, MetadataError> {
+    RuntimeMetadataPrefixed::decode(&mut &bytes[..])
+        .map(|p| p.1)
+        .map_err(|e| MetadataError::Undecodable(e.to_string()))
 }
 
 fn index_storage(v15: &RuntimeMetadataV15) -> HashMap<String, HashMap<String, StorageItem>> {
@@ -215,5 +314,73 @@ mod tests {
             .runtime_api("NeuronInfoRuntimeApi_get_neurons_lite")
             .is_some());
         assert!(md.storage_item("Commitments", "CommitmentOf").is_ok());
+    }
+
+    fn subxt_view(bytes: &[u8]) -> subxt::metadata::Metadata {
+        subxt::metadata::Metadata::decode_from(bytes).expect("subxt decodes the metadata")
+    }
+
+    fn extension_names(md: &subxt::metadata::Metadata) -> Vec<String> {
+        md.extrinsic()
+            .transaction_extensions_by_version(0)
+            .expect("extension version 0 (what V4 extrinsics use)")
+            .map(|e| e.identifier().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn spec_424_serves_v16_and_derived_v15_and_v14_that_subxt_reads_alike() {
+        let md = ChainMetadata::finney().unwrap();
+        assert_eq!(md.versions(), vec![14, 15, 16]);
+        assert_eq!(md.bytes_at_version(16), Some(FINNEY_424_V16));
+        assert!(md.bytes_at_version(13).is_none());
+        let v16 = subxt_view(md.bytes_at_version(16).unwrap());
+        let v15 = subxt_view(md.bytes_at_version(15).unwrap());
+        let v14 = subxt_view(md.bytes_at_version(14).unwrap());
+        for derived in [&v15, &v14] {
+            let names = |m: &subxt::metadata::Metadata| {
+                m.pallets().map(|p| p.name().to_owned()).collect::<Vec<_>>()
+            };
+            assert_eq!(names(derived), names(&v16));
+            assert_eq!(extension_names(derived), extension_names(&v16));
+            let sm = |m: &subxt::metadata::Metadata| {
+                m.pallet_by_name("SubtensorModule")
+                    .and_then(|p| p.storage())
+                    .map(|s| s.entries().len())
+            };
+            assert_eq!(sm(derived), sm(&v16));
+            assert!(derived.extrinsic().supported_versions().contains(&4));
+        }
+        assert_eq!(extension_names(&v16).len(), 13);
+        assert!(extension_names(&v16).contains(&"CheckShieldedTxValidity".to_owned()));
+        let apis = |m: &subxt::metadata::Metadata| {
+            m.runtime_api_traits()
+                .map(|a| a.name().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(apis(&v15), apis(&v16));
+        // V14 has no runtime APIs; V15 has no API versions: the devnet keeps them for Core_version.
+        assert_eq!(md.api_versions().map(<[_]>::len), Some(apis(&v16).len()));
+        // 424's layout: the stateful schedule is there, the retired per-neuron columns are not.
+        assert!(md
+            .storage_item("SubtensorModule", "SubnetEpochIndex")
+            .is_ok());
+        assert!(md.storage_item("SubtensorModule", "Rank").is_err());
+        assert!(md.storage_item("SubtensorModule", "PruningScores").is_err());
+        assert!(md
+            .runtime_api("SubnetInfoRuntimeApi_get_next_epoch_start_block")
+            .is_some());
+    }
+
+    #[test]
+    fn spec_343_serves_its_recorded_v15_and_v14() {
+        let md = ChainMetadata::finney_343().unwrap();
+        assert_eq!(md.versions(), vec![14, 15]);
+        assert_eq!(md.bytes_at_version(15), Some(FINNEY_343_V15));
+        assert!(md.bytes_at_version(16).is_none());
+        assert!(md.storage_item("SubtensorModule", "Rank").is_ok());
+        assert!(md
+            .storage_item("SubtensorModule", "SubnetEpochIndex")
+            .is_err());
     }
 }

@@ -54,14 +54,10 @@ pub fn call(
     match method {
         "Metadata_metadata" => return Ok(meta.v14_bytes().to_vec().encode()),
         "Metadata_metadata_at_version" => {
-            let bytes = match as_u128(&args[0]) {
-                14 => Some(meta.v14_bytes().to_vec()),
-                15 => Some(meta.v15_bytes().to_vec()),
-                _ => None,
-            };
-            return Ok(bytes.encode());
+            let version = u32::try_from(as_u128(&args[0])).unwrap_or(u32::MAX);
+            return Ok(meta.bytes_at_version(version).map(<[u8]>::to_vec).encode());
         }
-        "Metadata_metadata_versions" => return Ok(vec![14u32, 15].encode()),
+        "Metadata_metadata_versions" => return Ok(meta.versions().encode()),
         _ => {}
     }
 
@@ -190,6 +186,11 @@ fn read_sm(state: &BlockState, item: &str, netuid: u16) -> Value {
         .unwrap_or(Value::u128(0))
 }
 
+/// Whether the runtime stores `SubtensorModule.item` (profiles differ in layout).
+fn stores(state: &BlockState, item: &str) -> bool {
+    state.metadata().storage_item(SM, item).is_ok()
+}
+
 fn subnet_exists(state: &BlockState, netuid: u16) -> bool {
     read_sm(state, "NetworksAdded", netuid).as_bool() == Some(true)
 }
@@ -278,6 +279,13 @@ fn neuron(
         .unwrap_or(Value::u128(0));
     let col = |item: &str| columns.get(item, uid).unwrap_or(Value::u128(0));
     let flag = |item: &str| columns.get(item, uid).unwrap_or(Value::bool(false));
+    // Spec 424 no longer stores `Rank`, `Trust` or `PruningScores`: its neuron APIs answer
+    // rank 0, trust 0 and pruning score u16::MAX for every neuron.
+    let pruning_score = if stores(state, "PruningScores") {
+        col("PruningScores")
+    } else {
+        Value::u128(u16::MAX.into())
+    };
     let mut fields = vec![
         ("hotkey", hotkey.clone()),
         ("coldkey", coldkey.clone()),
@@ -299,7 +307,7 @@ fn neuron(
         ("dividends", col("Dividends")),
         ("last_update", col("LastUpdate")),
         ("validator_permit", flag("ValidatorPermit")),
-        ("pruning_score", col("PruningScores")),
+        ("pruning_score", pruning_score),
     ];
     if full {
         let empty = || Value::unnamed_composite([]);
@@ -487,7 +495,13 @@ fn metagraph_fields(state: &BlockState, netuid: u16) -> Vec<(&'static str, Value
         _ => Vec::new(),
     };
     let per_neuron = |v: Value| Value::unnamed_composite((0..size).map(|_| v.clone()));
-    let vec_item = |item: &str| read_sm(state, item, netuid);
+    let vec_item = |item: &str| {
+        if stores(state, item) {
+            read_sm(state, item, netuid)
+        } else {
+            Value::unnamed_composite([])
+        }
+    };
     fields.extend([
         ("num_uids", Value::u128(size.into())),
         ("block", Value::u128(state.block_number().into())),
@@ -506,6 +520,7 @@ fn metagraph_fields(state: &BlockState, netuid: u16) -> Vec<(&'static str, Value
         ("validators", Value::unnamed_composite(validators)),
         ("active", vec_item("Active")),
         ("validator_permit", permits),
+        // Empty lists where the runtime no longer computes them (spec 424).
         ("rank", vec_item("Rank")),
         ("trust", vec_item("Trust")),
         ("consensus", vec_item("Consensus")),

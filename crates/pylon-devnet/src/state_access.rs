@@ -30,4 +30,8 @@ pub trait StateAccess {
 
     /// Number of the block being built.
     fn block_number(&self) -> u32;
+
+    /// Whether the runtime has storage item `pallet.item` (runtime profiles differ in layout:
+    /// spec 424 dropped `Rank`, `Trust` and `PruningScores`, for example).
+    fn has_item(&self, pallet: &str, item: &str) -> bool;
 }

@@ -146,6 +146,10 @@ impl StateAccess for BlockState {
     fn block_number(&self) -> u32 {
         self.number
     }
+
+    fn has_item(&self, pallet: &str, item: &str) -> bool {
+        self.meta.storage_item(pallet, item).is_ok()
+    }
 }
 
 /// `pallet`'s event variant `event` with `fields` by name; fields not given take their zero value,

@@ -1,90 +1,147 @@
-//! The runtime version the devnet reports: finney's node-subtensor at spec 343, with its real
-//! runtime-API list. A simulated runtime upgrade bumps `spec_version`.
+//! The runtime version the devnet reports, read from the runtime's own metadata: the `System`
+//! pallet's `Version` constant (spec name, spec and transaction version) and, when the metadata
+//! is V16, the runtime-API list `(blake2_64(trait name), version)` from its API descriptions.
+//! A simulated runtime upgrade bumps `spec_version`.
 
+use parity_scale_codec::Decode;
 use scale_value::Value;
 use serde_json::json;
 
-/// `(blake2_64(trait name), version)` of every runtime API finney spec 343 reports.
-const APIS: [(&str, u32); 22] = [
-    ("df6acb689907609b", 5),
-    ("37e397fc7c91f5e4", 2),
-    ("40fe3ad401f8959a", 6),
-    ("fbc577b9d747efd6", 1),
-    ("d2bc9897eed08f15", 3),
-    ("f78b278be53f454c", 2),
-    ("dd718d5cc53262d4", 1),
-    ("ab3c0572291feb8b", 1),
-    ("ed99c5acb25eedf5", 3),
-    ("bc9d89904f5b923f", 1),
-    ("37c8bb1350a9a2a8", 4),
-    ("f3ff14d5ab527059", 3),
-    ("582211f65bb14b89", 6),
-    ("e65b00e46cedd0aa", 2),
-    ("68b66ba122c93fa7", 2),
-    ("42e62be4a39e5b60", 1),
-    ("806df4ccaa9ed485", 1),
-    ("8375104b299b74c5", 1),
-    ("5d1fbfbe852f2807", 1),
-    ("c6886e2f8e598b0a", 1),
-    ("cbca25e39f142387", 2),
-    ("a8b093e6508d9e9c", 1),
-];
+use crate::metadata::ChainMetadata;
 
 pub const SPEC_NAME: &str = "node-subtensor";
-pub const FINNEY_SPEC_VERSION: u32 = 343;
-/// finney's `transactionVersion` at spec 343 (recorded `state_getRuntimeVersion`).
-pub const TRANSACTION_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeVersion {
+    pub spec_name: String,
+    pub impl_name: String,
+    pub authoring_version: u32,
     pub spec_version: u32,
+    pub impl_version: u32,
+    /// `(blake2_64(trait name), version)` of every runtime API.
+    pub apis: Vec<([u8; 8], u32)>,
+    pub transaction_version: u32,
+    /// `system_version` (formerly `state_version`).
+    pub system_version: u8,
 }
 
-impl Default for RuntimeVersion {
-    fn default() -> Self {
-        Self {
-            spec_version: FINNEY_SPEC_VERSION,
-        }
-    }
+/// `sp_version::RuntimeVersion` as SCALE lays it out (the `System.Version` constant).
+#[derive(Decode)]
+struct Recorded {
+    spec_name: String,
+    impl_name: String,
+    authoring_version: u32,
+    spec_version: u32,
+    impl_version: u32,
+    apis: Vec<([u8; 8], u32)>,
+    transaction_version: u32,
+    system_version: u8,
 }
 
 impl RuntimeVersion {
+    /// The version the runtime described by `meta` reports: `System.Version` as recorded in
+    /// the metadata, with the API list from the V16 API descriptions when there are any.
+    pub fn of(meta: &ChainMetadata) -> Self {
+        let recorded = meta
+            .constant_bytes("System", "Version")
+            .and_then(|mut bytes| Recorded::decode(&mut bytes).ok())
+            .unwrap_or_else(|| Recorded {
+                spec_name: SPEC_NAME.to_owned(),
+                impl_name: SPEC_NAME.to_owned(),
+                authoring_version: 1,
+                spec_version: 0,
+                impl_version: 1,
+                apis: Vec::new(),
+                transaction_version: 1,
+                system_version: 1,
+            });
+        Self {
+            apis: meta
+                .api_versions()
+                .map(<[_]>::to_vec)
+                .unwrap_or(recorded.apis),
+            spec_name: recorded.spec_name,
+            impl_name: recorded.impl_name,
+            authoring_version: recorded.authoring_version,
+            spec_version: recorded.spec_version,
+            impl_version: recorded.impl_version,
+            transaction_version: recorded.transaction_version,
+            system_version: recorded.system_version,
+        }
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         json!({
-            "specName": SPEC_NAME,
-            "implName": SPEC_NAME,
-            "authoringVersion": 1,
+            "specName": self.spec_name,
+            "implName": self.impl_name,
+            "authoringVersion": self.authoring_version,
             "specVersion": self.spec_version,
-            "implVersion": 1,
-            "apis": APIS.iter().map(|(id, v)| json!([format!("0x{id}"), v])).collect::<Vec<_>>(),
-            "transactionVersion": TRANSACTION_VERSION,
-            "systemVersion": 1,
-            "stateVersion": 1,
+            "implVersion": self.impl_version,
+            "apis": self
+                .apis
+                .iter()
+                .map(|(id, v)| json!([format!("0x{}", hex::encode(id)), v]))
+                .collect::<Vec<_>>(),
+            "transactionVersion": self.transaction_version,
+            "systemVersion": self.system_version,
+            "stateVersion": self.system_version,
         })
     }
 
     /// Field values of `sp_version::RuntimeVersion` for encoding against the metadata type.
     pub fn to_fields(&self) -> Vec<(&'static str, Value)> {
-        let apis = APIS.iter().map(|(id, v)| {
-            let id: [u8; 8] = hex::decode(id)
-                .expect("constant hex")
-                .try_into()
-                .expect("8 bytes");
+        let apis = self.apis.iter().map(|(id, v)| {
             Value::unnamed_composite([Value::from_bytes(id), Value::u128((*v).into())])
         });
         vec![
-            ("spec_name", Value::string(SPEC_NAME)),
-            ("impl_name", Value::string(SPEC_NAME)),
-            ("authoring_version", Value::u128(1)),
+            ("spec_name", Value::string(&self.spec_name)),
+            ("impl_name", Value::string(&self.impl_name)),
+            (
+                "authoring_version",
+                Value::u128(self.authoring_version.into()),
+            ),
             ("spec_version", Value::u128(self.spec_version.into())),
-            ("impl_version", Value::u128(1)),
+            ("impl_version", Value::u128(self.impl_version.into())),
             ("apis", Value::unnamed_composite(apis)),
             (
                 "transaction_version",
-                Value::u128(TRANSACTION_VERSION.into()),
+                Value::u128(self.transaction_version.into()),
             ),
-            ("system_version", Value::u128(1)),
-            ("state_version", Value::u128(1)),
+            ("system_version", Value::u128(self.system_version.into())),
+            ("state_version", Value::u128(self.system_version.into())),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_424_version_comes_from_its_metadata() {
+        let meta = ChainMetadata::finney().unwrap();
+        let version = RuntimeVersion::of(&meta);
+        assert_eq!(version.spec_name, "node-subtensor");
+        assert_eq!(version.spec_version, 424);
+        assert_eq!(version.transaction_version, 1);
+        // Core's id is blake2_64("Core"), as every Substrate runtime reports it.
+        let core = hex::decode("df6acb689907609b").unwrap();
+        assert!(version.apis.iter().any(|(id, _)| id[..] == core[..]));
+        // The list derived from the V16 API descriptions is the one `System.Version` records.
+        let mut bytes = meta.constant_bytes("System", "Version").unwrap();
+        let mut recorded = Recorded::decode(&mut bytes).unwrap().apis;
+        let mut derived = version.apis.clone();
+        recorded.sort();
+        derived.sort();
+        assert_eq!(derived, recorded);
+    }
+
+    #[test]
+    fn spec_343_version_comes_from_its_metadata() {
+        let meta = ChainMetadata::finney_343().unwrap();
+        let version = RuntimeVersion::of(&meta);
+        assert_eq!(version.spec_version, 343);
+        assert_eq!(version.transaction_version, 1);
+        assert_eq!(version.apis.len(), 22);
     }
 }

@@ -252,7 +252,8 @@ async fn bad_input_gets_json_rpc_errors_and_the_node_keeps_serving() {
     params.insert("name", "Metadata_metadata_versions").unwrap();
     params.insert("bytes", "0x").unwrap();
     let named: serde_json::Value = client.request("state_call", params).await.unwrap();
-    assert_eq!(named, "0x080e0000000f000000");
+    // Spec 424 serves metadata V14, V15 and V16.
+    assert_eq!(named, "0x0c0e0000000f00000010000000");
     // Every request that names a method counts, unknown ones too; unparseable JSON does not.
     assert_eq!(node.rpc_call_count(), 5);
     // The same count is readable over RPC (for benchmarks in another process), this call included.
@@ -323,18 +324,18 @@ async fn pruned_state_answers_like_a_pruned_node_and_faults_are_injected() {
         )
         .await
         .unwrap();
-    assert_eq!(versions.next().await.unwrap().unwrap()["specVersion"], 343);
+    assert_eq!(versions.next().await.unwrap().unwrap()["specVersion"], 424);
     let _: serde_json::Value = client
         .request("dev_runtimeUpgrade", rpc_params![])
         .await
         .unwrap();
-    assert_eq!(versions.next().await.unwrap().unwrap()["specVersion"], 344);
+    assert_eq!(versions.next().await.unwrap().unwrap()["specVersion"], 425);
     // Past blocks keep the version they were built with; new blocks get the upgrade.
     let old: serde_json::Value = client
         .request("state_getRuntimeVersion", rpc_params![genesis])
         .await
         .unwrap();
-    assert_eq!(old["specVersion"], 343);
+    assert_eq!(old["specVersion"], 424);
     let upgraded: serde_json::Value = client.request("dev_newBlock", rpc_params![]).await.unwrap();
     let new: serde_json::Value = client
         .request(
@@ -343,7 +344,7 @@ async fn pruned_state_answers_like_a_pruned_node_and_faults_are_injected() {
         )
         .await
         .unwrap();
-    assert_eq!(new["specVersion"], 344);
+    assert_eq!(new["specVersion"], 425);
     node.stop().await;
 }
 

@@ -79,7 +79,11 @@ fn list(items: &[u16]) -> Value {
 }
 
 fn harness() -> Harness {
-    let meta = Arc::new(ChainMetadata::finney().unwrap());
+    harness_on(ChainMetadata::finney().unwrap())
+}
+
+fn harness_on(meta: ChainMetadata) -> Harness {
+    let meta = Arc::new(meta);
     let scenario: Scenario = toml::from_str(SCENARIO).unwrap();
     let mut state = BlockState::new(meta.clone(), RawState::new(), BLOCK);
     write_genesis(&mut state, &scenario).unwrap();
@@ -917,7 +921,8 @@ fn transaction_validity_encodes_as_the_runtime_api_output() {
 
 #[test]
 fn a_coldkey_with_a_scheduled_swap_is_refused_by_the_pool() {
-    let mut h = harness();
+    // Spec 343's swap schedule (424 replaced it with announcements).
+    let mut h = harness_on(ChainMetadata::finney_343().unwrap());
     let alice = key("//Alice").public;
     let item = h
         .meta

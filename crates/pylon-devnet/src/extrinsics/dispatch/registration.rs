@@ -129,7 +129,10 @@ fn register_neuron(state: &mut dyn StateAccess, netuid: u16, hotkey: &[u8; 32], 
             "PruningScores",
             "ValidatorTrust",
         ] {
-            push(state, item, u(netuid), u(0u8));
+            // Spec 424 no longer stores Rank, Trust or PruningScores.
+            if state.has_item(SUBTENSOR, item) {
+                push(state, item, u(netuid), u(0u8));
+            }
         }
         push(state, "Active", u(netuid), Value::bool(true));
         push(state, "ValidatorPermit", u(netuid), Value::bool(false));
