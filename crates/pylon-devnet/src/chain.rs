@@ -247,7 +247,6 @@ impl Chain {
         if let Some(beacon) = &self.beacon {
             beacon.store_pulses(&mut state, now_ms);
         }
-        crate::epochs::block_step(&mut state, number);
         let hook_ctx = self.context(0, now_ms);
         run_hook(&mut state, |state| {
             extrinsics::on_initialize(&self.meta, state, &hook_ctx)

@@ -272,6 +272,45 @@ pub fn bump_nonce(state: &mut dyn StateAccess, who: &[u8; 32]) {
     state.write("System", "Account", &key, info);
 }
 
+/// The coldkey-swap refusal of `SubtensorTransactionExtension`, for whichever layout the
+/// metadata has. Spec 343: a coldkey in `ColdkeySwapScheduled` may only call
+/// `schedule_swap_coldkey` (`Custom(0)`). 424 (`CheckColdkeySwap`): a coldkey in
+/// `ColdkeySwapAnnouncements` is refused with `Custom(21)` while its swap is disputed
+/// (`ColdkeySwapDisputes`), else with `Custom(0)` unless the call is one of the swap calls or
+/// `MevShield.submit_encrypted`.
+pub fn coldkey_swap(
+    state: &dyn StateAccess,
+    who: &[u8; 32],
+    call: &DecodedCall,
+) -> Result<(), TransactionInvalid> {
+    use super::invalid::subtensor_custom::{COLDKEY_IN_SWAP_SCHEDULE, COLDKEY_SWAP_DISPUTED};
+    const SM: &str = "SubtensorModule";
+    let has = |item: &str| {
+        !state
+            .iter_prefix(SM, item, &[account_value(who)])
+            .is_empty()
+    };
+    let subtensor_call = |names: &[&str]| call.pallet == SM && names.contains(&call.name.as_str());
+    if has("ColdkeySwapScheduled") && !subtensor_call(&["schedule_swap_coldkey"]) {
+        return Err(TransactionInvalid::Custom(COLDKEY_IN_SWAP_SCHEDULE));
+    }
+    if has("ColdkeySwapAnnouncements") {
+        if has("ColdkeySwapDisputes") {
+            return Err(TransactionInvalid::Custom(COLDKEY_SWAP_DISPUTED));
+        }
+        let allowed = subtensor_call(&[
+            "announce_coldkey_swap",
+            "swap_coldkey_announced",
+            "dispute_coldkey_swap",
+            "clear_coldkey_swap_announcement",
+        ]) || (call.pallet == "MevShield" && call.name == "submit_encrypted");
+        if !allowed {
+            return Err(TransactionInvalid::Custom(COLDKEY_IN_SWAP_SCHEDULE));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

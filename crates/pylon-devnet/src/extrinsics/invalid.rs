@@ -68,6 +68,7 @@ impl TransactionInvalid {
 pub mod subtensor_custom {
     pub const COLDKEY_IN_SWAP_SCHEDULE: u8 = 0;
     pub const STAKE_AMOUNT_TOO_LOW: u8 = 1;
+    pub const RATE_LIMIT_EXCEEDED: u8 = 6;
     pub const HOTKEY_NOT_REGISTERED_IN_NETWORK: u8 = 10;
     pub const INVALID_IP_ADDRESS: u8 = 11;
     pub const SERVING_RATE_LIMIT_EXCEEDED: u8 = 12;
@@ -75,5 +76,6 @@ pub mod subtensor_custom {
     pub const INVALID_REVEAL_ROUND: u8 = 15;
     pub const COMMIT_NOT_FOUND: u8 = 16;
     pub const COMMIT_BLOCK_NOT_IN_REVEAL_RANGE: u8 = 17;
+    pub const COLDKEY_SWAP_DISPUTED: u8 = 21;
     pub const BAD_REQUEST: u8 = 255;
 }

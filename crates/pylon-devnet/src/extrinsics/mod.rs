@@ -168,13 +168,14 @@ pub fn apply(
     apply_detailed(meta, state, bytes, ctx).map(|_| ())
 }
 
-/// Block-start hook: subtensor's per-block resets that the modelled calls depend on, the
-/// timelocked-commitment reveal ([`commitment_reveal`]), and the CRv4 auto-reveal (subtensor runs it from `block_step` in `on_initialize`, so its events carry
-/// the `Initialization` phase). The chain stores this block's drand pulses before this hook, so a
+/// Block-start hook: subtensor's per-block resets that the modelled calls depend on, its
+/// `block_step` ([`crate::epochs::block_step`]: the CRv4 auto-reveal, then the epoch schedule; its
+/// events carry the `Initialization` phase), and the timelocked-commitment reveal
+/// ([`commitment_reveal`]). The chain stores this block's drand pulses before this hook, so a
 /// commit whose round has passed by this block's timestamp opens in this block.
 pub fn on_initialize(_meta: &ChainMetadata, state: &mut dyn StateAccess, ctx: &ApplyContext) {
     dispatch::registration::reset_block_counters(state);
-    reveal::reveal_timelocked_commits(state, u64::from(ctx.block_number));
+    crate::epochs::block_step(state, ctx.block_number);
     commitment_reveal::reveal_timelocked_commitments(state, u64::from(ctx.block_number));
 }
 

@@ -1,10 +1,17 @@
 //! The CRv4 auto-reveal: every block, for every subnet, the chain opens the timelocked weight
 //! commits whose reveal epoch has come with the drand pulse of their round and applies them as
-//! the committing hotkey, following subtensor's `reveal_crv3_commits` (coinbase/reveal_commits.rs
-//! at spec 343), which `block_step` runs from `on_initialize`.
+//! the committing hotkey, following subtensor's `reveal_crv3_commits` (coinbase/block_step.rs and
+//! coinbase/reveal_commits.rs), which `block_step` runs from `on_initialize` BEFORE the epoch
+//! schedule advances ([`crate::epochs::block_step`]).
 //!
 //! The rule, per subnet `netuid` at block `b`:
-//! - `cur_epoch = epoch_index(netuid, b)`, `reveal_epoch = cur_epoch - RevealPeriodEpochs`.
+//! - Stateful schedule (`v3.4.9-424`): subnets in `NetworksAdded` order, root excluded; a subnet
+//!   whose due epoch the `MaxEpochsPerBlock` cap defers in this block is skipped.
+//!   `cur_epoch = current_epoch_with_lookahead` (`SubnetEpochIndex`, plus one when its epoch is
+//!   due in `b`), so the commits of epoch `e` are first taken in the block of the fire that starts
+//!   `e + RevealPeriodEpochs`, retried each block of that epoch, and dropped at the next fire.
+//! - Grid (spec 343): `cur_epoch = (b + netuid + 1) / (tempo + 1)`.
+//! - `reveal_epoch = cur_epoch - RevealPeriodEpochs`.
 //! - Commits stored under an epoch below `reveal_epoch` are removed unrevealed (expired).
 //! - The commits stored under `reveal_epoch` are taken: a commit whose `Drand.Pulses[round]` is
 //!   not stored yet is put back and retried on the next block (until its epoch expires); one that
@@ -20,6 +27,7 @@ use super::dispatch::chain::read_uint;
 use super::dispatch::weights::{apply_weights, epoch_index, storage_index, WeightsInput};
 use super::dispatch::SUBTENSOR;
 use super::values::{self, account_value, u};
+use crate::epochs::{self, Schedule};
 use crate::state_access::StateAccess;
 
 const COMMITS: &str = "TimelockedWeightCommits";
@@ -66,6 +74,22 @@ impl TimelockedCommit {
 
 /// Run the reveal for every subnet (the root network has no weights to reveal).
 pub fn reveal_timelocked_commits(state: &mut dyn StateAccess, block: u64) {
+    if Schedule::of(state) == Schedule::Stateful {
+        let clocks = epochs::clocks(state);
+        let deferred = {
+            let view: &dyn StateAccess = &*state;
+            epochs::deferred_this_block(&clocks, block, epochs::max_epochs_per_block(view), |n| {
+                epochs::input_state_consistent(view, n)
+            })
+        };
+        for (netuid, _) in clocks {
+            if !deferred.contains(&netuid) {
+                let cur_epoch = epochs::epoch_with_lookahead(state, netuid, block);
+                reveal_subnet(state, netuid, cur_epoch, block);
+            }
+        }
+        return;
+    }
     let netuids: Vec<u16> = state
         .iter_prefix(SUBTENSOR, "NetworksAdded", &[])
         .into_iter()
@@ -75,13 +99,13 @@ pub fn reveal_timelocked_commits(state: &mut dyn StateAccess, block: u64) {
         .filter(|netuid| *netuid != 0)
         .collect();
     for netuid in netuids {
-        reveal_subnet(state, netuid, block);
+        let cur_epoch = epoch_index(state, netuid, block);
+        reveal_subnet(state, netuid, cur_epoch, block);
     }
 }
 
-fn reveal_subnet(state: &mut dyn StateAccess, netuid: u16, block: u64) {
+fn reveal_subnet(state: &mut dyn StateAccess, netuid: u16, cur_epoch: u64, block: u64) {
     let reveal_period = read_uint(state, "RevealPeriodEpochs", &[u(netuid)]) as u64;
-    let cur_epoch = epoch_index(state, netuid, block);
     let reveal_epoch = cur_epoch.saturating_sub(reveal_period);
     let mechanisms = read_uint(state, "MechanismCountCurrent", &[u(netuid)]) as u8;
     for mecid in 0..mechanisms {

@@ -82,6 +82,11 @@ fn harness() -> Harness {
     harness_on(ChainMetadata::finney().unwrap())
 }
 
+/// The spec-343 runtime: the grid epoch schedule and the 343 extension.
+fn harness_343() -> Harness {
+    harness_on(ChainMetadata::finney_343().unwrap())
+}
+
 fn harness_on(meta: ChainMetadata) -> Harness {
     let meta = Arc::new(meta);
     let scenario: Scenario = toml::from_str(SCENARIO).unwrap();
@@ -165,7 +170,7 @@ impl Harness {
                 extra.extend(codec::encode(&v, ext.ty.id, types).unwrap());
             }
             let implicit = match ext.identifier.as_str() {
-                "CheckSpecVersion" => u(343u32),
+                "CheckSpecVersion" => u(self.ctx.spec_version),
                 "CheckTxVersion" => u(1u32),
                 "CheckGenesis" => Value::from_bytes(s.genesis),
                 "CheckMortality" => Value::from_bytes(match s.era {
@@ -422,7 +427,7 @@ fn weights_rules_fail_with_subtensor_module_errors() {
 
 #[test]
 fn setting_weights_again_within_the_rate_limit_is_too_fast() {
-    let mut h = harness();
+    let mut h = harness_343();
     assert_eq!(
         h.submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
             .unwrap()
@@ -472,7 +477,7 @@ fn timelocked(netuid: u16, round: u64, version: u16) -> Value {
 
 #[test]
 fn timelocked_commit_is_stored_per_epoch_with_its_reveal_round() {
-    let mut h = harness();
+    let mut h = harness_343();
     let outcome = h.submit_as("//Alice", SM, timelocked(2, 777, 4)).unwrap();
     assert_eq!(outcome.result, Ok(()));
     // tempo 10, netuid 2: epoch = (1000 + 3) / 11 = 91 (block 1000 does not run the epoch).
@@ -493,17 +498,17 @@ fn timelocked_commit_is_stored_per_epoch_with_its_reveal_round() {
     assert_eq!(values::bytes(f[2]), Some(vec![9u8; 40]));
     assert_eq!(values::uint(f[3]), Some(777));
 
-    let mut h = harness();
+    let mut h = harness_343();
     assert_eq!(
         h.module_error("//Alice", SM, timelocked(2, 777, 3)),
         "SubtensorModule.IncorrectCommitRevealVersion"
     );
-    let mut h = harness();
+    let mut h = harness_343();
     assert_eq!(
         h.module_error("//Alice", SM, timelocked(1, 777, 4)),
         "SubtensorModule.CommitRevealDisabled"
     );
-    let mut h = harness();
+    let mut h = harness_343();
     assert_eq!(
         h.module_error("//Dave", SM, timelocked(2, 777, 4)),
         "SubtensorModule.HotKeyNotRegisteredInSubNet"
@@ -522,7 +527,7 @@ fn timelocked_commit_for_a_past_round_is_refused_by_the_pool() {
 
 #[test]
 fn hash_commit_then_reveal_in_the_reveal_epoch_sets_weights() {
-    let mut h = harness();
+    let mut h = harness_343();
     let alice = key("//Alice").public;
     let (uids, weights, salt) = ([0u16, 1], [10u16, 20], [1u16, 2, 3]);
     let hash = dispatch::weights::commit_hash(&alice, 2, &uids, &weights, &salt, 0);
@@ -643,7 +648,7 @@ fn serve_axon_tls_writes_axon_and_certificate() {
 
 #[test]
 fn serve_axon_bad_input_is_refused_by_the_pool_but_tls_fails_in_the_block() {
-    let mut h = harness();
+    let mut h = harness_343();
     assert_eq!(
         h.submit_as("//Alice", SM, axon("serve_axon", 0, None))
             .unwrap_err(),
@@ -944,7 +949,7 @@ fn a_coldkey_with_a_scheduled_swap_is_refused_by_the_pool() {
 
 #[test]
 fn stake_below_the_threshold_is_refused_by_the_pool_or_fails_in_dispatch() {
-    let mut h = harness();
+    let mut h = harness_343();
     h.state.write(SM, "StakeThreshold", &[], u(u64::MAX));
     // set_weights is checked by SubtensorTransactionExtension (StakeAmountTooLow = 1) …
     let err = h
@@ -992,4 +997,551 @@ fn an_eleventh_unrevealed_commit_is_too_many() {
         h.module_error("//Alice", SM, commit),
         "SubtensorModule.TooManyUnrevealedCommits"
     );
+}
+
+// --- The spec-424 runtime: stateful epochs, owner schedule calls, the 424 extension's guards.
+
+fn mechanism_weights(netuid: u16, uids: &[u16], weights: &[u16]) -> Value {
+    Value::named_variant(
+        "set_mechanism_weights",
+        [
+            ("netuid", u(netuid)),
+            ("mecid", u(0u8)),
+            ("dests", list(uids)),
+            ("weights", list(weights)),
+            ("version_key", u(5u64)),
+        ],
+    )
+}
+
+#[test]
+fn spec_424_refuses_weights_within_the_rate_limit_in_the_pool() {
+    let mut h = harness();
+    let first = h.submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5));
+    assert_eq!(first.unwrap().result, Ok(()));
+    // LastUpdate is this block and WeightsSetRateLimit 10: CheckRateLimits → RateLimitExceeded.
+    let err = h
+        .submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
+        .unwrap_err();
+    assert_eq!(err, TransactionInvalid::Custom(6));
+    let err = h
+        .submit_as("//Alice", SM, mechanism_weights(1, &[1, 2], &[1, 1]))
+        .unwrap_err();
+    assert_eq!(err, TransactionInvalid::Custom(6));
+    // A hash commit is rate-limited even on a commit-reveal subnet.
+    let commit = |byte: u8| {
+        Value::named_variant(
+            "commit_weights",
+            [
+                ("netuid", u(2u16)),
+                ("commit_hash", Value::from_bytes([byte; 32])),
+            ],
+        )
+    };
+    h.state
+        .write(SM, "WeightsSetRateLimit", &[u(2u16)], u(10u64));
+    assert_eq!(
+        h.submit_as("//Alice", SM, commit(1)).unwrap().result,
+        Ok(())
+    );
+    assert_eq!(
+        h.submit_as("//Alice", SM, commit(2)).unwrap_err(),
+        TransactionInvalid::Custom(6)
+    );
+}
+
+#[test]
+fn spec_424_checks_mechanism_variants_and_timelocked_rounds_in_the_pool() {
+    let mut h = harness();
+    h.state.write(SM, "StakeThreshold", &[], u(u64::MAX));
+    let err = h
+        .submit_as("//Alice", SM, mechanism_weights(1, &[1, 2], &[1, 1]))
+        .unwrap_err();
+    assert_eq!(err, TransactionInvalid::Custom(1), "StakeAmountTooLow");
+
+    let mut h = harness();
+    h.state.write("Drand", "LastStoredRound", &[], u(1000u64));
+    let call = Value::named_variant(
+        "commit_timelocked_mechanism_weights",
+        [
+            ("netuid", u(2u16)),
+            ("mecid", u(0u8)),
+            ("commit", Value::from_bytes([9u8; 40])),
+            ("reveal_round", u(999u64)),
+            ("commit_reveal_version", u(4u16)),
+        ],
+    );
+    assert_eq!(
+        h.submit_as("//Alice", SM, call).unwrap_err(),
+        TransactionInvalid::Custom(15),
+        "InvalidRevealRound"
+    );
+}
+
+#[test]
+fn spec_424_finds_a_hash_reveal_among_the_signers_own_commits_only() {
+    let mut h = harness();
+    let salt = [7u16];
+    let hash =
+        |who: &str| dispatch::weights::commit_hash(&key(who).public, 2, &[0], &[1], &salt, 0);
+    // Charlie commits Alice's hash: a 343 node finds it (any hotkey's commits), 424 does not.
+    let commit = Value::named_variant(
+        "commit_weights",
+        [
+            ("netuid", u(2u16)),
+            ("commit_hash", Value::from_bytes(hash("//Alice"))),
+        ],
+    );
+    assert_eq!(h.submit_as("//Charlie", SM, commit).unwrap().result, Ok(()));
+    let reveal = Value::named_variant(
+        "reveal_weights",
+        [
+            ("netuid", u(2u16)),
+            ("uids", list(&[0])),
+            ("values", list(&[1])),
+            ("salt", list(&salt)),
+            ("version_key", u(0u64)),
+        ],
+    );
+    assert_eq!(
+        h.submit_as("//Alice", SM, reveal.clone()).unwrap_err(),
+        TransactionInvalid::Custom(16),
+        "CommitNotFound"
+    );
+    // Alice's own commit, revealed in its own epoch: not yet the reveal epoch.
+    let commit = Value::named_variant(
+        "commit_weights",
+        [
+            ("netuid", u(2u16)),
+            ("commit_hash", Value::from_bytes(hash("//Alice"))),
+        ],
+    );
+    assert_eq!(h.submit_as("//Alice", SM, commit).unwrap().result, Ok(()));
+    assert_eq!(
+        h.submit_as("//Alice", SM, reveal).unwrap_err(),
+        TransactionInvalid::Custom(17),
+        "CommitBlockNotInRevealRange"
+    );
+}
+
+#[test]
+fn spec_424_refuses_a_bad_tls_axon_in_the_pool() {
+    let mut h = harness();
+    let err = h
+        .submit_as(
+            "//Alice",
+            SM,
+            axon("serve_axon_tls", 0, Some(vec![1, 2, 3])),
+        )
+        .unwrap_err();
+    assert_eq!(err, TransactionInvalid::Custom(13), "InvalidPort");
+}
+
+#[test]
+fn spec_424_refuses_coldkeys_with_an_announced_or_disputed_swap() {
+    let mut h = harness();
+    let alice = Value::from_bytes(key("//Alice").public);
+    let announcement = h
+        .meta
+        .storage_item(SM, "ColdkeySwapAnnouncements")
+        .unwrap()
+        .value_type;
+    let value = zero_value(h.meta.types(), announcement);
+    h.state.write(
+        SM,
+        "ColdkeySwapAnnouncements",
+        std::slice::from_ref(&alice),
+        value,
+    );
+    let err = h
+        .submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
+        .unwrap_err();
+    assert_eq!(err, TransactionInvalid::Custom(0));
+    h.state.write(SM, "ColdkeySwapDisputes", &[alice], u(5u32));
+    let err = h
+        .submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
+        .unwrap_err();
+    assert_eq!(err, TransactionInvalid::Custom(21));
+}
+
+fn owner_call(name: &str, netuid: u16, tempo: Option<u16>) -> Value {
+    let mut fields = vec![("netuid", u(netuid))];
+    if let Some(t) = tempo {
+        fields.push(("tempo", u(t)));
+    }
+    Value::named_variant(name, fields)
+}
+
+fn owner_result(h: &mut Harness, uri: &str, call: Value) -> Result<(), DispatchError> {
+    h.submit_as(uri, SM, call).expect("valid").result
+}
+
+#[test]
+fn set_tempo_and_trigger_epoch_follow_the_owner_rules() {
+    let subtensor = DispatchError::subtensor;
+    let mut h = harness();
+    let owner = "//Dave";
+    for netuid in [1u16, 2] {
+        h.state.write(
+            SM,
+            "SubnetOwner",
+            &[u(netuid)],
+            Value::from_bytes(key(owner).public),
+        );
+    }
+    // Block 1000, tempo 100, LastEpochBlock 950: the next automatic epoch is at 1050.
+    h.state.write(SM, "LastEpochBlock", &[u(1u16)], u(950u64));
+    let set_tempo = |t: u16| owner_call("set_tempo", 1, Some(t));
+    assert_eq!(
+        owner_result(&mut h, "//Bob", set_tempo(400)),
+        Err(DispatchError::BadOrigin)
+    );
+    assert_eq!(
+        owner_result(&mut h, owner, set_tempo(359)),
+        Err(subtensor("TempoOutOfBounds"))
+    );
+    // trigger_epoch: refused on a commit-reveal subnet, else fires AdminFreezeWindow (10) ahead.
+    assert_eq!(
+        owner_result(&mut h, owner, owner_call("trigger_epoch", 2, None)),
+        Err(subtensor("DynamicTempoBlockedByCommitReveal"))
+    );
+    assert_eq!(
+        owner_result(&mut h, owner, owner_call("trigger_epoch", 1, None)),
+        Ok(())
+    );
+    let read = |h: &Harness, item: &str| {
+        h.read(SM, item, &[u(1u16)])
+            .as_ref()
+            .and_then(values::uint)
+            .unwrap()
+    };
+    assert_eq!(read(&h, "PendingEpochAt"), 1010);
+    assert_eq!(
+        owner_result(&mut h, owner, owner_call("trigger_epoch", 1, None)),
+        Err(subtensor("EpochTriggerAlreadyPending"))
+    );
+    // The pending trigger arms the admin freeze window: no tempo change until it has fired.
+    assert_eq!(
+        owner_result(&mut h, owner, set_tempo(400)),
+        Err(subtensor("AdminActionProhibitedDuringWeightsWindow"))
+    );
+    h.state.write(SM, "PendingEpochAt", &[u(1u16)], u(0u64));
+    assert_eq!(owner_result(&mut h, owner, set_tempo(400)), Ok(()));
+    assert_eq!(read(&h, "Tempo"), 400);
+    assert_eq!(
+        read(&h, "LastEpochBlock"),
+        u128::from(BLOCK),
+        "the cycle restarts now"
+    );
+    assert_eq!(
+        owner_result(&mut h, owner, set_tempo(500)),
+        Err(subtensor("TxRateLimitExceeded")),
+        "one tempo change per MIN_TEMPO blocks"
+    );
+    // The next automatic epoch is 5 blocks away: closer than the freeze window.
+    h.state
+        .write(SM, "LastEpochBlock", &[u(1u16)], u(u64::from(BLOCK) - 395));
+    assert_eq!(
+        owner_result(&mut h, owner, owner_call("trigger_epoch", 1, None)),
+        Err(subtensor("AutoEpochAlreadyImminent"))
+    );
+}
+
+/// netuid 2 alone, tempo 10, commit-reveal on, reveal period 1: at genesis `LastEpochBlock` is 0,
+/// so its epochs fire in blocks 10, 20, 30, …
+const CRV4_SCENARIO: &str = r#"
+[[subnets]]
+netuid = 2
+[subnets.hyperparameters]
+tempo = 10
+commit_reveal_weights_enabled = true
+reveal_period_epochs = 1
+weights_rate_limit = 0
+min_allowed_weights = 1
+[[subnets.neurons]]
+hotkey = "//Alice"
+coldkey = "//Bob"
+stake = 1000000000
+validator_permit = true
+[[subnets.neurons]]
+hotkey = "//Charlie"
+coldkey = "//Bob"
+"#;
+
+/// A chain sealing one block a second, and a signer for it.
+struct ChainRun {
+    chain: crate::chain::Chain,
+    signer: Harness,
+    now_ms: u64,
+}
+
+impl ChainRun {
+    fn new(scenario: &str) -> Self {
+        let meta = Arc::new(ChainMetadata::finney().unwrap());
+        let scenario: Scenario = toml::from_str(scenario).unwrap();
+        let now_ms = 1_800_000_000_000;
+        let chain = crate::chain::Chain::new(meta.clone(), &scenario, None, now_ms).unwrap();
+        let mut signer = harness();
+        signer.ctx.genesis_hash = chain.genesis_hash();
+        signer.ctx.spec_version = chain.version().spec_version;
+        signer.ctx.transaction_version = chain.version().transaction_version;
+        Self {
+            chain,
+            signer,
+            now_ms,
+        }
+    }
+
+    fn seal(&mut self) -> u32 {
+        self.now_ms += 1000;
+        self.chain.seal(self.now_ms).number
+    }
+
+    fn submit(&mut self, uri: &str, call: Value) {
+        let who = key(uri);
+        let s = Signing {
+            nonce: self.chain.account_next_index(who.public),
+            era: None,
+            genesis: self.signer.ctx.genesis_hash,
+        };
+        let bytes = self.signer.extrinsic(&who, who.public, SM, call, s);
+        self.chain
+            .submit(bytes, self.now_ms)
+            .expect("the pool accepts it");
+    }
+
+    fn state(&self, number: u32) -> BlockState {
+        let hash = self.chain.block_by_number(number).unwrap().hash;
+        self.chain.state_at(Some(hash)).unwrap()
+    }
+}
+
+fn uint_at(state: &BlockState, pallet: &str, item: &str, keys: &[Value]) -> u64 {
+    state
+        .read(pallet, item, keys)
+        .as_ref()
+        .and_then(values::uint)
+        .unwrap_or(0) as u64
+}
+
+fn list_len(value: Option<Value>) -> usize {
+    match value.map(|v| v.value) {
+        Some(scale_value::ValueDef::Composite(c)) => c.len(),
+        _ => 0,
+    }
+}
+
+fn event_count(state: &BlockState, pallet: &str, event: &str) -> usize {
+    let Some(scale_value::ValueDef::Composite(records)) =
+        state.read("System", "Events", &[]).map(|v| v.value)
+    else {
+        return 0;
+    };
+    records
+        .into_values()
+        .filter(|record| {
+            values::field(record, "event")
+                .and_then(values::variant)
+                .and_then(|(p, inner)| {
+                    let (name, _) = values::variant(inner.values().next()?)?;
+                    Some(p == pallet && name == event)
+                })
+                .unwrap_or(false)
+        })
+        .count()
+}
+
+#[test]
+fn a_crv4_commit_of_epoch_e_is_revealed_at_the_fire_starting_e_plus_one_or_dropped_at_the_next() {
+    use parity_scale_codec::Encode;
+    let mut run = ChainRun::new(CRV4_SCENARIO);
+    for _ in 0..3 {
+        run.seal();
+    }
+    let state = run.state(3);
+    let round = uint_at(&state, "Drand", "LastStoredRound", &[]);
+    let version = uint_at(&state, SM, "CommitRevealWeightsVersion", &[]);
+    let beacon = crate::drand::DrandBeacon::from_seed(&Scenario::default().drand.seed);
+    let alice = key("//Alice").public;
+    let commit = |ciphertext: Vec<u8>, round: u64| {
+        Value::named_variant(
+            "commit_timelocked_weights",
+            [
+                ("netuid", u(2u16)),
+                ("commit", Value::from_bytes(ciphertext)),
+                ("reveal_round", u(round)),
+                ("commit_reveal_version", u(version)),
+            ],
+        )
+    };
+    let payload =
+        |weights: &[u16]| (alice.to_vec(), vec![0u16, 1], weights.to_vec(), 0u64).encode();
+    // One commit whose pulse is already stored, one whose pulse comes far too late.
+    let ready = pylon_timelock::encrypt(&payload(&[1, 3]), &beacon.public_key(), round).unwrap();
+    let late_round = round + 1000;
+    let late =
+        pylon_timelock::encrypt(&payload(&[3, 1]), &beacon.public_key(), late_round).unwrap();
+    run.submit("//Alice", commit(ready, round));
+    run.submit("//Alice", commit(late, late_round));
+    assert_eq!(run.seal(), 4);
+
+    // Block 4 is in epoch 0 (nothing due): both commits are stored under epoch 0.
+    let commits = |state: &BlockState, epoch: u64| {
+        list_len(state.read(SM, "TimelockedWeightCommits", &[u(2u16), u(epoch)]))
+    };
+    assert_eq!(commits(&run.state(4), 0), 2);
+    while run.seal() < 21 {}
+    let weights = |state: &BlockState| list_len(state.read(SM, "Weights", &[u(2u16), u(0u16)]));
+    for block in 4..=9 {
+        let state = run.state(block);
+        assert_eq!(
+            weights(&state),
+            0,
+            "block {block}: not revealed before the fire"
+        );
+        assert_eq!(commits(&state, 0), 2, "block {block}");
+        assert_eq!(uint_at(&state, SM, "SubnetEpochIndex", &[u(2u16)]), 0);
+    }
+    // Block 10 fires epoch 1 (= 0 + RevealPeriodEpochs): the ready commit is revealed in it.
+    let fire = run.state(10);
+    assert_eq!(uint_at(&fire, SM, "SubnetEpochIndex", &[u(2u16)]), 1);
+    assert_eq!(uint_at(&fire, SM, "LastEpochBlock", &[u(2u16)]), 10);
+    assert_eq!(weights(&fire), 2);
+    assert_eq!(event_count(&fire, SM, "TimelockedWeightsRevealed"), 1);
+    // The late one is retried every block of epoch 1 and dropped when epoch 2 fires at block 20.
+    for block in 10..=19 {
+        assert_eq!(
+            commits(&run.state(block), 0),
+            1,
+            "block {block}: kept for a retry"
+        );
+    }
+    let next = run.state(20);
+    assert_eq!(uint_at(&next, SM, "SubnetEpochIndex", &[u(2u16)]), 2);
+    assert_eq!(commits(&next, 0), 0, "dropped at the next fire");
+    assert_eq!(event_count(&next, SM, "TimelockedWeightsRevealed"), 0);
+    let row = next
+        .read(SM, "Weights", &[u(2u16), u(0u16)])
+        .and_then(|v| match v.value {
+            scale_value::ValueDef::Composite(c) => c.into_values().last(),
+            _ => None,
+        })
+        .and_then(|pair| values::uints(&pair));
+    assert_eq!(row, Some(vec![1, 65535]), "the ready commit's weights stay");
+}
+
+#[test]
+fn a_deferred_subnet_reveals_one_block_later_with_its_fire() {
+    // netuids 1, 2, 3 with tempo 10: block 10 fires 1 and 2, defers 3 to block 11.
+    let scenario = format!(
+        "{}{}",
+        CRV4_SCENARIO.replace("netuid = 2", "netuid = 3"),
+        "\n[[subnets]]\nnetuid = 1\n[subnets.hyperparameters]\ntempo = 10\n\
+         [[subnets]]\nnetuid = 2\n[subnets.hyperparameters]\ntempo = 10\n"
+    );
+    let mut run = ChainRun::new(&scenario);
+    run.seal();
+    let state = run.state(1);
+    let round = uint_at(&state, "Drand", "LastStoredRound", &[]);
+    let version = uint_at(&state, SM, "CommitRevealWeightsVersion", &[]);
+    let beacon = crate::drand::DrandBeacon::from_seed(&Scenario::default().drand.seed);
+    let alice = key("//Alice").public;
+    let plaintext =
+        parity_scale_codec::Encode::encode(&(alice.to_vec(), vec![1u16], vec![1u16], 0u64));
+    let ciphertext = pylon_timelock::encrypt(&plaintext, &beacon.public_key(), round).unwrap();
+    run.submit(
+        "//Alice",
+        Value::named_variant(
+            "commit_timelocked_weights",
+            [
+                ("netuid", u(3u16)),
+                ("commit", Value::from_bytes(ciphertext)),
+                ("reveal_round", u(round)),
+                ("commit_reveal_version", u(version)),
+            ],
+        ),
+    );
+    while run.seal() < 11 {}
+    let at =
+        |block: u32, item: &str, netuid: u16| uint_at(&run.state(block), SM, item, &[u(netuid)]);
+    assert_eq!(at(10, "LastEpochBlock", 1), 10);
+    assert_eq!(at(10, "LastEpochBlock", 2), 10);
+    assert_eq!(at(10, "LastEpochBlock", 3), 0);
+    assert_eq!(at(10, "PendingEpochAt", 3), 11);
+    assert_eq!(event_count(&run.state(10), SM, "EpochDeferred"), 1);
+    let weights = |block: u32| list_len(run.state(block).read(SM, "Weights", &[u(3u16), u(0u16)]));
+    assert_eq!(weights(10), 0, "deferred: no reveal in block 10");
+    assert_eq!(at(11, "LastEpochBlock", 3), 11);
+    assert_eq!(at(11, "SubnetEpochIndex", 3), 1);
+    assert_eq!(weights(11), 1, "revealed with the deferred fire");
+}
+
+#[test]
+fn a_hash_commit_is_tagged_with_its_epoch_and_revealed_in_the_next_one() {
+    let mut run = ChainRun::new(CRV4_SCENARIO);
+    for _ in 0..3 {
+        run.seal();
+    }
+    let alice = key("//Alice").public;
+    let salt = [3u16, 4];
+    let hash = dispatch::weights::commit_hash(&alice, 2, &[1], &[9], &salt, 0);
+    run.submit(
+        "//Alice",
+        Value::named_variant(
+            "commit_weights",
+            [
+                ("netuid", u(2u16)),
+                ("commit_hash", Value::from_bytes(hash)),
+            ],
+        ),
+    );
+    assert_eq!(run.seal(), 4);
+    // (hash, commit_epoch, commit_block, 0): epoch 0, block 4.
+    let stored = run
+        .state(4)
+        .read(SM, "WeightCommits", &[u(2u16), Value::from_bytes(alice)])
+        .unwrap();
+    let scale_value::ValueDef::Composite(items) = &stored.value else {
+        panic!("a queue of commits")
+    };
+    let entry = items.values().next().unwrap();
+    let scale_value::ValueDef::Composite(fields) = &entry.value else {
+        panic!("a commit tuple")
+    };
+    let f: Vec<&Value> = fields.values().collect();
+    assert_eq!(values::account(f[0]), Some(hash));
+    assert_eq!(
+        [f[1], f[2], f[3]].map(|v| values::uint(v).unwrap()),
+        [0, 4, 0]
+    );
+    let reveal = Value::named_variant(
+        "reveal_weights",
+        [
+            ("netuid", u(2u16)),
+            ("uids", list(&[1])),
+            ("values", list(&[9])),
+            ("salt", list(&salt)),
+            ("version_key", u(0u64)),
+        ],
+    );
+    // Still epoch 0 in block 9: the pool says the commit is not in its reveal range.
+    while run.seal() < 8 {}
+    let who = key("//Alice");
+    let s = Signing {
+        nonce: run.chain.account_next_index(who.public),
+        era: None,
+        genesis: run.signer.ctx.genesis_hash,
+    };
+    let bytes = run
+        .signer
+        .extrinsic(&who, who.public, SM, reveal.clone(), s);
+    let err = run.chain.submit(bytes, run.now_ms).unwrap_err();
+    assert!(err.to_string().contains("Custom error: 17"), "{err}");
+    // Block 10 starts epoch 1: the reveal is accepted and sets the weights.
+    run.seal();
+    run.submit("//Alice", reveal);
+    assert_eq!(run.seal(), 10);
+    let weights = run.state(10).read(SM, "Weights", &[u(2u16), u(0u16)]);
+    assert_eq!(list_len(weights), 1);
+    assert_eq!(event_count(&run.state(10), SM, "WeightsRevealed"), 1);
 }

@@ -7,6 +7,7 @@ mod commitments;
 pub mod registration;
 mod serving;
 mod staking;
+mod tempo;
 pub mod weights;
 
 use scale_value::Value;
@@ -138,7 +139,10 @@ impl DispatchCtx<'_> {
 pub fn pays_fee(call: &DecodedCall) -> bool {
     matches!(
         (call.pallet.as_str(), call.name.as_str()),
-        (SUBTENSOR, "add_stake" | "burned_register") | ("System", "remark" | "remark_with_event")
+        (
+            SUBTENSOR,
+            "add_stake" | "burned_register" | "set_tempo" | "trigger_epoch"
+        ) | ("System", "remark" | "remark_with_event")
     )
 }
 
@@ -160,6 +164,8 @@ pub fn is_supported(call: &DecodedCall) -> bool {
                 | "serve_axon_tls"
                 | "burned_register"
                 | "add_stake"
+                | "set_tempo"
+                | "trigger_epoch"
         ) | ("Commitments", "set_commitment")
             | ("System", "remark" | "remark_with_event")
     )
@@ -182,6 +188,8 @@ pub fn dispatch(ctx: &mut DispatchCtx<'_>) -> Result<(), DispatchError> {
         (SUBTENSOR, "serve_axon_tls") => serving::serve_axon(ctx, true),
         (SUBTENSOR, "burned_register") => registration::burned_register(ctx),
         (SUBTENSOR, "add_stake") => staking::add_stake(ctx),
+        (SUBTENSOR, "set_tempo") => tempo::set_tempo(ctx),
+        (SUBTENSOR, "trigger_epoch") => tempo::trigger_epoch(ctx),
         ("Commitments", "set_commitment") => commitments::set_commitment(ctx),
         ("System", "remark") => Ok(()),
         ("System", "remark_with_event") => {
@@ -212,26 +220,16 @@ pub fn subtensor_extension(
     call: &DecodedCall,
     block: u64,
 ) -> Result<(), TransactionInvalid> {
-    // A coldkey with a scheduled swap may only reschedule it.
-    let swap_call = call.pallet == SUBTENSOR && call.name == "schedule_swap_coldkey";
-    if !swap_call
-        && chain::contains(
-            state,
-            SUBTENSOR,
-            "ColdkeySwapScheduled",
-            &[account_value(who)],
-        )
-    {
-        return Err(TransactionInvalid::Custom(
-            crate::extrinsics::invalid::subtensor_custom::COLDKEY_IN_SWAP_SCHEDULE,
-        ));
-    }
+    crate::extrinsics::checks::coldkey_swap(state, who, call)?;
     if call.pallet != SUBTENSOR {
         return Ok(());
     }
     weights::extension_checks(state, who, call, block)?;
     serving::extension_checks(state, who, call, block)?;
-    registration::extension_checks(state, call)?;
+    // The 424 extension no longer refuses registrations over the interval limit.
+    if crate::epochs::Schedule::of(state) == crate::epochs::Schedule::Grid {
+        registration::extension_checks(state, call)?;
+    }
     Ok(())
 }
 

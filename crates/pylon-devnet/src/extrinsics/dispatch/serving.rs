@@ -67,7 +67,13 @@ fn validate(
     input: &AxonInput,
     block: u64,
 ) -> Result<(), &'static str> {
-    if !registered_anywhere(state, hotkey) {
+    // Spec 343 asks for a registration on any subnet; the 424 runtime (the one with the stateful
+    // epoch schedule) on the axon's own subnet.
+    let registered = match crate::epochs::Schedule::of(state) {
+        crate::epochs::Schedule::Stateful => uid_of(state, input.netuid, hotkey).is_some(),
+        crate::epochs::Schedule::Grid => registered_anywhere(state, hotkey),
+    };
+    if !registered {
         return Err("HotKeyNotRegisteredInNetwork");
     }
     if !matches!(input.ip_type, 4 | 6) {
@@ -145,7 +151,14 @@ pub fn extension_checks(
     call: &DecodedCall,
     block: u64,
 ) -> Result<(), TransactionInvalid> {
-    if call.name != "serve_axon" {
+    // The 424 runtime's `CheckServingEndpoints` guard checks `serve_axon_tls` too.
+    let checked = match crate::epochs::Schedule::of(state) {
+        crate::epochs::Schedule::Stateful => {
+            matches!(call.name.as_str(), "serve_axon" | "serve_axon_tls")
+        }
+        crate::epochs::Schedule::Grid => call.name == "serve_axon",
+    };
+    if !checked {
         return Ok(());
     }
     let Some(input) = axon_input(|name| call.arg(name).and_then(values::uint)) else {

@@ -1,17 +1,23 @@
 //! Weights: `set_weights`, `set_mechanism_weights`, hash commit/reveal (`commit_weights`,
 //! `reveal_weights`) and timelocked commits (CRv4 `commit_timelocked_weights`), following
-//! subtensor's pallets/subtensor/src/subnets/weights.rs at spec 343, check for check.
+//! subtensor's pallets/subtensor/src/subnets/weights.rs, check for check: at `v3.4.9-424` when the
+//! runtime has the stateful epoch schedule ([`crate::epochs::Schedule`]), at spec 343 otherwise.
 //!
 //! Storage is keyed as subtensor keys it: `Weights[NetUidStorageIndex][uid]`,
 //! `LastUpdate[NetUidStorageIndex]`, `WeightCommits[NetUidStorageIndex][hotkey]`,
 //! `TimelockedWeightCommits[NetUidStorageIndex][epoch]`, where
-//! `NetUidStorageIndex = mecid * 4096 + netuid`.
+//! `NetUidStorageIndex = mecid * 4096 + netuid`. Under the stateful schedule `epoch` is the
+//! subnet's `SubnetEpochIndex` looked ahead by one in a block where its epoch is due
+//! (`current_epoch_with_lookahead`), and a `WeightCommits` entry is
+//! `(hash, commit_epoch, commit_block, 0)`; under the grid it is `(hash, commit_block,
+//! first_reveal_block, last_reveal_block)` and epochs are `(block + netuid + 1) / (tempo + 1)`.
 
 use parity_scale_codec::Encode;
 use scale_value::Value;
 
 use super::chain::{commit_reveal_enabled, read_uint, subnet_exists, tempo, uid_exists, uid_of};
 use super::{DispatchCtx, DispatchError, SUBTENSOR};
+use crate::epochs::{self, Schedule};
 use crate::extrinsics::decode::DecodedCall;
 use crate::extrinsics::invalid::{subtensor_custom, TransactionInvalid};
 use crate::extrinsics::values::{self, account_value, u};
@@ -47,20 +53,9 @@ fn ensure_mechanism_exists(
     Ok(())
 }
 
-/// `get_epoch_index`: epochs of subnet `netuid` are offset by `netuid + 1` blocks.
+/// `get_epoch_index`: `SubnetEpochIndex`, or the grid's `(block + netuid + 1) / (tempo + 1)`.
 pub fn epoch_index(state: &dyn StateAccess, netuid: u16, block: u64) -> u64 {
-    let tempo_plus_one = tempo(state, netuid) + 1;
-    (block + u64::from(netuid) + 1) / tempo_plus_one
-}
-
-/// `should_run_epoch`: this block runs the subnet's epoch.
-fn should_run_epoch(state: &dyn StateAccess, netuid: u16, block: u64) -> bool {
-    let tempo = tempo(state, netuid);
-    if tempo == 0 {
-        return false;
-    }
-    let remainder = (block + u64::from(netuid) + 1) % (tempo + 1);
-    tempo.saturating_sub(remainder) == 0
+    epochs::epoch_index(state, netuid, block)
 }
 
 fn last_update(state: &dyn StateAccess, netuid_index: u16) -> Vec<u64> {
@@ -303,13 +298,15 @@ pub fn set_weights(ctx: &mut DispatchCtx<'_>, mechanism: bool) -> Result<(), Dis
     apply_weights(ctx.state, &ctx.who, &input, ctx.block)
 }
 
-/// A `WeightCommits` entry: (hash, commit block, first reveal block, last reveal block).
+/// A `WeightCommits` entry: `(hash, commit_epoch, commit_block, 0)` under the stateful
+/// schedule, `(hash, commit_block, first_reveal_block, last_reveal_block)` under the grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct HashCommit {
     hash: [u8; 32],
-    block: u64,
-    first_reveal: u64,
-    last_reveal: u64,
+    /// The commit's epoch (stateful) or block (grid): what expiry and the reveal window read.
+    tag: u64,
+    second: u64,
+    third: u64,
 }
 
 fn read_hash_commits(
@@ -338,9 +335,9 @@ fn parse_hash_commits(value: &Value) -> Vec<HashCommit> {
             let f: Vec<&Value> = fields.values().collect();
             Some(HashCommit {
                 hash: values::account(f.first()?)?,
-                block: values::uint(f.get(1)?)? as u64,
-                first_reveal: values::uint(f.get(2)?)? as u64,
-                last_reveal: values::uint(f.get(3)?)? as u64,
+                tag: values::uint(f.get(1)?)? as u64,
+                second: values::uint(f.get(2)?)? as u64,
+                third: values::uint(f.get(3)?)? as u64,
             })
         })
         .collect()
@@ -358,12 +355,7 @@ fn write_hash_commits(
         return;
     }
     let items = commits.iter().map(|c| {
-        Value::unnamed_composite([
-            Value::from_bytes(c.hash),
-            u(c.block),
-            u(c.first_reveal),
-            u(c.last_reveal),
-        ])
+        Value::unnamed_composite([Value::from_bytes(c.hash), u(c.tag), u(c.second), u(c.third)])
     });
     state.write(
         SUBTENSOR,
@@ -377,19 +369,48 @@ fn reveal_period(state: &dyn StateAccess, netuid: u16) -> u64 {
     read_uint(state, "RevealPeriodEpochs", &[u(netuid)]) as u64
 }
 
-fn is_commit_expired(state: &dyn StateAccess, netuid: u16, commit_block: u64, block: u64) -> bool {
-    epoch_index(state, netuid, block)
-        > epoch_index(state, netuid, commit_block) + reveal_period(state, netuid)
+/// The current epoch and the commit's, as `is_commit_expired` / `is_reveal_block_range`
+/// compare them: the look-ahead epoch and the stored `commit_epoch` (stateful), or the grid
+/// epochs of this block and of the commit block.
+fn epochs_of(state: &dyn StateAccess, netuid: u16, tag: u64, block: u64) -> (u64, u64) {
+    match Schedule::of(state) {
+        Schedule::Stateful => (epochs::epoch_with_lookahead(state, netuid, block), tag),
+        Schedule::Grid => (
+            epoch_index(state, netuid, block),
+            epoch_index(state, netuid, tag),
+        ),
+    }
 }
 
-fn is_reveal_block_range(
-    state: &dyn StateAccess,
-    netuid: u16,
-    commit_block: u64,
-    block: u64,
-) -> bool {
-    epoch_index(state, netuid, block)
-        == epoch_index(state, netuid, commit_block) + reveal_period(state, netuid)
+fn is_commit_expired(state: &dyn StateAccess, netuid: u16, tag: u64, block: u64) -> bool {
+    let (current, committed) = epochs_of(state, netuid, tag, block);
+    current > committed + reveal_period(state, netuid)
+}
+
+fn is_reveal_block_range(state: &dyn StateAccess, netuid: u16, tag: u64, block: u64) -> bool {
+    let (current, committed) = epochs_of(state, netuid, tag, block);
+    current == committed + reveal_period(state, netuid)
+}
+
+/// The new `WeightCommits` entry for a commit made at `block`.
+fn new_hash_commit(state: &dyn StateAccess, netuid: u16, hash: [u8; 32], block: u64) -> HashCommit {
+    match Schedule::of(state) {
+        Schedule::Stateful => HashCommit {
+            hash,
+            tag: epochs::epoch_with_lookahead(state, netuid, block),
+            second: block,
+            third: 0,
+        },
+        Schedule::Grid => {
+            let (first_reveal, last_reveal) = reveal_blocks(state, netuid, block);
+            HashCommit {
+                hash,
+                tag: block,
+                second: first_reveal,
+                third: last_reveal,
+            }
+        }
+    }
 }
 
 /// `get_reveal_blocks`: first and last block of the epoch the commit must be revealed in.
@@ -432,23 +453,18 @@ pub fn commit_weights(ctx: &mut DispatchCtx<'_>, mechanism: bool) -> Result<(), 
     if !passes_rate_limit(state, netuid, mecid, uid, block) {
         return Err(err("CommittingWeightsTooFast"));
     }
-    let (first_reveal, last_reveal) = reveal_blocks(state, netuid, block);
+    let new_commit = new_hash_commit(state, netuid, hash, block);
     let mut commits = read_hash_commits(state, netuid_index, &who).unwrap_or_default();
     while commits
         .first()
-        .is_some_and(|c| is_commit_expired(state, netuid, c.block, block))
+        .is_some_and(|c| is_commit_expired(state, netuid, c.tag, block))
     {
         commits.remove(0);
     }
     if commits.len() >= MAX_UNREVEALED_COMMITS {
         return Err(err("TooManyUnrevealedCommits"));
     }
-    commits.push(HashCommit {
-        hash,
-        block,
-        first_reveal,
-        last_reveal,
-    });
+    commits.push(new_commit);
     write_hash_commits(state, netuid_index, &who, &commits);
     state.deposit_event(
         SUBTENSOR,
@@ -482,7 +498,7 @@ pub fn reveal_weights(ctx: &mut DispatchCtx<'_>, mechanism: bool) -> Result<(), 
         read_hash_commits(state, netuid_index, &who).ok_or(err("NoWeightsCommitFound"))?;
     let mut expired = Vec::new();
     while let Some(first) = commits.first() {
-        if !is_commit_expired(state, netuid, first.block, block) {
+        if !is_commit_expired(state, netuid, first.tag, block) {
             break;
         }
         expired.push(first.hash);
@@ -502,7 +518,7 @@ pub fn reveal_weights(ctx: &mut DispatchCtx<'_>, mechanism: bool) -> Result<(), 
     let Some(position) = commits.iter().position(|c| c.hash == provided) else {
         return Err(expired_or("InvalidRevealCommitHashNotMatch"));
     };
-    if !is_reveal_block_range(state, netuid, commits[position].block, block) {
+    if !is_reveal_block_range(state, netuid, commits[position].tag, block) {
         return Err(err("RevealTooEarly"));
     }
     let input = WeightsInput {
@@ -553,11 +569,9 @@ pub fn commit_timelocked(ctx: &mut DispatchCtx<'_>, mechanism: bool) -> Result<(
     if !passes_rate_limit(state, netuid, mecid, uid, block) {
         return Err(err("CommittingWeightsTooFast"));
     }
-    let epoch = if should_run_epoch(state, netuid, block) {
-        epoch_index(state, netuid, block) + 1
-    } else {
-        epoch_index(state, netuid, block)
-    };
+    // `current_epoch_with_lookahead`: a commit in a block where the epoch is due belongs to the
+    // epoch that block starts.
+    let epoch = epochs::epoch_with_lookahead(state, netuid, block);
     let key = [u(netuid_index), u(epoch)];
     let existing = state.read(SUBTENSOR, "TimelockedWeightCommits", &key);
     let mut items: Vec<Value> = match existing.map(|v| v.value) {
@@ -610,6 +624,9 @@ pub fn extension_checks(
     call: &DecodedCall,
     block: u64,
 ) -> Result<(), TransactionInvalid> {
+    if Schedule::of(state) == Schedule::Stateful {
+        return guard_checks(state, who, call, block);
+    }
     let netuid = || call.arg("netuid").and_then(values::uint).unwrap_or(0) as u16;
     let stake_low = TransactionInvalid::Custom(subtensor_custom::STAKE_AMOUNT_TOO_LOW);
     match call.name.as_str() {
@@ -658,7 +675,7 @@ pub fn extension_checks(
                 .iter()
                 .flat_map(|(_, v)| parse_hash_commits(v))
                 .find(|c| c.hash == provided)
-                .map(|c| c.block);
+                .map(|c| c.tag);
             match commit_block {
                 None => {
                     return Err(TransactionInvalid::Custom(
@@ -674,6 +691,98 @@ pub fn extension_checks(
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// The weights calls' part of the `v3.4.9-424` extension: its `CheckWeights` guard (minimum
+/// stake, the signer's own hash commit in its reveal epoch, `reveal_round` not behind
+/// `Drand.LastStoredRound`), then `CheckRateLimits` (commits always, `set_weights` when
+/// commit-reveal is off), mechanism variants included.
+fn guard_checks(
+    state: &dyn StateAccess,
+    who: &[u8; 32],
+    call: &DecodedCall,
+    block: u64,
+) -> Result<(), TransactionInvalid> {
+    use subtensor_custom::*;
+    let custom = TransactionInvalid::Custom;
+    let name = call.name.as_str();
+    let applies = matches!(
+        name,
+        "commit_weights"
+            | "commit_mechanism_weights"
+            | "reveal_weights"
+            | "reveal_mechanism_weights"
+            | "set_weights"
+            | "set_mechanism_weights"
+            | "commit_timelocked_weights"
+            | "commit_timelocked_mechanism_weights"
+    );
+    if !applies {
+        return Ok(());
+    }
+    let uint = |arg: &str| call.arg(arg).and_then(values::uint).unwrap_or(0);
+    let netuid = uint("netuid") as u16;
+    let mecid = if name.contains("mechanism") {
+        uint("mecid") as u8
+    } else {
+        0
+    };
+    let netuid_index = storage_index(netuid, mecid);
+    if !has_min_stake(state, who, netuid) {
+        return Err(custom(STAKE_AMOUNT_TOO_LOW));
+    }
+    match name {
+        "reveal_weights" | "reveal_mechanism_weights" => {
+            let list = |arg: &str| -> Vec<u16> {
+                call.arg(arg)
+                    .and_then(values::uints)
+                    .map(|v| v.into_iter().map(|n| n as u16).collect())
+                    .unwrap_or_default()
+            };
+            let hash = commit_hash(
+                who,
+                netuid_index,
+                &list("uids"),
+                &list("values"),
+                &list("salt"),
+                uint("version_key") as u64,
+            );
+            let commit_epoch = read_hash_commits(state, netuid_index, who)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|c| c.hash == hash)
+                .map(|c| c.tag)
+                .ok_or(custom(COMMIT_NOT_FOUND))?;
+            if !is_reveal_block_range(state, netuid, commit_epoch, block) {
+                return Err(custom(COMMIT_BLOCK_NOT_IN_REVEAL_RANGE));
+            }
+        }
+        "commit_timelocked_weights" | "commit_timelocked_mechanism_weights" => {
+            let last_stored = state
+                .read("Drand", "LastStoredRound", &[])
+                .as_ref()
+                .and_then(values::uint)
+                .unwrap_or(0);
+            if uint("reveal_round") < last_stored {
+                return Err(custom(INVALID_REVEAL_ROUND));
+            }
+        }
+        _ => {}
+    }
+    let rate_limited = match name {
+        "commit_weights" | "commit_mechanism_weights" => true,
+        "set_weights" | "set_mechanism_weights" => !commit_reveal_enabled(state, netuid),
+        _ => false,
+    };
+    if rate_limited {
+        // An unregistered signer passes here and fails in dispatch.
+        if let Some(uid) = uid_of(state, netuid, who) {
+            if !passes_rate_limit(state, netuid, mecid, uid, block) {
+                return Err(custom(RATE_LIMIT_EXCEEDED));
+            }
+        }
     }
     Ok(())
 }

@@ -14,8 +14,9 @@ use crate::metadata::ChainMetadata;
 use crate::scenario::Scenario;
 use crate::storage::{BlockState, RawState};
 
-/// netuid 2: tempo 10, reveal period 1, so commits of epoch 91 (blocks 998..=1008) are revealed
-/// in epoch 92 (blocks 1009..=1019) and expire at block 1020.
+/// The spec-343 runtime and its grid schedule (the stateful one is tested through the chain in
+/// `extrinsics/tests.rs`). netuid 2: tempo 10, reveal period 1, so commits of epoch 91
+/// (blocks 998..=1008) are revealed in epoch 92 (blocks 1009..=1019) and expire at block 1020.
 const SCENARIO: &str = r#"
 [[subnets]]
 netuid = 2
@@ -49,7 +50,7 @@ struct Harness {
 }
 
 fn harness() -> Harness {
-    let meta = Arc::new(ChainMetadata::finney().unwrap());
+    let meta = Arc::new(ChainMetadata::finney_343().unwrap());
     let scenario: Scenario = toml::from_str(SCENARIO).unwrap();
     let mut state = BlockState::new(meta, RawState::new(), COMMIT_BLOCK as u32);
     write_genesis(&mut state, &scenario).unwrap();
