@@ -357,39 +357,87 @@ def owner_triggers_an_epoch(dev: Dev) -> None:
     assert receipt.is_success, receipt.error_message
 
 
-def test_a_pending_trigger_moves_the_reveal_and_pylon_follows_it(tmp_path):
-    dev = start(360, "1s", tmp_path)
+def test_a_pending_trigger_ends_the_weights_window_where_the_chain_says(tmp_path):
+    """subtensor refuses `trigger_epoch` on a commit-reveal subnet (DynamicTempoBlockedByCommitReveal),
+    so a pending trigger only exists without commit-reveal: there it moves the epoch's end, and
+    the window Pylon answers a weights request with follows the chain's runtime API."""
+    path = tmp_path / "scenario-trigger.toml"
+    path.write_text(
+        scenario(360, tmp_path)
+        .read_text()
+        .replace(
+            "commit_reveal_weights_enabled = true",
+            "commit_reveal_weights_enabled = false",
+        )
+    )
+    pylon = start_pylon_dev("--block-time", "1s", "--scenario", str(path))
+    dev = Dev(pylon=pylon, substrate=SubstrateInterface(pylon.chain_url))
     try:
         if (
             dev.substrate.get_metadata_call_function("SubtensorModule", "trigger_epoch")
             is None
         ):
             pytest.skip("the devnet's metadata has no SubtensorModule.trigger_epoch")
-        dev.wait_for_block(4, timeout=40)
+        dev.wait_for_block(3, timeout=30)
         owner_triggers_an_epoch(dev)
-        assert dev.query("SubtensorModule", "PendingEpochAt", [NETUID]) > 0
-        dev.put_weights()
+        pending = dev.query("SubtensorModule", "PendingEpochAt", [NETUID])
+        assert pending > 0
+        answer = dev.put_weights()
+        head = dev.head()
+        last = dev.query("SubtensorModule", "LastEpochBlock", [NETUID])
+        answered = dev.substrate.runtime_call(
+            "SubnetInfoRuntimeApi", "get_next_epoch_start_block", [NETUID]
+        )
+        # subtensor's get_next_epoch_start_block: the pending fire when sooner than L + tempo.
+        assert pending < last + 360
+        if answered is not None and answered.value is not None:
+            assert answered.value == pending
+        if head < pending:  # the trigger has not fired yet (it fires ~10 blocks on)
+            assert answer["epoch"] == {"start": last, "end": pending}, answer
+        # Weights set without commit-reveal land within that window.
         job = dev.included_job(timeout=60)
-        assert job["commit"]["pending_epoch_at"] > 0, job["commit"]
-        # The trigger fires ~10 blocks on and starts the commit's reveal... one epoch after the
-        # commit's: the reveal comes one tempo later at most, so check the round and the payload.
-        check_commit(dev, job, reveal=False, reveal_timeout=60)
+        assert last <= job["included_block"]
     finally:
-        dev.pylon.stop()
+        pylon.stop()
+
+
+def deferred_scenario(tmp: Path) -> Path:
+    """Netuid 1 (commit-reveal, //Alice) and two more subnets with the same tempo: all three are
+    due in the same blocks, and with `MaxEpochsPerBlock` 2 the last visited is deferred. The chain
+    visits subnets in `NetworksAdded` key order; netuids 256 and 512 come before 1 there (the
+    key is the little-endian u16), so netuid 1 is the deferred one."""
+    text = scenario(10, tmp).read_text()
+    for netuid, validator in ((256, "//Bob"), (512, "//Charlie")):
+        text += f"""
+[[subnets]]
+netuid = {netuid}
+generated_neurons = 1
+
+[subnets.hyperparameters]
+tempo = 10
+
+[[subnets.neurons]]
+hotkey = "{validator}"
+coldkey = "{validator}//coldkey"
+stake = 1000000000
+validator_permit = true
+"""
+    path = tmp / "scenario-deferred.toml"
+    path.write_text(text)
+    return path
 
 
 def test_a_deferred_fire_is_followed(tmp_path):
-    """A head whose epoch slot is overdue (deferred by `MaxEpochsPerBlock`): `PendingEpochAt` is the
-    next block while `LastEpochBlock + tempo` has passed. Blocks are sealed by the test so Pylon
-    pins exactly that head."""
-    path = tmp_path / "scenario-deferred.toml"
-    # Three subnets with the same tempo fire in the same block; with at most 2 per block, the
-    # last in netuid order is deferred. Netuid 1 is the dev identity's, so netuids below it are
-    # not available: the check is that Pylon agrees with the SDK whatever state it pins.
-    path.write_text(scenario(10, tmp_path).read_text())
-    pylon = start_pylon_dev("--block-time", "0", "--scenario", str(path))
+    """Pylon pins a head whose epoch slot was deferred (`PendingEpochAt` = the next block, the
+    slot `LastEpochBlock + tempo` passed). The test seals the blocks itself so Pylon computes at
+    exactly that head, then keeps sealing (1 s apart) until the reveal."""
+    pylon = start_pylon_dev(
+        "--block-time", "0", "--scenario", str(deferred_scenario(tmp_path))
+    )
     substrate = SubstrateInterface(pylon.chain_url)
     dev = Dev(pylon=pylon, substrate=substrate)
+    stop = threading.Event()
+    sealer = None
     try:
         if (
             substrate.get_metadata_storage_function("SubtensorModule", "PendingEpochAt")
@@ -398,22 +446,40 @@ def test_a_deferred_fire_is_followed(tmp_path):
             pytest.skip(
                 "the devnet's metadata has no SubtensorModule.PendingEpochAt: it lacks the spec-423 epoch schedule"
             )
-        stop = threading.Event()
 
         def seal() -> None:
-            while not stop.is_set():
-                substrate.rpc_request("dev_newBlock", [])
-                time.sleep(0.5)
+            substrate.rpc_request("dev_newBlock", [])
 
-        sealer = threading.Thread(target=seal, daemon=True)
+        # Seal at a steady pace until netuid 1's slot is deferred at the head.
+        for _ in range(40):
+            seal()
+            head = dev.head()
+            pending = dev.query("SubtensorModule", "PendingEpochAt", [NETUID])
+            last = dev.query("SubtensorModule", "LastEpochBlock", [NETUID])
+            if head >= 4 and pending == head + 1 and head - last >= 10:
+                break
+            time.sleep(1.0)
+        else:
+            pytest.fail("netuid 1's epoch was never deferred")
+        dev.put_weights()
+        # Pylon computes the commit at this head; the extrinsic waits in the pool.
+        deadline = time.monotonic() + 30
+        while (job := dev.job())["commit"] is None:
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+        assert job["commit"]["pinned_block"] == head, job["commit"]
+        assert job["commit"]["pending_epoch_at"] == head + 1, job["commit"]
+
+        def keep_sealing() -> None:
+            while not stop.wait(1.0):
+                seal()
+
+        sealer = threading.Thread(target=keep_sealing, daemon=True)
         sealer.start()
-        try:
-            dev.wait_for_block(4, timeout=30)
-            dev.put_weights()
-            job = dev.included_job(timeout=60)
-            check_commit(dev, job, reveal=True, reveal_timeout=60)
-        finally:
-            stop.set()
-            sealer.join()
+        job = dev.included_job(timeout=30)
+        check_commit(dev, job, reveal=True, reveal_timeout=60)
     finally:
+        stop.set()
+        if sealer is not None:
+            sealer.join()
         pylon.stop()
