@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use pylon_chain::pool_refusal::{RefusalReason, SubtensorRefusal};
 use pylon_chain::weights::{commit_timelocked_weights_call, set_weights_call};
 use pylon_chain::{ChainClient, ChainConfig, ChainWeightsSubmitter, Network, SubmitError};
 use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
@@ -697,5 +698,31 @@ async fn a_mechanism_job_sends_set_mechanism_weights() {
         ),
         other => panic!("expected the chain's refusal, got {other:?}"),
     }
+    setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn a_pool_refusal_comes_back_decoded_by_name() {
+    let setup = setup().await;
+    setup.wait_for_block(3).await;
+    // A round older than the newest pulse the chain holds: subtensor's extension refuses it in
+    // the pool with Custom(15), InvalidRevealRound.
+    let call = commit_timelocked_weights_call(CR_NETUID, 0, &[7u8; 64], 1);
+    let error = setup
+        .chain
+        .submit_signed(setup.alice.as_ref(), &call, |_| {})
+        .await
+        .expect_err("a round the chain already holds is refused");
+    let SubmitError::Invalid(refusal) = &error else {
+        panic!("expected a pool refusal, got {error:?}");
+    };
+    assert_eq!(refusal.rpc_code, Some(1010), "{refusal}");
+    assert_eq!(
+        refusal.reason,
+        RefusalReason::Custom(15, Some(SubtensorRefusal::InvalidRevealRound))
+    );
+    // The next attempt computes a later round: worth retrying.
+    assert!(refusal.is_retryable());
+    assert!(error.to_string().contains("InvalidRevealRound"), "{error}");
     setup.devnet.stop().await;
 }
