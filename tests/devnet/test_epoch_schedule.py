@@ -168,6 +168,17 @@ def test_schedule_defers_the_third_due_subnet_and_reads_agree(manual_devnet):
 
     # Blocks 10 and 20: netuids 1 and 2 fire, 3 is deferred to the next block; tempo 0 never runs.
     assert fires == {1: [10, 20], 2: [10, 20], 3: [11, 21], 4: []}
+    deferred = [
+        e
+        for e in substrate.get_events(substrate.get_block_hash(10))
+        if e["event"]["event_id"] == "EpochDeferred"
+    ]
+    assert len(deferred) == 1
+    assert deferred[0]["event"]["attributes"] == {
+        "netuid": 3,
+        "from_block": 10,
+        "to_block": 11,
+    }
 
 
 def _owner_call(substrate, function: str, params: dict) -> None:

@@ -295,6 +295,12 @@ pub fn epoch_with_lookahead(state: &dyn StateAccess, netuid: u16, block: u64) ->
     }
 }
 
+/// The runtime API `get_next_epoch_start_block(netuid)`: `LastEpochBlock + tempo`, or an
+/// earlier pending trigger; `None` when tempo is 0 (deferral and the `MAX_TEMPO` net ignored).
+pub fn next_epoch_start_block(state: &dyn StateAccess, netuid: u16) -> Option<u64> {
+    read_clock(state, netuid).next_epoch_start()
+}
+
 /// Subtensor's `block_step`, the parts modelled: the CRv4 reveal, then the epoch schedule.
 pub fn block_step(state: &mut dyn StateAccess, block: u32) {
     let block = u64::from(block);

@@ -73,6 +73,18 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
         state.write(sm, "MaxAllowedValidators", &k, u(hp.max_allowed_validators));
         state.write(sm, "ImmunityPeriod", &k, u(hp.immunity_period));
         state.write(sm, "ActivityCutoff", &k, u(hp.activity_cutoff));
+        if has(state, sm, "ActivityCutoffFactorMilli") {
+            // Spec 424 keeps the cutoff as per-mille of tempo; converted like its
+            // `migrate_dynamic_tempo` does (ceiling, clamped to 1_000..=50_000).
+            let tempo = u64::from(hp.tempo.max(1));
+            let factor = (u64::from(hp.activity_cutoff) * 1000).div_ceil(tempo);
+            state.write(
+                sm,
+                "ActivityCutoffFactorMilli",
+                &k,
+                u(factor.clamp(1_000, 50_000) as u32),
+            );
+        }
         state.write(sm, "Kappa", &k, u(hp.kappa));
         state.write(sm, "Rho", &k, u(hp.rho));
         state.write(

@@ -107,17 +107,44 @@ pub fn call(
                     .map(|n| option(Some(subnet_info(state, types, item_ty, n)))),
             )
         }
+        "SubnetInfoRuntimeApi_get_subnet_hyperparams_v3" => option(
+            subnet_exists(state, netuid())
+                .then(|| hyperparams_v3(state, types, option_item(types, out_ty), netuid())),
+        ),
+        "SubnetInfoRuntimeApi_get_next_epoch_start_block" => {
+            option(next_epoch_start_block(state, netuid()).map(|b| Value::u128(b.into())))
+        }
+        "SubnetInfoRuntimeApi_get_subnet_state" => option(
+            subnet_exists(state, netuid())
+                .then(|| subnet_state(state, types, option_item(types, out_ty), netuid())),
+        ),
         "SubnetInfoRuntimeApi_get_dynamic_info" | "SubnetInfoRuntimeApi_get_metagraph" => option(
             subnet_exists(state, netuid())
-                .then(|| subnet_summary(state, types, option_item(types, out_ty), netuid())),
+                .then(|| subnet_summary(state, types, option_item(types, out_ty), netuid(), 0)),
         ),
+        "SubnetInfoRuntimeApi_get_mechagraph" => {
+            let mecid = as_u128(&args[1]) as u8;
+            option(
+                mechanism_exists(state, netuid(), mecid).then(|| {
+                    subnet_summary(state, types, option_item(types, out_ty), netuid(), mecid)
+                }),
+            )
+        }
         "SubnetInfoRuntimeApi_get_all_dynamic_info" | "SubnetInfoRuntimeApi_get_all_metagraphs" => {
             let item_ty = option_item(types, sequence_item(types, out_ty));
             Value::unnamed_composite(
                 netuids(state)
                     .into_iter()
-                    .map(|n| option(Some(subnet_summary(state, types, item_ty, n)))),
+                    .map(|n| option(Some(subnet_summary(state, types, item_ty, n, 0)))),
             )
+        }
+        "SubnetInfoRuntimeApi_get_all_mechagraphs" => {
+            let item_ty = option_item(types, sequence_item(types, out_ty));
+            let graphs = netuids(state).into_iter().flat_map(|n| {
+                (0..mechanism_count(state, n))
+                    .map(move |mecid| option(Some(subnet_summary(state, types, item_ty, n, mecid))))
+            });
+            Value::unnamed_composite(graphs.collect::<Vec<_>>())
         }
         "SubnetInfoRuntimeApi_get_selective_metagraph"
         | "SubnetInfoRuntimeApi_get_selective_mechagraph" => {
@@ -125,8 +152,14 @@ pub fn call(
                 Some(ValueDef::Composite(c)) => c.values().map(|v| as_u128(v) as u16).collect(),
                 _ => Vec::new(),
             };
+            let mecid = if method.ends_with("mechagraph") {
+                as_u128(&args[1]) as u8
+            } else {
+                0
+            };
             option(subnet_exists(state, netuid()).then(|| {
-                selective_metagraph(state, types, option_item(types, out_ty), netuid(), &indexes)
+                let ty = option_item(types, out_ty);
+                selective_metagraph(state, types, ty, netuid(), mecid, &indexes)
             }))
         }
         // Known to the runtime but not modelled: the type's zero value (empty list, None, 0).
@@ -431,12 +464,13 @@ fn subnet_summary(
     types: &scale_info::PortableRegistry,
     ty: u32,
     netuid: u16,
+    mecid: u8,
 ) -> Value {
-    build_struct(types, ty, metagraph_fields(state, netuid))
+    build_struct(types, ty, metagraph_fields(state, netuid, mecid))
 }
 
 /// Every `Metagraph` field the devnet models, by name; per-neuron vectors have one entry per uid.
-fn metagraph_fields(state: &BlockState, netuid: u16) -> Vec<(&'static str, Value)> {
+fn metagraph_fields(state: &BlockState, netuid: u16, mecid: u8) -> Vec<(&'static str, Value)> {
     let types = state.metadata().types();
     let mut fields = subnet_fields(state, netuid);
     let n = Value::u128(netuid.into());
@@ -524,10 +558,17 @@ fn metagraph_fields(state: &BlockState, netuid: u16) -> Vec<(&'static str, Value
         ("rank", vec_item("Rank")),
         ("trust", vec_item("Trust")),
         ("consensus", vec_item("Consensus")),
-        ("incentives", vec_item("Incentive")),
+        // Per-mechanism items are keyed by the mechanism's storage index.
+        (
+            "incentives",
+            read_sm(state, "Incentive", storage_index(netuid, mecid)),
+        ),
         ("dividends", vec_item("Dividends")),
         ("emission", vec_item("Emission")),
-        ("last_update", vec_item("LastUpdate")),
+        (
+            "last_update",
+            read_sm(state, "LastUpdate", storage_index(netuid, mecid)),
+        ),
         ("pruning_score", vec_item("PruningScores")),
     ]);
     fields
@@ -540,13 +581,14 @@ fn selective_metagraph(
     types: &scale_info::PortableRegistry,
     ty: u32,
     netuid: u16,
+    mecid: u8,
     indexes: &[u16],
 ) -> Value {
     let Some(scale_info::TypeDef::Composite(composite)) = types.resolve(ty).map(|t| &t.type_def)
     else {
         return zero_value(types, ty);
     };
-    let mut known = metagraph_fields(state, netuid);
+    let mut known = metagraph_fields(state, netuid, mecid);
     let fields = composite.fields.iter().enumerate().map(|(i, f)| {
         let name = f.name.clone().unwrap_or_default();
         let given = known
@@ -569,4 +611,282 @@ fn selective_metagraph(
         (name, value)
     });
     Value::named_composite(fields.collect::<Vec<_>>())
+}
+
+/// `get_mechanism_storage_index`: mechanism `mecid` of `netuid` keys per-mechanism items at
+/// `mecid * GLOBAL_MAX_SUBNET_COUNT + netuid`.
+fn storage_index(netuid: u16, mecid: u8) -> u16 {
+    const GLOBAL_MAX_SUBNET_COUNT: u16 = 4096;
+    u16::from(mecid)
+        .saturating_mul(GLOBAL_MAX_SUBNET_COUNT)
+        .saturating_add(netuid)
+}
+
+fn mechanism_count(state: &BlockState, netuid: u16) -> u8 {
+    if stores(state, "MechanismCountCurrent") {
+        (as_u128(&read_sm(state, "MechanismCountCurrent", netuid)) as u8).max(1)
+    } else {
+        1
+    }
+}
+
+/// `ensure_mechanism_exists`.
+fn mechanism_exists(state: &BlockState, netuid: u16, mecid: u8) -> bool {
+    subnet_exists(state, netuid) && mecid < mechanism_count(state, netuid)
+}
+
+fn read_u64(state: &BlockState, item: &str, netuid: u16) -> u64 {
+    as_u128(&read_sm(state, item, netuid)) as u64
+}
+
+/// Subtensor's `get_next_epoch_start_block` (spec 423+): `LastEpochBlock + tempo`, or an earlier
+/// owner trigger (`PendingEpochAt`); `None` when tempo is 0. On a runtime without the stateful
+/// schedule (the 343 profile has no such API), the grid's next epoch block.
+fn next_epoch_start_block(state: &BlockState, netuid: u16) -> Option<u64> {
+    let tempo = read_u64(state, "Tempo", netuid);
+    if tempo == 0 {
+        return None;
+    }
+    if !stores(state, "LastEpochBlock") {
+        let block = u64::from(state.block_number());
+        let remainder = (block + u64::from(netuid) + 1) % (tempo + 1);
+        return Some(block + (tempo - remainder));
+    }
+    let auto_next = read_u64(state, "LastEpochBlock", netuid).saturating_add(tempo);
+    let pending = read_u64(state, "PendingEpochAt", netuid);
+    Some(if pending > 0 {
+        auto_next.min(pending)
+    } else {
+        auto_next
+    })
+}
+
+/// `SubnetState`: the metagraph's per-neuron columns plus `emission_history`, one list per
+/// subnet (in `NetworksAdded` order) of each hotkey's `LastHotkeyEmissionOnNetuid`.
+fn subnet_state(
+    state: &BlockState,
+    types: &scale_info::PortableRegistry,
+    ty: u32,
+    netuid: u16,
+) -> Value {
+    let mut fields = metagraph_fields(state, netuid, 0);
+    let hotkeys: Vec<Value> = fields
+        .iter()
+        .find(|(name, _)| *name == "hotkeys")
+        .and_then(|(_, v)| match &v.value {
+            ValueDef::Composite(c) => Some(c.values().cloned().collect()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let history = netuids(state).into_iter().map(|n| {
+        Value::unnamed_composite(hotkeys.iter().map(|h| {
+            state
+                .read(
+                    SM,
+                    "LastHotkeyEmissionOnNetuid",
+                    &[h.clone(), Value::u128(n.into())],
+                )
+                .unwrap_or(Value::u128(0))
+        }))
+    });
+    fields.push((
+        "emission_history",
+        Value::unnamed_composite(history.collect::<Vec<_>>()),
+    ));
+    build_struct(types, ty, fields)
+}
+
+/// How `get_subnet_hyperparams_v3` tags one value (`HyperparamValue`'s variants).
+enum Hp {
+    Bool(&'static str),
+    U16(&'static str),
+    U32(&'static str),
+    U64(&'static str),
+    Tao(&'static str),
+    /// A fixed-point item stored as the type the variant carries (`I32F32`, `U64F64`).
+    Fixed(&'static str, &'static str),
+}
+
+/// `get_subnet_hyperparams_v3`'s entries in the runtime's order: `(name, how, storage item)`.
+/// Names without an item are computed in [`hyperparams_v3`].
+const HYPERPARAMS_V3: &[(&str, Hp)] = &[
+    ("kappa", Hp::U16("Kappa")),
+    ("immunity_period", Hp::U16("ImmunityPeriod")),
+    ("min_allowed_weights", Hp::U16("MinAllowedWeights")),
+    ("max_weights_limit", Hp::U16("MaxWeightsLimit")),
+    ("tempo", Hp::U16("Tempo")),
+    ("weights_version", Hp::U64("WeightsVersionKey")),
+    ("weights_rate_limit", Hp::U64("WeightsSetRateLimit")),
+    ("activity_cutoff", Hp::U64("")),
+    (
+        "activity_cutoff_factor",
+        Hp::U32("ActivityCutoffFactorMilli"),
+    ),
+    (
+        "registration_allowed",
+        Hp::Bool("NetworkRegistrationAllowed"),
+    ),
+    (
+        "target_regs_per_interval",
+        Hp::U16("TargetRegistrationsPerInterval"),
+    ),
+    ("min_burn", Hp::Tao("MinBurn")),
+    ("max_burn", Hp::Tao("MaxBurn")),
+    ("burn_half_life", Hp::U16("BurnHalfLife")),
+    (
+        "burn_increase_mult",
+        Hp::Fixed("U64F64", "BurnIncreaseMult"),
+    ),
+    ("bonds_moving_avg", Hp::U64("BondsMovingAverage")),
+    ("max_regs_per_block", Hp::U16("MaxRegistrationsPerBlock")),
+    ("serving_rate_limit", Hp::U64("ServingRateLimit")),
+    ("max_validators", Hp::U16("MaxAllowedValidators")),
+    ("commit_reveal_period", Hp::U64("RevealPeriodEpochs")),
+    (
+        "commit_reveal_weights_enabled",
+        Hp::Bool("CommitRevealWeightsEnabled"),
+    ),
+    ("alpha_high", Hp::U16("")),
+    ("alpha_low", Hp::U16("")),
+    ("liquid_alpha_enabled", Hp::Bool("LiquidAlphaOn")),
+    ("alpha_sigmoid_steepness", Hp::Fixed("I32F32", "")),
+    ("yuma_version", Hp::U16("")),
+    ("subnet_is_active", Hp::Bool("SubtokenEnabled")),
+    ("transfers_enabled", Hp::Bool("TransferToggle")),
+    ("bonds_reset_enabled", Hp::Bool("BondsResetOn")),
+    ("user_liquidity_enabled", Hp::Bool("")),
+    ("owner_cut_enabled", Hp::Bool("OwnerCutEnabled")),
+    (
+        "owner_cut_auto_lock_enabled",
+        Hp::Bool("OwnerCutAutoLockEnabled"),
+    ),
+    ("min_childkey_take", Hp::U16("")),
+];
+
+/// `SubnetHyperparamsV3`: a list of `HyperparamEntry { name, value: HyperparamValue }`, read
+/// from storage the way the runtime's getters read it.
+fn hyperparams_v3(
+    state: &BlockState,
+    types: &scale_info::PortableRegistry,
+    ty: u32,
+    netuid: u16,
+) -> Value {
+    let n = Value::u128(netuid.into());
+    let (alpha_low, alpha_high) = match state.read(SM, "AlphaValues", std::slice::from_ref(&n)) {
+        Some(Value {
+            value: ValueDef::Composite(c),
+            ..
+        }) => {
+            let mut values = c.into_values();
+            (values.next(), values.next())
+        }
+        _ => (None, None),
+    };
+    let zero = || Value::u128(0);
+    let entries = HYPERPARAMS_V3.iter().map(|(name, how)| {
+        let value = match (*name, how) {
+            ("activity_cutoff", _) => {
+                // `get_activity_cutoff_blocks`: factor‰ of tempo, at least 1 block.
+                let factor = read_u64(state, "ActivityCutoffFactorMilli", netuid);
+                let tempo = read_u64(state, "Tempo", netuid);
+                let blocks = if stores(state, "ActivityCutoffFactorMilli") {
+                    (factor.saturating_mul(tempo) / 1000).max(1)
+                } else {
+                    read_u64(state, "ActivityCutoff", netuid)
+                };
+                Value::unnamed_variant("U64", [Value::u128(blocks.into())])
+            }
+            ("alpha_high", _) => {
+                Value::unnamed_variant("U16", [alpha_high.clone().unwrap_or_else(zero)])
+            }
+            ("alpha_low", _) => {
+                Value::unnamed_variant("U16", [alpha_low.clone().unwrap_or_else(zero)])
+            }
+            ("alpha_sigmoid_steepness", _) => {
+                // `I32F32::saturating_from_num(AlphaSigmoidSteepness)`: an integer, 32 fraction bits.
+                let steepness = read_sm(state, "AlphaSigmoidSteepness", netuid)
+                    .as_i128()
+                    .unwrap_or_else(|| {
+                        as_u128(&read_sm(state, "AlphaSigmoidSteepness", netuid)) as i128
+                    });
+                Value::unnamed_variant(
+                    "I32F32",
+                    [Value::named_composite([(
+                        "bits",
+                        Value::i128(steepness << 32),
+                    )])],
+                )
+            }
+            ("yuma_version", _) => {
+                let yuma3 = read_sm(state, "Yuma3On", netuid).as_bool() == Some(true);
+                Value::unnamed_variant("U16", [Value::u128(if yuma3 { 3 } else { 2 })])
+            }
+            ("user_liquidity_enabled", _) => Value::unnamed_variant("Bool", [Value::bool(false)]),
+            ("min_childkey_take", _) => {
+                // `get_effective_min_childkey_take`: the larger of the global and subnet minimum.
+                let global = state
+                    .read(SM, "MinChildkeyTake", &[])
+                    .map(|v| as_u128(&v))
+                    .unwrap_or(0);
+                let subnet = if stores(state, "MinChildkeyTakeForSubnet") {
+                    as_u128(&read_sm(state, "MinChildkeyTakeForSubnet", netuid))
+                } else {
+                    0
+                };
+                Value::unnamed_variant("U16", [Value::u128(global.max(subnet))])
+            }
+            (_, Hp::Bool(item)) => Value::unnamed_variant(
+                "Bool",
+                [Value::bool(
+                    read_sm(state, item, netuid).as_bool() == Some(true),
+                )],
+            ),
+            (_, Hp::U16(item)) => Value::unnamed_variant("U16", [read_sm(state, item, netuid)]),
+            (_, Hp::U32(item)) => Value::unnamed_variant("U32", [read_sm(state, item, netuid)]),
+            (_, Hp::U64(item)) => Value::unnamed_variant("U64", [read_sm(state, item, netuid)]),
+            (_, Hp::Tao(item)) => {
+                Value::unnamed_variant("TaoBalance", [read_sm(state, item, netuid)])
+            }
+            (_, Hp::Fixed(variant, item)) => {
+                Value::unnamed_variant(*variant, [read_sm(state, item, netuid)])
+            }
+        };
+        Value::named_composite([
+            ("name", Value::from_bytes(name.as_bytes())),
+            ("value", value),
+        ])
+    });
+    let entries: Vec<Value> = entries.collect();
+    // Each entry must encode; one that does not (a storage type the variant does not carry)
+    // falls back to the variant's zero value rather than failing the whole answer.
+    let entry_ty = sequence_item(types, ty);
+    Value::unnamed_composite(entries.into_iter().map(|entry| {
+        if codec::encode(&entry, entry_ty, types).is_ok() {
+            entry
+        } else {
+            let name = field(&entry, "name")
+                .cloned()
+                .unwrap_or_else(|| Value::from_bytes([]));
+            let variant = match field(&entry, "value").map(|v| &v.value) {
+                Some(ValueDef::Variant(v)) => v.name.clone(),
+                _ => "U16".to_owned(),
+            };
+            let value_ty = field_type(types, entry_ty, "value").unwrap_or(0);
+            let zero_variant = zero_value_of_variant(types, value_ty, &variant);
+            Value::named_composite([("name", name), ("value", zero_variant)])
+        }
+    }))
+}
+
+/// The zero value of variant `name` of enum type `ty`.
+fn zero_value_of_variant(types: &scale_info::PortableRegistry, ty: u32, name: &str) -> Value {
+    let Some(scale_info::TypeDef::Variant(v)) = types.resolve(ty).map(|t| &t.type_def) else {
+        return zero_value(types, ty);
+    };
+    match v.variants.iter().find(|var| var.name == name) {
+        Some(var) => {
+            Value::unnamed_variant(name, var.fields.iter().map(|f| zero_value(types, f.ty.id)))
+        }
+        None => zero_value(types, ty),
+    }
 }

@@ -427,6 +427,7 @@ fn weights_rules_fail_with_subtensor_module_errors() {
 
 #[test]
 fn setting_weights_again_within_the_rate_limit_is_too_fast() {
+    // Spec 343 fails it in dispatch; 424's pool refuses it (spec_424_refuses_weights_…).
     let mut h = harness_343();
     assert_eq!(
         h.submit_as("//Alice", SM, set_weights(1, &[1, 2], &[1, 1], 5))
@@ -477,6 +478,7 @@ fn timelocked(netuid: u16, round: u64, version: u16) -> Value {
 
 #[test]
 fn timelocked_commit_is_stored_per_epoch_with_its_reveal_round() {
+    // The grid's epoch index; 424 keys commits by SubnetEpochIndex (a_crv4_commit_of_epoch_…).
     let mut h = harness_343();
     let outcome = h.submit_as("//Alice", SM, timelocked(2, 777, 4)).unwrap();
     assert_eq!(outcome.result, Ok(()));
@@ -527,6 +529,7 @@ fn timelocked_commit_for_a_past_round_is_refused_by_the_pool() {
 
 #[test]
 fn hash_commit_then_reveal_in_the_reveal_epoch_sets_weights() {
+    // The grid's reveal window; 424's is a_hash_commit_is_tagged_with_its_epoch_….
     let mut h = harness_343();
     let alice = key("//Alice").public;
     let (uids, weights, salt) = ([0u16, 1], [10u16, 20], [1u16, 2, 3]);
@@ -648,6 +651,7 @@ fn serve_axon_tls_writes_axon_and_certificate() {
 
 #[test]
 fn serve_axon_bad_input_is_refused_by_the_pool_but_tls_fails_in_the_block() {
+    // Spec 343's extension checks serve_axon only; 424's refuses tls too (spec_424_…_tls_…).
     let mut h = harness_343();
     assert_eq!(
         h.submit_as("//Alice", SM, axon("serve_axon", 0, None))
@@ -949,6 +953,7 @@ fn a_coldkey_with_a_scheduled_swap_is_refused_by_the_pool() {
 
 #[test]
 fn stake_below_the_threshold_is_refused_by_the_pool_or_fails_in_dispatch() {
+    // Spec 343's extension skips set_mechanism_weights; 424's checks it (spec_424_checks_…).
     let mut h = harness_343();
     h.state.write(SM, "StakeThreshold", &[], u(u64::MAX));
     // set_weights is checked by SubtensorTransactionExtension (StakeAmountTooLow = 1) …
