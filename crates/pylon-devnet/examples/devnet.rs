@@ -16,6 +16,12 @@ async fn main() {
             "--block-time-ms" => {
                 config.block_time = Duration::from_millis(value().parse().expect("a number"))
             }
+            "--runtime" => {
+                config.runtime = Some(value().parse().unwrap_or_else(|e: String| {
+                    eprintln!("{e}");
+                    std::process::exit(2)
+                }))
+            }
             "--state-pruning" => config.state_pruning = Some(value().parse().expect("a number")),
             "--scenario" => {
                 config.scenario = Scenario::from_path(value().as_ref()).unwrap_or_else(|e| {

@@ -17,7 +17,7 @@ use crate::metadata::ChainMetadata;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::state_access::StateAccess;
 use crate::storage::{build_struct, BlockState, Phase, RawState};
-use crate::version::RuntimeVersion;
+use crate::version::{RuntimeSpec, RuntimeVersion};
 
 /// Slot length of subtensor's Aura (12 s blocks); only used to fill the header's pre-digest.
 const SLOT_MS: u64 = 12_000;
@@ -60,6 +60,11 @@ pub struct Chain {
     /// submissions in order and to answer `system_accountNextIndex`.
     pending_state: RawState,
     version: RuntimeVersion,
+    /// Every runtime the chain has run or announced, by version; a block's metadata is the one
+    /// of its `spec_version`.
+    runtimes: Vec<(RuntimeVersion, Arc<ChainMetadata>)>,
+    /// The 343 → 424 storage migration runs at the start of the next block.
+    migration_pending: bool,
     pruning: Option<u32>,
     /// Publishes drand pulses every block (absent when the scenario turns pulses off).
     beacon: Option<DrandBeacon>,
@@ -99,11 +104,13 @@ impl Chain {
             spec_version: version.spec_version,
         };
         Ok(Self {
-            meta,
+            meta: meta.clone(),
             by_hash: HashMap::from([(hash, 0)]),
             blocks: vec![genesis],
             pool: Vec::new(),
             pending_state: raw,
+            runtimes: vec![(version.clone(), meta.clone())],
+            migration_pending: false,
             version,
             pruning,
             beacon: scenario
@@ -121,21 +128,57 @@ impl Chain {
         &self.version
     }
 
+    /// The runtime (version and metadata) a block was built with.
+    fn runtime_of(&self, block: &Block) -> (&RuntimeVersion, &Arc<ChainMetadata>) {
+        self.runtimes
+            .iter()
+            .find(|(v, _)| v.spec_version == block.spec_version)
+            .map(|(v, m)| (v, m))
+            .unwrap_or((&self.version, &self.meta))
+    }
+
+    /// The runtime that builds the next block: the code in the best block's state (a block is
+    /// executed by its parent's runtime, as in Substrate).
+    fn exec_meta(&self) -> Arc<ChainMetadata> {
+        self.runtime_of(self.best()).1.clone()
+    }
+
     /// The runtime version of a block; without `at`, the latest (an announced upgrade counts
     /// before the next block is sealed, so clients reacting to the notification see it).
     pub fn version_at(&self, at: Option<Hash>) -> Result<RuntimeVersion, ChainError> {
         match at {
             None => Ok(self.version.clone()),
-            Some(_) => Ok(RuntimeVersion {
-                spec_version: self.block(at)?.spec_version,
-                ..self.version.clone()
-            }),
+            Some(_) => Ok(self.runtime_of(self.block(at)?).0.clone()),
         }
     }
 
-    /// Simulated runtime upgrade: the spec version goes up by one.
-    pub fn bump_spec_version(&mut self) -> RuntimeVersion {
-        self.version.spec_version += 1;
+    /// The metadata of a block's runtime; without `at`, the latest (as [`Self::version_at`]).
+    pub fn metadata_at(&self, at: Option<Hash>) -> Result<Arc<ChainMetadata>, ChainError> {
+        match at {
+            None => Ok(self.meta.clone()),
+            Some(_) => Ok(self.runtime_of(self.block(at)?).1.clone()),
+        }
+    }
+
+    /// Runtime upgrade (`dev_runtimeUpgrade`): the next sealed block carries the new code (it is
+    /// still executed by the old runtime, like a block with `set_code`), and the block after it
+    /// is the first the new runtime executes. Spec 343 moves to finney's spec 424 (its metadata;
+    /// subtensor's storage migration runs at the start of that first block); later runtimes get
+    /// the spec version bumped by one with the same metadata.
+    pub fn upgrade_runtime(&mut self) -> RuntimeVersion {
+        if self.version.spec_version < RuntimeSpec::Spec424.spec_version() {
+            let meta = RuntimeSpec::Spec343
+                .upgrade()
+                .metadata()
+                .expect("the embedded spec-424 metadata decodes");
+            self.meta = Arc::new(meta);
+            self.version = RuntimeVersion::of(&self.meta);
+            self.migration_pending = true;
+        } else {
+            self.version.spec_version += 1;
+        }
+        self.runtimes
+            .push((self.version.clone(), self.meta.clone()));
         self.version.clone()
     }
 
@@ -169,7 +212,8 @@ impl Chain {
             .state
             .clone()
             .ok_or(ChainError::StatePruned(block.hash))?;
-        Ok(BlockState::new(self.meta.clone(), raw, block.header.number))
+        let meta = self.runtime_of(block).1.clone();
+        Ok(BlockState::new(meta, raw, block.header.number))
     }
 
     pub fn pool(&self) -> &[PendingTx] {
@@ -178,7 +222,7 @@ impl Chain {
 
     /// Next nonce of an account, counting its transactions waiting in the pool.
     pub fn account_next_index(&self, account: [u8; 32]) -> u32 {
-        let state = BlockState::new(self.meta.clone(), self.pending_state.clone(), 0);
+        let state = BlockState::new(self.exec_meta(), self.pending_state.clone(), 0);
         state
             .read("System", "Account", &[Value::from_bytes(account)])
             .and_then(|info| match info.value {
@@ -193,13 +237,14 @@ impl Chain {
 
     fn context(&self, extrinsic_index: u32, now_ms: u64) -> ApplyContext {
         let best = self.best();
+        let exec = self.runtime_of(best).0;
         ApplyContext {
             block_number: best.header.number + 1,
             extrinsic_index,
             genesis_hash: self.genesis_hash(),
             parent_hash: best.hash,
-            spec_version: self.version.spec_version,
-            transaction_version: self.version.transaction_version,
+            spec_version: exec.spec_version,
+            transaction_version: exec.transaction_version,
             now_ms,
         }
     }
@@ -211,13 +256,10 @@ impl Chain {
             return Err(ChainError::AlreadyImported);
         }
         let ctx = self.context(self.pool.len() as u32 + 1, now_ms);
-        let mut state = BlockState::new(
-            self.meta.clone(),
-            self.pending_state.clone(),
-            ctx.block_number,
-        );
+        let meta = self.exec_meta();
+        let mut state = BlockState::new(meta.clone(), self.pending_state.clone(), ctx.block_number);
         state.set_phase(Phase::ApplyExtrinsic(ctx.extrinsic_index));
-        apply_guarded(&self.meta, &mut state, &bytes, &ctx)
+        apply_guarded(&meta, &mut state, &bytes, &ctx)
             .map_err(|(code, reason)| ChainError::InvalidTransaction { code, reason })?;
         self.pending_state = state.raw;
         self.pool.push(PendingTx { hash, bytes });
@@ -230,8 +272,14 @@ impl Chain {
         let parent_hash = parent.hash;
         let number = parent.header.number + 1;
         let now_ms = now_ms.max(parent.timestamp_ms + 1);
+        // The parent's runtime builds this block; a runtime upgraded in the parent (its state
+        // holds the new code) runs its storage migration first.
+        let (exec_version, meta) = {
+            let (v, m) = self.runtime_of(parent);
+            (v.spec_version, m.clone())
+        };
         let mut state = BlockState::new(
-            self.meta.clone(),
+            meta.clone(),
             parent.state.clone().unwrap_or_default(),
             number,
         );
@@ -244,17 +292,21 @@ impl Chain {
             Value::from_bytes(parent_hash),
         );
         state.write("Timestamp", "Now", &[], Value::u128(now_ms.into()));
+        if self.migration_pending && exec_version >= RuntimeSpec::Spec424.spec_version() {
+            self.migration_pending = false;
+            crate::migrations::spec_343_to_424(&mut state, number.into());
+        }
         if let Some(beacon) = &self.beacon {
             beacon.store_pulses(&mut state, now_ms);
         }
         let hook_ctx = self.context(0, now_ms);
         run_hook(&mut state, |state| {
-            extrinsics::on_initialize(&self.meta, state, &hook_ctx)
+            extrinsics::on_initialize(&meta, state, &hook_ctx)
         });
 
-        let mut body = vec![self.timestamp_inherent(now_ms)];
+        let mut body = vec![timestamp_inherent(&meta, now_ms)];
         state.set_phase(Phase::ApplyExtrinsic(0));
-        self.deposit_success(&mut state, "Mandatory");
+        deposit_success(&meta, &mut state, "Mandatory");
 
         let mut included = Vec::new();
         let mut dropped = Vec::new();
@@ -263,7 +315,7 @@ impl Chain {
             let before = state.raw.clone();
             let events = state.event_count();
             state.set_phase(Phase::ApplyExtrinsic(ctx.extrinsic_index));
-            match apply_guarded(&self.meta, &mut state, &tx.bytes, &ctx) {
+            match apply_guarded(&meta, &mut state, &tx.bytes, &ctx) {
                 Ok(()) => {
                     body.push(tx.bytes);
                     included.push(tx.hash);
@@ -277,7 +329,7 @@ impl Chain {
         }
         state.set_phase(Phase::Finalization);
         run_hook(&mut state, |state| {
-            extrinsics::on_finalize(&self.meta, state, &hook_ctx)
+            extrinsics::on_finalize(&meta, state, &hook_ctx)
         });
         state.flush_events();
 
@@ -328,33 +380,32 @@ impl Chain {
             block.state = None;
         }
     }
+}
 
-    /// `Timestamp.set(now)` as the unsigned inherent every subtensor block starts with.
-    fn timestamp_inherent(&self, now_ms: u64) -> Vec<u8> {
-        let call = Value::unnamed_variant(
-            "Timestamp",
-            [Value::named_variant(
-                "set",
-                [("now", Value::u128(now_ms.into()))],
-            )],
-        );
-        let mut xt = vec![0b0000_0100u8];
-        xt.extend(
-            codec::encode(&call, self.meta.call_enum_type(), self.meta.types())
-                .expect("Timestamp.set encodes against the runtime's call type"),
-        );
-        let mut out = Compact(xt.len() as u32).encode();
-        out.extend(xt);
-        out
-    }
+/// `Timestamp.set(now)` as the unsigned inherent every subtensor block starts with.
+fn timestamp_inherent(meta: &ChainMetadata, now_ms: u64) -> Vec<u8> {
+    let call = Value::unnamed_variant(
+        "Timestamp",
+        [Value::named_variant(
+            "set",
+            [("now", Value::u128(now_ms.into()))],
+        )],
+    );
+    let mut xt = vec![0b0000_0100u8];
+    xt.extend(
+        codec::encode(&call, meta.call_enum_type(), meta.types())
+            .expect("Timestamp.set encodes against the runtime's call type"),
+    );
+    let mut out = Compact(xt.len() as u32).encode();
+    out.extend(xt);
+    out
+}
 
-    fn deposit_success(&self, state: &mut BlockState, class: &str) {
-        let info_ty = event_field_type(&self.meta, "System", "ExtrinsicSuccess", 0);
-        let mut info = build_struct(self.meta.types(), info_ty, vec![]);
-        info =
-            crate::storage::with_fields(info, vec![("class", Value::unnamed_variant(class, []))]);
-        state.deposit_event("System", "ExtrinsicSuccess", vec![("dispatch_info", info)]);
-    }
+fn deposit_success(meta: &ChainMetadata, state: &mut BlockState, class: &str) {
+    let info_ty = event_field_type(meta, "System", "ExtrinsicSuccess", 0);
+    let mut info = build_struct(meta.types(), info_ty, vec![]);
+    info = crate::storage::with_fields(info, vec![("class", Value::unnamed_variant(class, []))]);
+    state.deposit_event("System", "ExtrinsicSuccess", vec![("dispatch_info", info)]);
 }
 
 /// Run a block hook; if it panics, undo its writes and events and carry on with the block.

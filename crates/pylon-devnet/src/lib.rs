@@ -13,6 +13,7 @@ pub mod extrinsics;
 pub mod genesis;
 pub mod keys;
 pub mod metadata;
+pub mod migrations;
 pub mod node;
 pub mod rpc;
 pub mod runtime_api;
@@ -31,9 +32,9 @@ use tokio::sync::Mutex as AsyncMutex;
 
 pub use keys::{dev_keypair, DevKeypair};
 pub use scenario::Scenario;
+pub use version::RuntimeSpec;
 
 use crate::chain::Chain;
-use crate::metadata::ChainMetadata;
 use crate::node::{now_ms, Node};
 
 #[derive(Debug, Clone)]
@@ -46,6 +47,8 @@ pub struct DevnetConfig {
     pub scenario: Scenario,
     /// Keep state for only the last N blocks; older state answers like a pruned node.
     pub state_pruning: Option<u32>,
+    /// The runtime to start with; `None` takes the scenario's `runtime`, else spec 424.
+    pub runtime: Option<RuntimeSpec>,
 }
 
 impl Default for DevnetConfig {
@@ -56,6 +59,7 @@ impl Default for DevnetConfig {
             block_time: Duration::from_secs(1),
             scenario: Scenario::builtin_default(),
             state_pruning: None,
+            runtime: None,
         }
     }
 }
@@ -160,7 +164,11 @@ async fn start_server(
 
 /// Start a devnet on the current tokio runtime.
 pub async fn spawn(config: DevnetConfig) -> Result<DevnetHandle, DevnetError> {
-    let meta = Arc::new(ChainMetadata::finney()?);
+    let runtime = config
+        .runtime
+        .or(config.scenario.runtime)
+        .unwrap_or_default();
+    let meta = Arc::new(runtime.metadata()?);
     let chain = Chain::new(meta, &config.scenario, config.state_pruning, now_ms())?;
     let node = Node::new(chain);
     let (addr, handle) = start_server(&node, SocketAddr::new(config.host, config.port)).await?;

@@ -68,8 +68,12 @@ impl Node {
         self.chain.lock().best().header.number
     }
 
+    /// `dev_runtimeUpgrade`: seal a block whose state carries the new runtime (like a block
+    /// with `set_code`, it is still executed by the old one), then tell subscribers. The next
+    /// block is the first one the new runtime executes.
     pub fn runtime_upgrade(&self) -> RuntimeVersion {
-        let version = self.chain.lock().bump_spec_version();
+        let version = self.chain.lock().upgrade_runtime();
+        self.seal_block();
         let _ = self.versions.send(version.clone());
         version
     }

@@ -336,8 +336,8 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     method(&mut m, "state_getMetadata", |p, node| async move {
         let AtParams { hash } = parse(&p)?;
         let chain = node.chain.lock();
-        chain.block(hash.map(|h| h.0)).map_err(chain_error)?;
-        Ok(json!(hex0x(chain.metadata().v14_bytes())))
+        let meta = chain.metadata_at(hash.map(|h| h.0)).map_err(chain_error)?;
+        Ok(json!(hex0x(meta.v14_bytes())))
     });
     for name in ["state_call", "state_callAt"] {
         method(&mut m, name, |p, node| async move {

@@ -55,6 +55,10 @@ pub struct Scenario {
     pub balance: u64,
     #[serde(default)]
     pub drand: DrandSpec,
+    /// The runtime the chain starts with (`343` or `424`); [`crate::DevnetConfig::runtime`]
+    /// overrides it. Spec 424 when neither says.
+    #[serde(default)]
+    pub runtime: Option<crate::version::RuntimeSpec>,
 }
 
 fn default_balance() -> u64 {
@@ -279,6 +283,7 @@ impl Scenario {
             accounts: vec![KeySpec("//Ferdie".into())],
             balance: default_balance(),
             drand: DrandSpec::default(),
+            runtime: None,
         }
     }
 

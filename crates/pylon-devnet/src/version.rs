@@ -7,9 +7,76 @@ use parity_scale_codec::Decode;
 use scale_value::Value;
 use serde_json::json;
 
-use crate::metadata::ChainMetadata;
+use serde::{Deserialize, Serialize};
+
+use crate::metadata::{ChainMetadata, MetadataError};
 
 pub const SPEC_NAME: &str = "node-subtensor";
+
+/// The finney runtimes the devnet can run (`pylon devnet --runtime 343`, a scenario's
+/// `runtime = 343`, [`crate::DevnetConfig::runtime`]). Spec 424 is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub enum RuntimeSpec {
+    /// Spec 343 (November 2025): metadata V15/V14, the fixed epoch grid, `Rank`/`Trust` stored.
+    Spec343,
+    /// Spec 424: metadata V16 (V15/V14 derived), the stateful epoch schedule.
+    #[default]
+    Spec424,
+}
+
+impl RuntimeSpec {
+    pub fn spec_version(self) -> u32 {
+        match self {
+            RuntimeSpec::Spec343 => 343,
+            RuntimeSpec::Spec424 => 424,
+        }
+    }
+
+    /// The runtime's recorded metadata.
+    pub fn metadata(self) -> Result<ChainMetadata, MetadataError> {
+        match self {
+            RuntimeSpec::Spec343 => ChainMetadata::finney_343(),
+            RuntimeSpec::Spec424 => ChainMetadata::finney(),
+        }
+    }
+
+    /// What `dev_runtimeUpgrade` moves this runtime to: 343 becomes 424; 424 stays itself (a
+    /// bumped spec version with the same metadata).
+    pub fn upgrade(self) -> Self {
+        RuntimeSpec::Spec424
+    }
+}
+
+impl TryFrom<u32> for RuntimeSpec {
+    type Error = String;
+    fn try_from(spec: u32) -> Result<Self, String> {
+        match spec {
+            343 => Ok(RuntimeSpec::Spec343),
+            424 => Ok(RuntimeSpec::Spec424),
+            other => Err(format!(
+                "unknown runtime {other}: the devnet runs 343 or 424"
+            )),
+        }
+    }
+}
+
+impl From<RuntimeSpec> for u32 {
+    fn from(spec: RuntimeSpec) -> u32 {
+        spec.spec_version()
+    }
+}
+
+impl std::str::FromStr for RuntimeSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let spec: u32 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not a spec version (343 or 424)"))?;
+        spec.try_into()
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeVersion {

@@ -35,6 +35,10 @@ pub struct ChainArgs {
     /// Genesis scenario file (TOML or JSON, see docs/DEVNET.md); the built-in scenario when absent.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
+    /// Runtime the chain starts with: 424 (finney today, the default) or 343 (`dev_runtimeUpgrade`
+    /// then moves it to 424); overrides the scenario's `runtime`.
+    #[arg(long)]
+    pub runtime: Option<pylon_devnet::RuntimeSpec>,
 }
 
 #[derive(Debug, Args)]
@@ -106,5 +110,22 @@ mod tests {
             }
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn devnet_runtime_is_343_or_424() {
+        let parse = |extra: &[&str]| {
+            let args = [&["pylon", "devnet"][..], extra].concat();
+            Cli::try_parse_from(args).map(|cli| match cli.command {
+                Some(Command::Devnet(args)) => args.chain.runtime,
+                other => panic!("parsed as {other:?}"),
+            })
+        };
+        assert_eq!(parse(&[]).unwrap(), None);
+        assert_eq!(
+            parse(&["--runtime", "343"]).unwrap(),
+            Some(pylon_devnet::RuntimeSpec::Spec343)
+        );
+        assert!(parse(&["--runtime", "400"]).is_err());
     }
 }

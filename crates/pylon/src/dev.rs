@@ -29,6 +29,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             None => pylon_devnet::Scenario::builtin_default(),
         },
         state_pruning: None,
+        runtime: args.chain.runtime,
     })
     .await?;
 

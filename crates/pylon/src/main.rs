@@ -58,6 +58,7 @@ async fn devnet(args: cli::DevnetArgs) -> anyhow::Result<()> {
             None => pylon_devnet::Scenario::builtin_default(),
         },
         state_pruning: args.state_pruning,
+        runtime: args.chain.runtime,
     };
     let handle = pylon_devnet::spawn(config).await?;
     // The first stdout line is the address, so scripts and tests can start us on port 0.
