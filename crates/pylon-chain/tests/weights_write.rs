@@ -14,6 +14,7 @@ use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
 use pylon_wallet::HotkeySigner;
 use pylon_weights::commit::{build_commit, reveal_target, BeaconInfo, RevealInputs, RevealRule};
 use pylon_weights::convert::ChainWeights;
+use pylon_weights::epoch::Schedule;
 use pylon_weights::job::{JobKey, JobState, NewJob};
 use pylon_weights::jobs::WeightsJobs;
 use pylon_weights::runner::{RunnerConfig, WeightsSubmitter};
@@ -725,4 +726,72 @@ async fn a_pool_refusal_comes_back_decoded_by_name() {
     assert!(refusal.is_retryable());
     assert!(error.to_string().contains("InvalidRevealRound"), "{error}");
     setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn the_schedule_model_follows_each_blocks_metadata_across_a_runtime_upgrade() {
+    let devnet = pylon_devnet::spawn(DevnetConfig {
+        port: 0,
+        block_time: Duration::ZERO,
+        scenario: scenario(),
+        runtime: Some(pylon_devnet::RuntimeSpec::Spec343),
+        ..DevnetConfig::default()
+    })
+    .await
+    .expect("devnet starts");
+    for _ in 0..4 {
+        devnet.seal_block().await;
+    }
+    let chain = ChainClient::start(ChainConfig {
+        network: Network::parse(&devnet.ws_url()).unwrap(),
+        archive: None,
+        archive_cutoff: 300,
+    });
+    assert!(chain.wait_ready(Duration::from_secs(20)).await, "connects");
+    let head_at_least = |number: u32| {
+        let mut heads = chain.heads();
+        async move {
+            while heads.borrow_and_update().as_ref().map_or(0, |b| b.number) < number {
+                heads.changed().await.unwrap();
+            }
+        }
+    };
+    head_at_least(4).await;
+    let before = chain.latest_block().unwrap();
+    // Spec 343's metadata has no LastEpochBlock: the fixed grid.
+    let old = chain.epoch_schedule(CR_NETUID, &before).await.unwrap();
+    assert_eq!(
+        old.schedule,
+        Schedule::Fixed {
+            netuid: CR_NETUID,
+            tempo: CR_TEMPO,
+            block: u64::from(before.number),
+        }
+    );
+    assert_eq!(old.epoch().unwrap().index, None);
+
+    let rpc = subxt::rpcs::RpcClient::from_insecure_url(devnet.ws_url())
+        .await
+        .unwrap();
+    let _: serde_json::Value = rpc
+        .request("dev_runtimeUpgrade", subxt::rpcs::rpc_params![])
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        devnet.seal_block().await;
+    }
+    head_at_least(before.number + 4).await;
+    let after = chain.latest_block().unwrap();
+    // Blocks 424 executes carry its storage and metadata: the stateful schedule.
+    let new = chain.epoch_schedule(CR_NETUID, &after).await.unwrap();
+    let Schedule::Stateful(state) = new.schedule else {
+        panic!("expected the stateful schedule after the upgrade, got {new:?}");
+    };
+    assert_eq!(state.block, u64::from(after.number));
+    assert_eq!(state.tempo, CR_TEMPO);
+    let window = new.epoch().unwrap();
+    assert_eq!(window.start, state.last_epoch_block);
+    assert_eq!(window.index, Some(state.epoch_index));
+    assert!(window.end > state.block);
+    devnet.stop().await;
 }
