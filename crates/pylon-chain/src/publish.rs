@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use pylon_timelock::RoundClock;
 use scale_info::{PortableRegistry, TypeDef};
 use scale_value::Value;
 use subxt::dynamic;
@@ -85,15 +86,6 @@ pub struct NewCertificate {
 pub struct TimelockedCommitmentSet {
     pub included: Included,
     pub reveal_round: u64,
-}
-
-/// The drand round published at `unix_seconds` (round 1 at genesis, one per period); a beacon
-/// with a zero period has only round 1.
-pub fn round_at(unix_seconds: u64, genesis_time: u64, period: u64) -> u64 {
-    match unix_seconds.checked_sub(genesis_time) {
-        Some(elapsed) if period > 0 => elapsed / period + 1,
-        _ => 1,
-    }
 }
 
 fn commitment_info(fields: Vec<Value>) -> Value {
@@ -253,7 +245,12 @@ impl ChainClient {
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         let reveal_time = now + f64::from(blocks_until_reveal) * block_time;
-        let reveal_round = round_at(reveal_time as u64, beacon.genesis_time, beacon.period);
+        // The round published by then; never round 0, which no beacon publishes.
+        let clock = RoundClock {
+            genesis_time: beacon.genesis_time,
+            period: beacon.period,
+        };
+        let reveal_round = clock.round_at(reveal_time).max(1);
         let encrypted = pylon_timelock::encrypt(data, &beacon.public_key, reveal_round)
             .map_err(|e| SubmitError::Call(format!("cannot encrypt the commitment: {e}")))?;
         // The chain would refuse it after the signature (the nonce spent): refuse it here.
@@ -295,14 +292,6 @@ impl ChainClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rounds_count_from_one_at_genesis() {
-        assert_eq!(round_at(100, 100, 3), 1);
-        assert_eq!(round_at(102, 100, 3), 1);
-        assert_eq!(round_at(103, 100, 3), 2);
-        assert_eq!(round_at(50, 100, 3), 1);
-    }
 
     #[test]
     fn long_commitments_are_split_into_raw_fields_and_too_long_ones_refused() {

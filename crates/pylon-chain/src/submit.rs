@@ -31,6 +31,7 @@ use subxt::{dynamic, SubstrateConfig};
 use crate::client::ChainClient;
 use crate::connection::Connection;
 use crate::error::ChainError;
+use crate::pool_refusal::PoolRefusal;
 
 /// A call named as the metadata names it, with its fields in declaration order.
 #[derive(Debug, Clone)]
@@ -56,9 +57,9 @@ pub enum SubmitError {
     #[error("chain connection: {0}")]
     Connection(String),
     /// The node refused the transaction or dropped it from its pool (bad nonce, stale era,
-    /// priority, a transaction extension's check).
+    /// priority, a transaction extension's check such as subtensor's `Custom(n)`), decoded.
     #[error("transaction refused: {0}")]
-    Invalid(String),
+    Invalid(PoolRefusal),
     /// Included, but the call failed with a pallet's error, named by the metadata.
     #[error("{pallet}.{name}{}", docs_suffix(docs))]
     Module {
@@ -181,9 +182,10 @@ where
         let in_block = match status {
             TransactionStatus::InBestBlock(in_block)
             | TransactionStatus::InFinalizedBlock(in_block) => in_block,
-            TransactionStatus::Invalid { message }
-            | TransactionStatus::Dropped { message }
-            | TransactionStatus::Error { message } => return Err(SubmitError::Invalid(message)),
+            TransactionStatus::Invalid { message } | TransactionStatus::Dropped { message } => {
+                return Err(SubmitError::Invalid(PoolRefusal::from_status(&message)))
+            }
+            TransactionStatus::Error { message } => return Err(SubmitError::Connection(message)),
             _ => continue,
         };
         let block_hash = in_block.block_hash().0;
@@ -222,20 +224,25 @@ fn construction_error(error: subxt::error::ExtrinsicError) -> SubmitError {
     }
 }
 
-/// A failed send: the node's answer when it gave one (a pool refusal carries the runtime's
-/// code and message), else a connection problem.
+/// A failed send: the node's refusal when it answered with a pool error code (a typed JSON-RPC
+/// error: code, message, data), else a connection problem.
 fn refusal(error: subxt::error::ExtrinsicError) -> SubmitError {
-    // subxt's Display leaves out the RPC error's data (e.g. "Transaction is outdated"); its
-    // Debug shows code and data.
-    let shown = format!("{error:?}");
-    let is_pool_answer = ["1010", "1011", "1012", "1013", "1014"]
-        .iter()
-        .any(|code| shown.contains(code));
-    if is_pool_answer {
-        SubmitError::Invalid(shown)
-    } else {
-        SubmitError::Connection(error.to_string())
+    use subxt::error::{BackendError, ExtrinsicError, RpcError};
+    if let ExtrinsicError::ErrorSubmittingTransaction(BackendError::Rpc(RpcError::ClientError(
+        subxt::rpcs::Error::User(answer),
+    ))) = &error
+    {
+        // The data is a JSON value, a string for every pool refusal.
+        let data = answer.data.as_ref().map(|raw| {
+            serde_json::from_str::<String>(raw.get()).unwrap_or_else(|_| raw.get().to_owned())
+        });
+        if let Some(refusal) =
+            PoolRefusal::from_rpc_error(answer.code, &answer.message, data.as_deref())
+        {
+            return SubmitError::Invalid(refusal);
+        }
     }
+    SubmitError::Connection(error.to_string())
 }
 
 fn dispatch_error(error: DispatchError) -> SubmitError {

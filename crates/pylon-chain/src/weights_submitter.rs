@@ -13,7 +13,7 @@ use pylon_wallet::HotkeySigner;
 use pylon_weights::commit::{BeaconInfo, TimelockedCommit};
 use pylon_weights::convert::ChainWeights;
 use pylon_weights::dispatch::classify_module_error;
-use pylon_weights::epoch::epoch_index;
+use pylon_weights::epoch::ChainPosition;
 use pylon_weights::job::JobKey;
 use pylon_weights::runner::{
     ChainError as JobError, Inclusion, SignedNote, SubnetSettings, WeightsSubmitter,
@@ -25,10 +25,6 @@ use crate::model::BlockRef;
 use crate::submit::{ChainCall, SubmitError};
 use crate::weights::{commit_timelocked_weights_call, set_weights_call};
 use crate::weights_traces::netuid_storage_index;
-
-/// Epoch keys of `TimelockedWeightCommits` looked at beyond the range the restart spans: the
-/// chain files a commit under the epoch index of its block, which is one ahead at an epoch run.
-const COMMIT_EPOCH_MARGIN: u64 = 1;
 
 /// The chain as the weights runner sees it, with the hotkeys of the configured identities.
 pub struct ChainWeightsSubmitter {
@@ -80,32 +76,26 @@ impl ChainWeightsSubmitter {
         })
     }
 
-    /// A CRv4 commit of `hotkey` filed at or after `since` (still unrevealed).
+    /// A CRv4 commit of `hotkey` filed at or after `since` and still unrevealed, under any epoch
+    /// key: the whole live `TimelockedWeightCommits` prefix of the subnet mechanism.
     async fn find_commit(
         &self,
         key: &JobKey,
         hotkey: [u8; 32],
-        tempo: u16,
         since: u64,
         head: &BlockRef,
     ) -> Result<Option<u64>, JobError> {
         let index = netuid_storage_index(key.netuid, key.mechid);
-        let first = epoch_index(key.netuid, tempo, since);
-        let last = epoch_index(key.netuid, tempo, u64::from(head.number)) + COMMIT_EPOCH_MARGIN;
-        for epoch in first..=last {
-            let commits = self
-                .chain
-                .timelocked_weight_commits(index, epoch, head)
-                .await
-                .map_err(read_error)?;
-            if let Some(found) = commits
-                .iter()
-                .find(|c| c.who == hotkey && c.commit_block >= since)
-            {
-                return Ok(Some(found.commit_block));
-            }
-        }
-        Ok(None)
+        let commits = self
+            .chain
+            .timelocked_weight_commits(index, head)
+            .await
+            .map_err(read_error)?;
+        Ok(commits
+            .iter()
+            .filter(|c| c.who == hotkey && c.commit_block >= since)
+            .map(|c| c.commit_block)
+            .min())
     }
 
     /// The block at which `hotkey`'s weights were last set, if at or after `since`.
@@ -137,40 +127,52 @@ impl ChainWeightsSubmitter {
 }
 
 impl WeightsSubmitter for ChainWeightsSubmitter {
-    async fn latest_block(&self) -> Result<u64, JobError> {
-        Ok(u64::from(self.head()?.number))
-    }
-
-    async fn subnet_settings(&self, netuid: u16) -> Result<SubnetSettings, JobError> {
+    async fn position(&self, netuid: u16) -> Result<ChainPosition, JobError> {
         let head = self.head()?;
-        let settings = self
+        let epoch_index = self
             .chain
-            .subnet_settings(netuid, &head)
+            .subnet_epoch_index(netuid, &head)
             .await
             .map_err(read_error)?;
-        Ok(SubnetSettings {
-            tempo: settings.tempo,
-            commit_reveal_enabled: settings.commit_reveal_weights_enabled,
-            reveal_period_epochs: settings.reveal_period_epochs,
-            version_key: settings.weights_version_key,
-            // Measured, not declared: see `pace`.
-            block_time_secs: match self.chain.block_time_secs(&head).await {
-                Ok(secs) => secs,
-                Err(error) => {
-                    tracing::debug!(%error, "cannot measure the block time; using the declared one");
-                    settings.block_time_ms as f64 / 1000.0
-                }
-            },
+        Ok(ChainPosition {
+            block: u64::from(head.number),
+            epoch_index,
         })
     }
 
-    async fn beacon(&self) -> Result<BeaconInfo, JobError> {
+    /// Everything an attempt decides by, read at one pinned block (the head when called).
+    async fn subnet_settings(&self, netuid: u16) -> Result<SubnetSettings, JobError> {
         let head = self.head()?;
-        let config = self.chain.drand_beacon(&head).await.map_err(read_error)?;
-        Ok(BeaconInfo {
-            public_key: config.public_key,
-            genesis_time: config.genesis_time,
-            period: config.period,
+        let (settings, pinned) = futures::try_join!(
+            self.chain.subnet_settings(netuid, &head),
+            self.chain.epoch_schedule(netuid, &head),
+        )
+        .map_err(read_error)?;
+        // Measured, not declared: see `pace`.
+        let block_time_secs = match self.chain.block_time_secs(&head).await {
+            Ok(secs) => secs,
+            Err(error) => {
+                tracing::debug!(%error, "cannot measure the block time; using the declared one");
+                settings.block_time_ms as f64 / 1000.0
+            }
+        };
+        let beacon = if settings.commit_reveal_weights_enabled {
+            let config = self.chain.drand_beacon(&head).await.map_err(read_error)?;
+            Some(BeaconInfo {
+                public_key: config.public_key,
+                genesis_time: config.genesis_time,
+                period: config.period,
+            })
+        } else {
+            None
+        };
+        Ok(SubnetSettings {
+            schedule: pinned.schedule,
+            commit_reveal_enabled: settings.commit_reveal_weights_enabled,
+            reveal_period_epochs: settings.reveal_period_epochs,
+            version_key: settings.weights_version_key,
+            block_time_secs,
+            beacon,
         })
     }
 
@@ -228,9 +230,7 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
             .map_err(read_error)?;
         let mut landed = None;
         if settings.commit_reveal_weights_enabled {
-            landed = self
-                .find_commit(key, hotkey, settings.tempo, since_block, &head)
-                .await?;
+            landed = self.find_commit(key, hotkey, since_block, &head).await?;
         }
         if landed.is_none() {
             landed = self
@@ -252,7 +252,11 @@ fn read_error(error: ChainError) -> JobError {
 fn submit_error(error: SubmitError) -> JobError {
     match error {
         SubmitError::Module { pallet, name, docs } => classify_module_error(&pallet, &name, &docs),
-        // A pool refusal is usually a nonce race or a stale era; the next attempt re-signs.
+        // A nonce race, a stale era, a rate limit or a round the chain already holds pass with
+        // the next attempt (re-signed, re-planned); an unregistered hotkey or no funds do not.
+        SubmitError::Invalid(refusal) if !refusal.is_retryable() => {
+            JobError::Fatal(format!("transaction refused: {refusal}"))
+        }
         SubmitError::Connection(_) | SubmitError::Invalid(_) => {
             JobError::Retryable(error.to_string())
         }

@@ -10,6 +10,8 @@ use crate::connection::Connection;
 use crate::error::ChainError;
 use crate::model::BlockRef;
 
+const SM: &str = "SubtensorModule";
+
 /// subtensor's `GLOBAL_MAX_SUBNET_COUNT`: mechanism `m` of subnet `n` keeps its weights, commits
 /// and `LastUpdate` under the storage index `m * 4096 + n` (`NetUidStorageIndex`).
 pub const GLOBAL_MAX_SUBNET_COUNT: u16 = 4096;
@@ -21,9 +23,11 @@ pub fn netuid_storage_index(netuid: u16, mechid: u8) -> u16 {
         .saturating_add(netuid)
 }
 
-/// One `TimelockedWeightCommits` entry: who committed, at which block, to which drand round.
+/// One `TimelockedWeightCommits` entry: who committed, at which block, to which drand round, and
+/// the epoch key the chain filed it under (when the key's hasher keeps it readable).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelockedCommitEntry {
+    pub epoch: Option<u64>,
     pub who: [u8; 32],
     pub commit_block: u64,
     pub reveal_round: u64,
@@ -76,19 +80,17 @@ impl ChainClient {
         .await
     }
 
-    /// `SubtensorModule.TimelockedWeightCommits` of a subnet mechanism under one epoch key.
+    /// Every live `SubtensorModule.TimelockedWeightCommits` entry of a subnet mechanism, under
+    /// whatever epoch keys the chain filed them (the whole `storage_index` prefix).
     pub async fn timelocked_weight_commits(
         &self,
         storage_index: u16,
-        epoch: u64,
         block: &BlockRef,
     ) -> Result<Vec<TimelockedCommitEntry>, ChainError> {
         self.route(
             "timelocked_weight_commits",
             block.number,
-            |connection| async move {
-                timelocked_commits_on(&connection, storage_index, epoch, block).await
-            },
+            |connection| async move { timelocked_commits_on(&connection, storage_index, block).await },
         )
         .await
     }
@@ -97,33 +99,45 @@ impl ChainClient {
 async fn timelocked_commits_on(
     connection: &Connection,
     storage_index: u16,
-    epoch: u64,
     block: &BlockRef,
 ) -> Result<Vec<TimelockedCommitEntry>, ChainError> {
     let at = connection.at(block).await?;
     // (who, commit block, ciphertext, reveal round), as subtensor stores them.
     type Entry = (AccountId32, u64, Vec<u8>, u64);
-    let entries: Vec<Entry> = at
+    let mut entries = at
         .storage()
-        .fetch(
-            dynamic::storage::<(u16, u64), Vec<Entry>>(
-                "SubtensorModule",
-                "TimelockedWeightCommits",
-            ),
-            (storage_index, epoch),
+        .iter(
+            dynamic::storage::<(u16, u64), Vec<Entry>>(SM, "TimelockedWeightCommits"),
+            (storage_index,),
         )
         .await
-        .map_err(ChainError::from_subxt)?
-        .decode()
-        .map_err(|e| ChainError::Decode(format!("SubtensorModule.TimelockedWeightCommits: {e}")))?;
-    Ok(entries
-        .into_iter()
-        .map(
-            |(who, commit_block, _, reveal_round)| TimelockedCommitEntry {
-                who: who.0,
-                commit_block,
-                reveal_round,
-            },
-        )
-        .collect())
+        .map_err(ChainError::from_subxt)?;
+    let mut found = Vec::new();
+    while let Some(entry) = entries.next().await {
+        let entry = entry.map_err(ChainError::from_subxt)?;
+        let key = entry
+            .key()
+            .map_err(|e| ChainError::Decode(format!("{SM}.TimelockedWeightCommits key: {e}")))?;
+        let epoch = match key.part(1) {
+            Some(part) => part.decode_as::<u64>().map_err(|e| {
+                ChainError::Decode(format!("{SM}.TimelockedWeightCommits key: {e}"))
+            })?,
+            None => None,
+        };
+        let commits: Vec<Entry> = entry
+            .value()
+            .decode_as()
+            .map_err(|e| ChainError::Decode(format!("{SM}.TimelockedWeightCommits: {e}")))?;
+        found.extend(
+            commits.into_iter().map(
+                |(who, commit_block, _, reveal_round)| TimelockedCommitEntry {
+                    epoch,
+                    who: who.0,
+                    commit_block,
+                    reveal_round,
+                },
+            ),
+        );
+    }
+    Ok(found)
 }

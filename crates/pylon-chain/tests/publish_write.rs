@@ -4,9 +4,10 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use pylon_chain::publish::{round_at, AxonServe, NewCertificate, MAX_COMMITMENT_LEN};
+use pylon_chain::publish::{AxonServe, NewCertificate, MAX_COMMITMENT_LEN};
 use pylon_chain::{ChainClient, ChainConfig, Network, SubmitError};
 use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use pylon_timelock::RoundClock;
 use pylon_wallet::HotkeySigner;
 use scale_value::{At, Value, ValueDef};
 use subxt::{dynamic, OnlineClient, SubstrateConfig};
@@ -168,8 +169,12 @@ async fn a_revealed_commitment_is_stored_timelocked_to_the_round_it_reports() {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs();
-    assert!(set.reveal_round > round_at(now, beacon.genesis_time, beacon.period));
+        .as_secs_f64();
+    let clock = RoundClock {
+        genesis_time: beacon.genesis_time,
+        period: beacon.period,
+    };
+    assert!(set.reveal_round > clock.round_at(now));
     devnet.stop().await;
 }
 

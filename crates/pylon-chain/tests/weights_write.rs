@@ -7,13 +7,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use pylon_chain::pool_refusal::{RefusalReason, SubtensorRefusal};
 use pylon_chain::weights::{commit_timelocked_weights_call, set_weights_call};
 use pylon_chain::{ChainClient, ChainConfig, ChainWeightsSubmitter, Network, SubmitError};
 use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
 use pylon_wallet::HotkeySigner;
 use pylon_weights::commit::{build_commit, reveal_target, BeaconInfo, RevealInputs, RevealRule};
 use pylon_weights::convert::ChainWeights;
-use pylon_weights::epoch::epoch_containing;
+use pylon_weights::epoch::Schedule;
 use pylon_weights::job::{JobKey, JobState, NewJob};
 use pylon_weights::jobs::WeightsJobs;
 use pylon_weights::runner::{RunnerConfig, WeightsSubmitter};
@@ -23,7 +24,6 @@ use subxt::{dynamic, OnlineClient, SubstrateConfig};
 const IDENTITY: &str = "validator";
 /// Netuid 1 (direct weights) in the test scenario.
 const DIRECT_NETUID: u16 = 1;
-const DIRECT_TEMPO: u16 = 360;
 const VERSION_KEY: u64 = 7;
 /// Netuid 2 (commit-reveal) in the test scenario: short epochs so a reveal comes within seconds.
 const CR_NETUID: u16 = 2;
@@ -111,8 +111,16 @@ impl Setup {
         )
     }
 
-    fn new_job(&self, netuid: u16, tempo: u16, weights: ChainWeights) -> NewJob {
-        let latest = u64::from(self.chain.latest_block().unwrap().number);
+    /// A job for the epoch containing the head, as the chain's schedule gives it.
+    async fn new_job(&self, netuid: u16, weights: ChainWeights) -> NewJob {
+        let head = self.chain.latest_block().unwrap();
+        let epoch = self
+            .chain
+            .epoch_schedule(netuid, &head)
+            .await
+            .unwrap()
+            .epoch()
+            .expect("tempo is not 0");
         NewJob {
             key: JobKey {
                 identity: IDENTITY.to_owned(),
@@ -120,8 +128,8 @@ impl Setup {
                 mechid: 0,
             },
             weights,
-            epoch: epoch_containing(netuid, tempo, latest).expect("tempo is not 0"),
-            requested_at_block: latest,
+            epoch,
+            requested_at_block: u64::from(head.number),
         }
     }
 
@@ -275,7 +283,7 @@ async fn a_runner_job_sets_direct_weights_through_the_chain() {
     );
     let chosen = weights(&[0, 3, 5], &[65535, 0, 1000]);
     let (submitted, task) = jobs
-        .submit(setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, chosen.clone()))
+        .submit(setup.new_job(DIRECT_NETUID, chosen.clone()).await)
         .unwrap();
     let state = task.await.unwrap().unwrap();
     let JobState::Included {
@@ -303,11 +311,11 @@ async fn a_runner_job_failing_on_chain_ends_failed_with_the_error_in_words() {
     );
     // Uid 300 does not exist on netuid 1 (256 neurons): a refusal retrying cannot fix.
     let (_, task) = jobs
-        .submit(setup.new_job(
-            DIRECT_NETUID,
-            DIRECT_TEMPO,
-            weights(&[1, 300], &[65535, 65535]),
-        ))
+        .submit(
+            setup
+                .new_job(DIRECT_NETUID, weights(&[1, 300], &[65535, 65535]))
+                .await,
+        )
         .unwrap();
     match task.await.unwrap().unwrap() {
         JobState::Failed { reason } => {
@@ -333,10 +341,7 @@ async fn jobs_survive_a_restart_and_complete_once() {
 
     // 1. Accepted, never attempted: the restarted process sends it.
     let chosen = weights(&[2, 4], &[30000, 65535]);
-    let id = accepted_before_a_restart(
-        &path,
-        setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, chosen.clone()),
-    );
+    let id = accepted_before_a_restart(&path, setup.new_job(DIRECT_NETUID, chosen.clone()).await);
     let nonce = setup.alice_nonce().await;
     {
         let jobs = setup.jobs(JobStore::open(&path).unwrap(), RevealRule::default());
@@ -360,10 +365,7 @@ async fn jobs_survive_a_restart_and_complete_once() {
     // process finds it on chain and sends nothing.
     let landed = weights(&[1, 7], &[65535, 5]);
     let path2 = dir.path().join("jobs2.redb");
-    let id = accepted_before_a_restart(
-        &path2,
-        setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, landed.clone()),
-    );
+    let id = accepted_before_a_restart(&path2, setup.new_job(DIRECT_NETUID, landed.clone()).await);
     {
         let store = JobStore::open(&path2).unwrap();
         let at = u64::from(setup.chain.latest_block().unwrap().number);
@@ -402,12 +404,10 @@ async fn jobs_survive_a_restart_and_complete_once() {
 async fn a_crv4_commit_from_the_runner_is_stored_then_revealed_into_weights() {
     let setup = setup().await;
     let dir = tempfile::tempdir().unwrap();
-    // The reveal round of the reference service: nobody can open the commit before its reveal
-    // epoch, and on a chain as fast as this devnet the pulse-delay rule's 72 s of lead exceeds
-    // the whole reveal epoch.
+    // Pylon's default round rule (the SDK's), on a 200 ms-block devnet.
     let jobs = setup.jobs(
         JobStore::open(dir.path().join("jobs.redb")).unwrap(),
-        RevealRule::IngestOffset,
+        RevealRule::default(),
     );
     // The reveal round is a wall-clock time estimated from the chain's measured pace, which
     // needs a few produced blocks (before that the declared 12 s slot is assumed).
@@ -415,7 +415,7 @@ async fn a_crv4_commit_from_the_runner_is_stored_then_revealed_into_weights() {
     let chosen = weights(&[1, 2, 3], &[65535, 32768, 1]);
     let before = setup.stored_weights(CR_NETUID, 0).await;
     let (_, task) = jobs
-        .submit(setup.new_job(CR_NETUID, CR_TEMPO, chosen.clone()))
+        .submit(setup.new_job(CR_NETUID, chosen.clone()).await)
         .unwrap();
     let JobState::Included { block, .. } = task.await.unwrap().unwrap() else {
         panic!("the commit is included");
@@ -423,17 +423,13 @@ async fn a_crv4_commit_from_the_runner_is_stored_then_revealed_into_weights() {
 
     // The commit is stored under its epoch, from //Alice, until its reveal.
     let head = setup.chain.latest_block().unwrap();
-    let mut found = false;
-    for epoch in 0..=(u64::from(head.number) / u64::from(CR_TEMPO + 1) + 1) {
-        let commits = setup
-            .chain
-            .timelocked_weight_commits(CR_NETUID, epoch, &head)
-            .await
-            .unwrap();
-        found |= commits
-            .iter()
-            .any(|c| c.who == setup.alice.public_key() && c.commit_block == block);
-    }
+    let found = setup
+        .chain
+        .timelocked_weight_commits(CR_NETUID, &head)
+        .await
+        .unwrap()
+        .iter()
+        .any(|c| c.who == setup.alice.public_key() && c.commit_block == block);
     let revealed_meanwhile = setup.stored_weights(CR_NETUID, 0).await != before;
     assert!(found || revealed_meanwhile, "the commit is on chain");
 
@@ -487,15 +483,12 @@ async fn a_commit_encrypted_to_another_beacon_key_is_never_revealed() {
     // Everything as the runner would do it, except the key: drand quicknet's real one, for which
     // the devnet's pulses (signed with its own key) cannot open the commit.
     let settings = submitter.subnet_settings(CR_NETUID).await.unwrap();
-    let beacon = submitter.beacon().await.unwrap();
+    let beacon = settings.beacon.clone().expect("commit-reveal is on");
     let quicknet_key = hex::decode(pylon_timelock::quicknet::PUBLIC_KEY_HEX).unwrap();
     assert_ne!(beacon.public_key, quicknet_key);
-    let latest = submitter.latest_block().await.unwrap();
     let target = reveal_target(
         &RevealInputs {
-            netuid: CR_NETUID,
-            tempo: settings.tempo,
-            current_block: latest,
+            schedule: settings.schedule,
             reveal_period_epochs: settings.reveal_period_epochs,
             block_time_secs: settings.block_time_secs,
             now_unix_secs: SystemTime::now()
@@ -503,10 +496,10 @@ async fn a_commit_encrypted_to_another_beacon_key_is_never_revealed() {
                 .unwrap()
                 .as_secs_f64(),
         },
-        beacon.genesis_time,
-        beacon.period,
+        beacon.clock(),
         RevealRule::IngestOffset,
-    );
+    )
+    .expect("tempo is not 0");
     let wrong_beacon = BeaconInfo {
         public_key: quicknet_key,
         ..beacon
@@ -550,7 +543,7 @@ async fn a_job_lands_through_failing_calls_and_a_dropped_connection() {
         JobStore::open(dir.path().join("jobs.redb")).unwrap(),
         RevealRule::default(),
     );
-    let job = setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, weights(&[9], &[65535]));
+    let job = setup.new_job(DIRECT_NETUID, weights(&[9], &[65535])).await;
     // The node fails its next calls, then drops every connection.
     let _: serde_json::Value = admin
         .request("dev_failNext", subxt::rpcs::rpc_params![5])
@@ -578,7 +571,7 @@ async fn a_resumed_crv4_job_whose_commit_landed_sends_nothing_more() {
     let path = dir.path().join("jobs.redb");
     let id = accepted_before_a_restart(
         &path,
-        setup.new_job(CR_NETUID, CR_TEMPO, weights(&[1], &[65535])),
+        setup.new_job(CR_NETUID, weights(&[1], &[65535])).await,
     );
     // The commit was sent and included, then the process stopped before recording it.
     let commit_block = {
@@ -662,14 +655,13 @@ async fn two_requests_in_one_epoch_send_one_extrinsic_with_the_second_weights() 
     );
     let nonce = setup.alice_nonce().await;
     // On this current-thread test runtime the first runner has not started when the second
-    // request arrives, as with two quick PUTs.
-    let (first, first_task) = jobs
-        .submit(setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, weights(&[1], &[65535])))
-        .unwrap();
+    // request arrives, as with two quick PUTs (both jobs are prepared before either is
+    // submitted, so nothing yields in between).
+    let first_job = setup.new_job(DIRECT_NETUID, weights(&[1], &[65535])).await;
     let second_weights = weights(&[2, 3], &[65535, 100]);
-    let (second, second_task) = jobs
-        .submit(setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, second_weights.clone()))
-        .unwrap();
+    let second_job = setup.new_job(DIRECT_NETUID, second_weights.clone()).await;
+    let (first, first_task) = jobs.submit(first_job).unwrap();
+    let (second, second_task) = jobs.submit(second_job).unwrap();
     assert_eq!(second.superseded, Some(first.id));
     assert_eq!(
         first_task.await.unwrap().unwrap(),
@@ -695,7 +687,7 @@ async fn a_mechanism_job_sends_set_mechanism_weights() {
         JobStore::open(dir.path().join("jobs.redb")).unwrap(),
         RevealRule::default(),
     );
-    let mut job = setup.new_job(DIRECT_NETUID, DIRECT_TEMPO, weights(&[1], &[65535]));
+    let mut job = setup.new_job(DIRECT_NETUID, weights(&[1], &[65535])).await;
     job.key.mechid = 1;
     // The devnet's subnets run one mechanism: the call is encoded and dispatched as
     // `set_mechanism_weights`, which refuses mechanism 1 by name.
@@ -708,4 +700,98 @@ async fn a_mechanism_job_sends_set_mechanism_weights() {
         other => panic!("expected the chain's refusal, got {other:?}"),
     }
     setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn a_pool_refusal_comes_back_decoded_by_name() {
+    let setup = setup().await;
+    setup.wait_for_block(3).await;
+    // A round older than the newest pulse the chain holds: subtensor's extension refuses it in
+    // the pool with Custom(15), InvalidRevealRound.
+    let call = commit_timelocked_weights_call(CR_NETUID, 0, &[7u8; 64], 1);
+    let error = setup
+        .chain
+        .submit_signed(setup.alice.as_ref(), &call, |_| {})
+        .await
+        .expect_err("a round the chain already holds is refused");
+    let SubmitError::Invalid(refusal) = &error else {
+        panic!("expected a pool refusal, got {error:?}");
+    };
+    assert_eq!(refusal.rpc_code, Some(1010), "{refusal}");
+    assert_eq!(
+        refusal.reason,
+        RefusalReason::Custom(15, Some(SubtensorRefusal::InvalidRevealRound))
+    );
+    // The next attempt computes a later round: worth retrying.
+    assert!(refusal.is_retryable());
+    assert!(error.to_string().contains("InvalidRevealRound"), "{error}");
+    setup.devnet.stop().await;
+}
+
+#[tokio::test]
+async fn the_schedule_model_follows_each_blocks_metadata_across_a_runtime_upgrade() {
+    let devnet = pylon_devnet::spawn(DevnetConfig {
+        port: 0,
+        block_time: Duration::ZERO,
+        scenario: scenario(),
+        runtime: Some(pylon_devnet::RuntimeSpec::Spec343),
+        ..DevnetConfig::default()
+    })
+    .await
+    .expect("devnet starts");
+    for _ in 0..4 {
+        devnet.seal_block().await;
+    }
+    let chain = ChainClient::start(ChainConfig {
+        network: Network::parse(&devnet.ws_url()).unwrap(),
+        archive: None,
+        archive_cutoff: 300,
+    });
+    assert!(chain.wait_ready(Duration::from_secs(20)).await, "connects");
+    let head_at_least = |number: u32| {
+        let mut heads = chain.heads();
+        async move {
+            while heads.borrow_and_update().as_ref().map_or(0, |b| b.number) < number {
+                heads.changed().await.unwrap();
+            }
+        }
+    };
+    head_at_least(4).await;
+    let before = chain.latest_block().unwrap();
+    // Spec 343's metadata has no LastEpochBlock: the fixed grid.
+    let old = chain.epoch_schedule(CR_NETUID, &before).await.unwrap();
+    assert_eq!(
+        old.schedule,
+        Schedule::Fixed {
+            netuid: CR_NETUID,
+            tempo: CR_TEMPO,
+            block: u64::from(before.number),
+        }
+    );
+    assert_eq!(old.epoch().unwrap().index, None);
+
+    let rpc = subxt::rpcs::RpcClient::from_insecure_url(devnet.ws_url())
+        .await
+        .unwrap();
+    let _: serde_json::Value = rpc
+        .request("dev_runtimeUpgrade", subxt::rpcs::rpc_params![])
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        devnet.seal_block().await;
+    }
+    head_at_least(before.number + 4).await;
+    let after = chain.latest_block().unwrap();
+    // Blocks 424 executes carry its storage and metadata: the stateful schedule.
+    let new = chain.epoch_schedule(CR_NETUID, &after).await.unwrap();
+    let Schedule::Stateful(state) = new.schedule else {
+        panic!("expected the stateful schedule after the upgrade, got {new:?}");
+    };
+    assert_eq!(state.block, u64::from(after.number));
+    assert_eq!(state.tempo, CR_TEMPO);
+    let window = new.epoch().unwrap();
+    assert_eq!(window.start, state.last_epoch_block);
+    assert_eq!(window.index, Some(state.epoch_index));
+    assert!(window.end > state.block);
+    devnet.stop().await;
 }

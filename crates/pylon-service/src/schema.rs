@@ -43,6 +43,7 @@ use crate::wire;
         wire::SetWeightsBody,
         wire::SetWeightsResponse,
         wire::WeightsJob,
+        wire::CommitPlan,
         wire::WeightsSubmitted,
         wire::SetCommitmentBody,
         wire::SetCommitmentResponse,

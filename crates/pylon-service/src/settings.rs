@@ -96,10 +96,10 @@ pub struct Settings {
     /// `PYLON_DATA_DIR` (pylon-data): where the write path keeps its weights jobs
     /// (`weights-jobs.redb`), so a restart resumes them. Only opened when identities exist.
     pub data_dir: PathBuf,
-    /// `PYLON_WEIGHTS_REVEAL_RULE` (`pulse-delay`): how a CRv4 commit's drand round is chosen —
-    /// `pulse-delay` (the round published well before the reveal epoch starts, so the chain has
-    /// its pulse in time) or `ingest-offset` (the round of the reveal epoch's first block + 3
-    /// blocks, as the reference does; suits a devnet whose epochs are shorter than a drand lead).
+    /// `PYLON_WEIGHTS_REVEAL_RULE` (`ingest-offset`): how a CRv4 commit's drand round is chosen —
+    /// `ingest-offset` (the Bittensor SDK's: the round a full period old 3 blocks after the block
+    /// the chain will reveal in, from the chain's epoch schedule and measured block time) or
+    /// `pulse-delay` (the round published 24 rounds before that block, never one already out).
     pub weights_reveal_rule: RevealRule,
     /// `PYLON_READY_MAX_HEAD_AGE_SECONDS` (60): `/ready` answers 503 when the newest head is
     /// older than this (five finney blocks: one late block is not an outage).
@@ -161,7 +161,7 @@ impl Settings {
             connection_buffer_bytes: 64 * 1024,
             latest_refresh_wait: Duration::from_millis(250),
             data_dir: PathBuf::from("pylon-data"),
-            weights_reveal_rule: RevealRule::PulseDelay,
+            weights_reveal_rule: RevealRule::IngestOffset,
             ready_max_head_age: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(30),
             sentry_dsn: Secret::default(),
@@ -268,12 +268,12 @@ impl Settings {
             settings.data_dir = PathBuf::from(path);
         }
         settings.weights_reveal_rule = match get("PYLON_WEIGHTS_REVEAL_RULE") {
-            None | Some("pulse-delay") => RevealRule::PulseDelay,
-            Some("ingest-offset") => RevealRule::IngestOffset,
+            None | Some("ingest-offset") => RevealRule::IngestOffset,
+            Some("pulse-delay") => RevealRule::PulseDelay,
             Some(other) => {
                 return Err(invalid(
                     "PYLON_WEIGHTS_REVEAL_RULE",
-                    format!("`{other}`: expected pulse-delay or ingest-offset"),
+                    format!("`{other}`: expected ingest-offset or pulse-delay"),
                 ))
             }
         };

@@ -225,6 +225,34 @@ pub struct WeightsJob {
     /// Unix seconds.
     pub created_at: u64,
     pub updated_at: u64,
+    /// Commit-reveal subnets: what the newest CRv4 commit's drand round was computed from.
+    pub commit: Option<CommitPlan>,
+}
+
+/// How a CRv4 commit's drand round was chosen: the chain state pinned at one block, the measured
+/// block time, the time of the computation, and the result (for checks by other implementations,
+/// e.g. bittensor-core's `get_encrypted_commit_v2`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommitPlan {
+    /// The block every input was read at.
+    pub pinned_block: u64,
+    /// `stateful` (spec 423+ storage) or `fixed` (the older `tempo + 1` grid).
+    pub schedule: String,
+    pub tempo: u16,
+    /// The stateful schedule's storage at the pinned block (absent on the fixed grid).
+    pub last_epoch_block: Option<u64>,
+    pub pending_epoch_at: Option<u64>,
+    pub subnet_epoch_index: Option<u64>,
+    pub blocks_since_last_step: Option<u64>,
+    pub reveal_period_epochs: u64,
+    pub block_time_secs: f64,
+    /// Unix time (seconds) the round was computed at.
+    pub computed_at: f64,
+    /// `ingest-offset` (the Bittensor SDK's) or `pulse-delay`.
+    pub rule: String,
+    /// The first block the chain tries to reveal the commit in.
+    pub reveal_block: u64,
+    pub reveal_round: u64,
 }
 
 /// The reference's `…/mechanism/{m}/block/{n}/weights/status`.

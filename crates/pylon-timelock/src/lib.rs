@@ -91,9 +91,55 @@ pub fn decrypt(ciphertext: &[u8], round_signature: &[u8]) -> Result<Vec<u8>, Tim
         .map_err(|_| TimelockError::WrongRound)
 }
 
-/// The quicknet round whose signature is published at `unix_seconds` (the SDK's reveal-round rule).
+/// A drand beacon's clock: round 1 is published at `genesis_time`, then one round every `period`
+/// seconds (drand's numbering). The one place Pylon turns a time into a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundClock {
+    /// Unix time of round 1.
+    pub genesis_time: u64,
+    /// Seconds between rounds.
+    pub period: u64,
+}
+
+impl RoundClock {
+    /// Drand quicknet's clock.
+    pub const QUICKNET: RoundClock = RoundClock {
+        genesis_time: quicknet::GENESIS_TIME,
+        period: quicknet::PERIOD_SECONDS,
+    };
+
+    /// The newest round published at `unix_seconds`: 1 at genesis, 2 one period later, …; 0
+    /// before genesis. A zero period (a beacon that never moves) has only round 1.
+    pub fn round_at(&self, unix_seconds: f64) -> u64 {
+        let elapsed = unix_seconds - self.genesis_time as f64;
+        if elapsed.is_nan() || elapsed < 0.0 {
+            return 0;
+        }
+        if self.period == 0 {
+            return 1;
+        }
+        // `as` saturates: a time beyond u64 rounds stays the last round.
+        (elapsed / self.period as f64).floor() as u64 + 1
+    }
+
+    /// The newest round published at least one full period before `unix_seconds` (0 while there
+    /// is none): `floor((t - genesis) / period)`. The Bittensor SDK's reveal round for a target
+    /// time (bittensor-core's `get_encrypted_commit_v2`), and the round whose pulse a chain that
+    /// lags the beacon by one period holds at `t`.
+    pub fn settled_round_at(&self, unix_seconds: f64) -> u64 {
+        self.round_at(unix_seconds).saturating_sub(1)
+    }
+
+    /// Unix time at which `round` (≥ 1) is published.
+    pub fn published_at(&self, round: u64) -> u64 {
+        self.genesis_time
+            .saturating_add(round.saturating_sub(1).saturating_mul(self.period))
+    }
+}
+
+/// The quicknet round settled at `unix_seconds` ([`RoundClock::settled_round_at`] of quicknet).
 pub fn quicknet_round_at(unix_seconds: u64) -> u64 {
-    unix_seconds.saturating_sub(quicknet::GENESIS_TIME) / quicknet::PERIOD_SECONDS
+    RoundClock::QUICKNET.settled_round_at(unix_seconds as f64)
 }
 
 #[cfg(test)]
@@ -149,5 +195,42 @@ mod tests {
         assert_eq!(quicknet_round_at(quicknet::GENESIS_TIME), 0);
         assert_eq!(quicknet_round_at(quicknet::GENESIS_TIME + 30), 10);
         assert_eq!(quicknet_round_at(0), 0);
+    }
+
+    #[test]
+    fn rounds_count_from_one_at_genesis() {
+        let clock = RoundClock {
+            genesis_time: 100,
+            period: 3,
+        };
+        // (time, newest round published, newest round a full period old)
+        for (t, round, settled) in [
+            (99.9, 0, 0),
+            (100.0, 1, 0),
+            (102.9, 1, 0),
+            (103.0, 2, 1),
+            (105.5, 2, 1),
+            (106.0, 3, 2),
+        ] {
+            assert_eq!(clock.round_at(t), round, "round at {t}");
+            assert_eq!(clock.settled_round_at(t), settled, "settled round at {t}");
+        }
+        assert_eq!(clock.published_at(1), 100);
+        assert_eq!(clock.published_at(3), 106);
+        assert_eq!(clock.round_at(clock.published_at(7) as f64), 7);
+        assert_eq!(clock.round_at(f64::NAN), 0);
+        let frozen = RoundClock {
+            genesis_time: 100,
+            period: 0,
+        };
+        assert_eq!(frozen.round_at(1e9), 1);
+    }
+
+    #[test]
+    fn the_settled_round_is_the_sdks_floor() {
+        // bittensor-core: floor((t - genesis) / period) for a target time t.
+        let t = quicknet::GENESIS_TIME as f64 + 3.0 * 1_000_000.0 + 2.5;
+        assert_eq!(RoundClock::QUICKNET.settled_round_at(t), 1_000_000);
+        assert_eq!(RoundClock::QUICKNET.round_at(t), 1_000_001);
     }
 }

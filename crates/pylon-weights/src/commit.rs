@@ -7,34 +7,34 @@
 //! `AccountId` (the 32 raw public-key bytes) and drops the commit unless it equals the signer, so
 //! the hotkey must be the identity's public key, not its ss58 text.
 //!
-//! The reveal round is computed by one of two rules ([`RevealRule`]); both target the epoch
-//! `reveal_period` epochs after the current one in subtensor's `get_epoch_index` numbering, which
-//! is where the chain reveals (`reveal_crv3_commits_for_subnet`; a commit whose pulse is not yet
-//! stored is retried every block of that epoch):
-//! - [`RevealRule::PulseDelay`] (default): the round published `SUBTENSOR_PULSE_DELAY` rounds
-//!   before the estimated reveal time, with the reveal epoch pushed later while it is less than
-//!   `SUBTENSOR_PULSE_DELAY` periods away — the `generate_commit` of bittensor-drand 0.5 (CRv3
-//!   era). The chain holds the pulse when the reveal epoch starts, so the reveal happens in its
-//!   first block; the cost is that the commit can be opened about `24 * period` seconds early.
-//! - [`RevealRule::IngestOffset`]: the round published at the reveal epoch's first block plus
-//!   3 blocks, rounded down — bittensor-drand 1.0.x's `generate_commit` (the CRv4 one with the
-//!   hotkey), which turbobt 0.3 and so the reference service call. Checked against the published
-//!   1.0.1 wheel. Nothing opens before the reveal epoch; the chain reveals a few blocks into it.
+//! The reveal round is chosen for the block in which the chain will reveal the commit
+//! ([`Schedule::first_reveal_block`]: the chain's own epoch schedule, read at one pinned block),
+//! turned into a wall-clock time with the chain's measured block time, then into a drand round
+//! by [`pylon_timelock::RoundClock`] with the beacon's genesis time and period from the chain's
+//! `Drand.BeaconConfig`. Two rules ([`RevealRule`]):
+//! - [`RevealRule::IngestOffset`] (default): the Bittensor SDK 11.3's rule (bittensor-core
+//!   0.1.5 `get_encrypted_commit_v2`): the target time is that of the reveal block plus
+//!   [`INGEST_BLOCK_OFFSET`] blocks, and the round is `floor((target − genesis) / period)`
+//!   (at least 1), the newest round a full period old by then. Nobody can open the commit before
+//!   the reveal epoch; the chain holds the pulse a few blocks into it and reveals it then (it
+//!   retries every block of the reveal epoch). This works for any tempo and block time the
+//!   reveal epoch is longer than a few blocks plus a drand period on: finney (12 s, tempo 360)
+//!   as a 1 s-block tempo-30 subnet.
+//! - [`RevealRule::PulseDelay`]: the round published [`SUBTENSOR_PULSE_DELAY`] rounds before
+//!   the reveal block's time, so the chain holds the pulse when the reveal epoch starts; never a
+//!   round already published now (it would open at once, and the pool refuses rounds the chain
+//!   already stores). The cost: the commit can be opened up to `24 × period` seconds early.
 //!
-//! Differences from those functions, on purpose: genesis time, period and public key are inputs
-//! (read from the chain's Drand `BeaconConfig`, so a devnet's simulated beacon works too, and the
-//! minimum distance is `SUBTENSOR_PULSE_DELAY * period`, bittensor-drand's `24 * 3` seconds on
-//! quicknet); `now` and the block time are inputs, so the computation is a pure function; the
-//! arithmetic saturates instead of panicking near genesis.
-//!
-//! bittensor-drand's current source (2.0) replaced both with `generate_commit_v2`, which predicts
-//! the reveal block by simulating subtensor's newer stateful epoch schedule (`LastEpochBlock`,
-//! `PendingEpochAt`). Finney spec 343 runs the fixed-tempo schedule, so that is what we follow.
+//! Differences from the SDK, on purpose: genesis time, period and public key come from the
+//! chain (so a devnet's simulated beacon works too); the block time is measured, not declared;
+//! `now` is an input, so the computation is a pure function.
 
 use parity_scale_codec::{Decode, Encode};
-use pylon_timelock::TimelockError;
+use pylon_timelock::{RoundClock, TimelockError};
+use serde::{Deserialize, Serialize};
 
 use crate::convert::ChainWeights;
+use crate::epoch::Schedule;
 
 /// Rounds subtensor waits behind the beacon before it stores a pulse (bittensor-drand's
 /// `SUBTENSOR_PULSE_DELAY`).
@@ -73,6 +73,16 @@ impl std::fmt::Debug for BeaconInfo {
     }
 }
 
+impl BeaconInfo {
+    /// The beacon's round clock.
+    pub fn clock(&self) -> RoundClock {
+        RoundClock {
+            genesis_time: self.genesis_time,
+            period: self.period,
+        }
+    }
+}
+
 fn hex_prefix(bytes: &[u8]) -> String {
     let shown: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
     if bytes.len() > 8 {
@@ -82,88 +92,76 @@ fn hex_prefix(bytes: &[u8]) -> String {
     }
 }
 
-/// What the reveal round depends on.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What the reveal round depends on, all as of one pinned block.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RevealInputs {
-    pub netuid: u16,
-    pub tempo: u16,
-    pub current_block: u64,
+    /// The subnet's epoch schedule at the pinned block (the head the commit is built at).
+    pub schedule: Schedule,
     /// The subnet's `RevealPeriodEpochs`.
     pub reveal_period_epochs: u64,
-    /// The chain's block time in seconds (12 on finney).
+    /// The chain's block time in seconds (12 on finney), measured.
     pub block_time_secs: f64,
-    /// Unix time now, in seconds.
+    /// Unix time the commit is built at, in seconds.
     pub now_unix_secs: f64,
 }
 
 /// How the drand round of a commit is chosen (see the module documentation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RevealRule {
-    #[default]
     PulseDelay,
+    #[default]
     IngestOffset,
 }
 
-/// Blocks after the reveal epoch's first block whose time [`RevealRule::IngestOffset`] targets
-/// (bittensor-drand 1.0's `SECURITY_BLOCK_OFFSET`).
+/// Blocks after the reveal block whose time [`RevealRule::IngestOffset`] targets
+/// (bittensor-core's `SECURITY_BLOCK_OFFSET`).
 pub const INGEST_BLOCK_OFFSET: u64 = 3;
 
 /// Where and when the chain will reveal a commit made now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevealTarget {
-    pub reveal_epoch: u64,
+    /// The first block in which the chain tries to reveal the commit.
     pub reveal_block: u64,
     pub reveal_round: u64,
 }
 
-/// The epoch, block and drand round at which a commit made now will be revealed.
+/// The block and drand round at which a commit made now will be revealed; `None` when the
+/// subnet never reveals (tempo 0).
 pub fn reveal_target(
     inputs: &RevealInputs,
-    genesis_time: u64,
-    period: u64,
+    clock: RoundClock,
     rule: RevealRule,
-) -> RevealTarget {
-    let tempo_plus_one = u64::from(inputs.tempo) + 1;
-    let netuid_plus_one = u64::from(inputs.netuid) + 1;
-    let current_epoch = (inputs.current_block + netuid_plus_one) / tempo_plus_one;
-    let period = period.max(1);
-    let first_block_of = |epoch: u64| (epoch * tempo_plus_one).saturating_sub(netuid_plus_one);
-    let secs_until =
-        |block: u64| block.saturating_sub(inputs.current_block) as f64 * inputs.block_time_secs;
-    let round_at = |unix_secs: f64| (unix_secs - genesis_time as f64) / period as f64;
+) -> Option<RevealTarget> {
+    let head = inputs.schedule.block();
+    let reveal_block = inputs
+        .schedule
+        .first_reveal_block(inputs.reveal_period_epochs)?;
+    let time_of = |block: u64| {
+        inputs.now_unix_secs + block.saturating_sub(head) as f64 * inputs.block_time_secs
+    };
+    let reveal_round = match rule {
+        RevealRule::IngestOffset => clock
+            .settled_round_at(time_of(reveal_block + INGEST_BLOCK_OFFSET))
+            .max(1),
+        RevealRule::PulseDelay => clock
+            .round_at(time_of(reveal_block))
+            .saturating_sub(SUBTENSOR_PULSE_DELAY)
+            .max(clock.round_at(inputs.now_unix_secs) + 1),
+    };
+    Some(RevealTarget {
+        reveal_block,
+        reveal_round,
+    })
+}
 
-    let mut reveal_epoch = current_epoch + inputs.reveal_period_epochs;
-    match rule {
-        RevealRule::PulseDelay => {
-            let min_secs_until_reveal = (SUBTENSOR_PULSE_DELAY * period) as f64;
-            // A zero block time would never get far enough: take the first candidate then.
-            while secs_until(first_block_of(reveal_epoch)) < min_secs_until_reveal
-                && inputs.block_time_secs > 0.0
-            {
-                reveal_epoch += 1;
-            }
-            let reveal_block = first_block_of(reveal_epoch);
-            let reveal_time = inputs.now_unix_secs + secs_until(reveal_block);
-            // The saturating cast sends a (devnet) reveal time before genesis to round 0.
-            let reveal_round =
-                (round_at(reveal_time).ceil() as u64).saturating_sub(SUBTENSOR_PULSE_DELAY);
-            RevealTarget {
-                reveal_epoch,
-                reveal_block,
-                reveal_round,
-            }
-        }
-        RevealRule::IngestOffset => {
-            let reveal_block = first_block_of(reveal_epoch);
-            let ingest_time = inputs.now_unix_secs + secs_until(reveal_block + INGEST_BLOCK_OFFSET);
-            let reveal_round = (round_at(ingest_time).floor() as u64).max(1);
-            RevealTarget {
-                reveal_epoch,
-                reveal_block,
-                reveal_round,
-            }
-        }
-    }
+/// What a CRv4 commit was built from and for: kept with its job, so anyone can check the round
+/// against another implementation for the same pinned state.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CommitPlan {
+    pub inputs: RevealInputs,
+    pub rule: RevealRule,
+    pub target: RevealTarget,
 }
 
 /// A ready-to-submit CRv4 commit.
@@ -213,19 +211,40 @@ pub fn build_commit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::epoch::EpochState;
     use pylon_timelock::{quicknet, SimulatedBeacon};
 
     const QUICKNET_GENESIS: u64 = quicknet::GENESIS_TIME;
 
-    fn inputs(netuid: u16, tempo: u16, block: u64, period: u64, now: f64) -> RevealInputs {
-        RevealInputs {
-            netuid,
+    fn stateful(
+        last_epoch_block: u64,
+        pending_epoch_at: u64,
+        epoch_index: u64,
+        tempo: u16,
+        blocks_since_last_step: u64,
+        block: u64,
+    ) -> Schedule {
+        Schedule::Stateful(EpochState {
+            block,
             tempo,
-            current_block: block,
+            last_epoch_block,
+            pending_epoch_at,
+            epoch_index,
+            blocks_since_last_step,
+        })
+    }
+
+    fn inputs(schedule: Schedule, period: u64, block_time: f64, now: f64) -> RevealInputs {
+        RevealInputs {
+            schedule,
             reveal_period_epochs: period,
-            block_time_secs: 12.0,
+            block_time_secs: block_time,
             now_unix_secs: now,
         }
+    }
+
+    fn target(inputs: &RevealInputs, rule: RevealRule) -> RevealTarget {
+        reveal_target(inputs, RoundClock::QUICKNET, rule).unwrap()
     }
 
     #[test]
@@ -252,118 +271,125 @@ mod tests {
     }
 
     #[test]
-    fn reveal_round_by_hand() {
-        // tempo 100, netuid 1, block 1000, reveal period 2, 12 s blocks:
-        // epoch (1000+2)/101 = 9 → reveal epoch 11 → block 11*101-2 = 1109, 109 blocks = 1308 s.
-        // now = genesis + 1_000_000 → ceil(1_001_308 / 3) = 333_770 → minus 24 = 333_746.
+    fn the_default_rule_is_the_sdks() {
+        assert_eq!(RevealRule::default(), RevealRule::IngestOffset);
+    }
+
+    #[test]
+    fn sdk_rule_by_hand_on_a_stateful_finney_like_subnet() {
+        // L 100, index 5, tempo 10, head 100, period 1: reveal block 110 (epoch::tests' table).
+        // 12 s blocks, now = genesis + 1 000 000: target = 110 + 3 − 100 = 13 blocks = 156 s
+        // → floor(1 000 156 / 3) = 333 385.
         let now = (QUICKNET_GENESIS + 1_000_000) as f64;
-        let target = reveal_target(
-            &inputs(1, 100, 1000, 2, now),
-            QUICKNET_GENESIS,
-            3,
-            RevealRule::PulseDelay,
-        );
+        let plan = inputs(stateful(100, 0, 5, 10, 0, 100), 1, 12.0, now);
         assert_eq!(
-            target,
+            target(&plan, RevealRule::IngestOffset),
             RevealTarget {
-                reveal_epoch: 11,
-                reveal_block: 1109,
-                reveal_round: 333_746
+                reveal_block: 110,
+                reveal_round: 333_385
             }
         );
     }
 
     #[test]
-    fn a_reveal_too_close_moves_to_a_later_epoch() {
-        // tempo 10, netuid 0, block 9, period 1: epoch 10/11 = 0 → reveal epoch 1 → block 10,
-        // 1 block = 12 s < 72 s → epoch 2 → block 21, 12 blocks = 144 s.
-        // now = genesis + 0.5 → ceil(144.5 / 3) = 49 → minus 24 = 25.
-        let now = QUICKNET_GENESIS as f64 + 0.5;
-        let target = reveal_target(
-            &inputs(0, 10, 9, 1, now),
-            QUICKNET_GENESIS,
-            3,
-            RevealRule::PulseDelay,
-        );
+    fn sdk_rule_on_a_one_second_tempo_30_subnet_reveals_inside_the_window() {
+        // L 990, index 33, tempo 30, 10 blocks since the step, head 1000, period 1: the commit
+        // (block 1001) is filed under 33 and revealed from the fire at 1020 until the next one
+        // at 1050. 1 s blocks, now = genesis + 3000.5: target = 23 blocks = 23 s → floor(3023.5
+        // / 3) = 1007, published at genesis + 3018 and a full period old at genesis + 3021,
+        // i.e. about block 1020.5: inside [1020, 1050).
+        let now = QUICKNET_GENESIS as f64 + 3000.5;
+        let plan = inputs(stateful(990, 0, 33, 30, 10, 1000), 1, 1.0, now);
+        let sdk = target(&plan, RevealRule::IngestOffset);
         assert_eq!(
-            target,
+            sdk,
             RevealTarget {
-                reveal_epoch: 2,
-                reveal_block: 21,
-                reveal_round: 25
+                reveal_block: 1020,
+                reveal_round: 1007
             }
         );
-    }
-
-    #[test]
-    fn the_minimum_distance_scales_with_the_beacon_period() {
-        // With a 1 s beacon the minimum is 24 s: one block (12 s) away still moves a whole epoch
-        // later, two blocks (24 s) away does not.
-        let now = 1_000.0;
-        let close = reveal_target(&inputs(0, 10, 9, 1, now), 0, 1, RevealRule::PulseDelay);
-        assert_eq!(close.reveal_block, 21);
-        let exact = reveal_target(&inputs(0, 10, 8, 1, now), 0, 1, RevealRule::PulseDelay);
-        assert_eq!(exact.reveal_block, 10);
-        // ceil((1000 + 24) / 1) - 24 = 1000.
-        assert_eq!(exact.reveal_round, 1000);
-    }
-
-    #[test]
-    fn ingest_offset_rule_by_hand() {
-        // tempo 100, netuid 1, block 1000, reveal period 2, 12 s blocks: reveal epoch 11 starts at
-        // block 1109; target 1112 = 112 blocks = 1344 s; now = genesis + 1_000_000 →
-        // floor(1_001_344 / 3) = 333_781.
-        let now = (QUICKNET_GENESIS + 1_000_000) as f64;
-        let target = reveal_target(
-            &inputs(1, 100, 1000, 2, now),
-            QUICKNET_GENESIS,
-            3,
-            RevealRule::IngestOffset,
+        let settled_at = RoundClock::QUICKNET.published_at(sdk.reveal_round) as f64 + 3.0;
+        let block_when_settled = 1000.0 + (settled_at - now) / 1.0;
+        assert!(
+            (1020.0..1050.0).contains(&block_when_settled),
+            "{block_when_settled}"
         );
+        // The pulse-delay rule never picks a round already published: round_at(now) = 1001.
+        assert_eq!(target(&plan, RevealRule::PulseDelay).reveal_round, 1002);
+    }
+
+    #[test]
+    fn pulse_delay_by_hand_on_a_tempo_360_subnet() {
+        // L 0, tempo 360, head 5, period 1: reveal block 360, 355 blocks × 12 s = 4260 s;
+        // now = genesis + 1 000 000 → round published then: floor(1 004 260 / 3) + 1 = 334 754,
+        // minus 24 = 334 730.
+        let now = (QUICKNET_GENESIS + 1_000_000) as f64;
+        let plan = inputs(stateful(0, 0, 0, 360, 5, 5), 1, 12.0, now);
         assert_eq!(
-            target,
+            target(&plan, RevealRule::PulseDelay),
             RevealTarget {
-                reveal_epoch: 11,
+                reveal_block: 360,
+                reveal_round: 334_730
+            }
+        );
+        // The SDK's: 358 blocks = 4296 s → floor(1 004 296 / 3) = 334 765.
+        assert_eq!(
+            target(&plan, RevealRule::IngestOffset).reveal_round,
+            334_765
+        );
+    }
+
+    #[test]
+    fn sdk_rule_on_the_fixed_grid() {
+        // tempo 100, netuid 1, head 1000, period 2: reveal block 1109; target 1112 = 112 blocks
+        // = 1344 s; now = genesis + 1 000 000 → floor(1 001 344 / 3) = 333 781.
+        let now = (QUICKNET_GENESIS + 1_000_000) as f64;
+        let fixed = Schedule::Fixed {
+            netuid: 1,
+            tempo: 100,
+            block: 1000,
+        };
+        assert_eq!(
+            target(&inputs(fixed, 2, 12.0, now), RevealRule::IngestOffset),
+            RevealTarget {
                 reveal_block: 1109,
                 reveal_round: 333_781
             }
         );
-        // No push to a later epoch however close: tempo 10, netuid 0, block 9 → epoch 1 starts at
-        // block 10; target 13 = 4 blocks = 48 s; now = genesis + 0.5 → floor(48.5 / 3) = 16.
-        let now = QUICKNET_GENESIS as f64 + 0.5;
-        let target = reveal_target(
-            &inputs(0, 10, 9, 1, now),
-            QUICKNET_GENESIS,
-            3,
-            RevealRule::IngestOffset,
-        );
-        assert_eq!(
-            target,
-            RevealTarget {
-                reveal_epoch: 1,
-                reveal_block: 10,
-                reveal_round: 16
-            }
-        );
-        // Before genesis the round is clamped to 1, as bittensor-drand does.
-        let early = reveal_target(
-            &inputs(0, 10, 9, 1, 0.0),
-            1_000_000,
-            3,
-            RevealRule::IngestOffset,
-        );
-        assert_eq!(early.reveal_round, 1);
     }
 
     #[test]
-    fn reveal_before_beacon_genesis_saturates_to_round_zero() {
-        let target = reveal_target(
-            &inputs(0, 10, 9, 1, 0.0),
-            1_000_000,
-            3,
-            RevealRule::PulseDelay,
-        );
-        assert_eq!(target.reveal_round, 0);
+    fn rounds_before_beacon_genesis_and_tempo_zero() {
+        let plan = inputs(stateful(0, 0, 0, 10, 0, 9), 1, 1.0, 0.0);
+        let clock = RoundClock {
+            genesis_time: 1_000_000,
+            period: 3,
+        };
+        // Before genesis the SDK clamps to round 1; the pulse-delay rule picks the first round.
+        for rule in [RevealRule::IngestOffset, RevealRule::PulseDelay] {
+            assert_eq!(
+                reveal_target(&plan, clock, rule).unwrap().reveal_round,
+                1,
+                "{rule:?}"
+            );
+        }
+        let never = inputs(stateful(0, 0, 0, 0, 0, 9), 1, 1.0, 0.0);
+        assert_eq!(reveal_target(&never, clock, RevealRule::IngestOffset), None);
+    }
+
+    #[test]
+    fn a_commit_plan_round_trips_through_json() {
+        let plan = CommitPlan {
+            inputs: inputs(stateful(100, 0, 5, 10, 0, 100), 1, 0.25, 1.5e9),
+            rule: RevealRule::IngestOffset,
+            target: RevealTarget {
+                reveal_block: 110,
+                reveal_round: 7,
+            },
+        };
+        let json = serde_json::to_string(&plan).unwrap();
+        assert!(json.contains(r#""rule":"ingest-offset""#), "{json}");
+        assert_eq!(serde_json::from_str::<CommitPlan>(&json).unwrap(), plan);
     }
 
     #[test]

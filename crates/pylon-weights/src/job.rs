@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::commit::CommitPlan;
 use crate::convert::ChainWeights;
 use crate::epoch::Epoch;
 
@@ -58,12 +59,13 @@ impl JobState {
 pub struct NewJob {
     pub key: JobKey,
     pub weights: ChainWeights,
-    /// The epoch containing the block the request arrived at; the job expires at its end.
+    /// The epoch containing the block the request arrived at; the job expires when the chain
+    /// leaves it.
     pub epoch: Epoch,
     pub requested_at_block: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: JobId,
     pub key: JobKey,
@@ -77,4 +79,7 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_at_unix: u64,
     pub updated_at_unix: u64,
+    /// The newest CRv4 commit's inputs and drand round (commit-reveal subnets only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitPlan>,
 }

@@ -4,7 +4,8 @@
 //! - [`body`]: validate `PUT …/weights` bodies as the reference client sends them;
 //! - [`mapping`]: hotkeys → uids at the latest block, reporting unregistered hotkeys;
 //! - [`convert`]: float weights → the chain's u16 weights, as the reference does it;
-//! - [`epoch`]: subtensor's epoch arithmetic, which bounds a job's life;
+//! - [`epoch`]: the chain's epoch schedule (stateful since spec 423, the fixed grid before), which
+//!   bounds a job's life and says where a commit is revealed;
 //! - [`commit`]: CRv4 timelocked commits and their drand reveal round;
 //! - [`store`]: durable jobs, one live job per (identity, netuid, mechanism);
 //! - [`runner`]: the retry loop that drives a job to inclusion through a [`runner::WeightsSubmitter`];

@@ -2,31 +2,37 @@
 //! recording every state in the [`JobStore`] so a restart resumes where it stopped.
 //!
 //! The chain is reached only through [`WeightsSubmitter`], implemented over the chain-access
-//! crate; each attempt re-reads the subnet's settings (tempo, commit-reveal, version key), so a
-//! change on chain between attempts is followed rather than fought.
+//! crate; each attempt re-reads the subnet's settings and epoch schedule (at one pinned block),
+//! so a change on chain between attempts is followed rather than fought.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::commit::{
-    build_commit, reveal_target, BeaconInfo, RevealInputs, RevealRule, TimelockedCommit,
+    build_commit, reveal_target, BeaconInfo, CommitPlan, RevealInputs, RevealRule, TimelockedCommit,
 };
 use crate::convert::ChainWeights;
+use crate::epoch::{ChainPosition, Schedule};
 use crate::job::{Job, JobId, JobKey, JobState};
 use crate::store::{Claim, JobStore, StoreError};
 
-/// The subnet settings a weights attempt depends on, read from the chain at the latest block.
+/// The subnet settings a weights attempt depends on, all read from the chain at one pinned block
+/// (the latest when read).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubnetSettings {
-    pub tempo: u16,
+    /// The epoch schedule at the pinned block (which it names), tempo included.
+    pub schedule: Schedule,
     /// `CommitRevealWeightsEnabled`: on → a CRv4 timelocked commit, off → direct weights.
     pub commit_reveal_enabled: bool,
     /// `RevealPeriodEpochs`.
     pub reveal_period_epochs: u64,
     /// `WeightsVersionKey`.
     pub version_key: u64,
-    /// The chain's block time in seconds (12 on finney; a devnet's own).
+    /// The chain's block time in seconds (12 on finney; a devnet's own), measured up to the
+    /// pinned block.
     pub block_time_secs: f64,
+    /// The Drand pallet's `BeaconConfig` at the pinned block, read when commit-reveal is on.
+    pub beacon: Option<BeaconInfo>,
 }
 
 /// Where an extrinsic landed: included in `block` without `ExtrinsicFailed`.
@@ -63,20 +69,29 @@ impl SignedNote<'_> {
             tracing::warn!(job = self.id, %error, "cannot note the extrinsic hash");
         }
     }
+
+    fn planned(&self, plan: &CommitPlan) {
+        if let Err(error) = self.store.record_commit_plan(self.id, plan) {
+            tracing::warn!(job = self.id, %error, "cannot note the commit's plan");
+        }
+    }
 }
 
 /// The chain as the runner needs it. Submissions call `note.signed(hash)` once the extrinsic is
 /// signed and resolve when it is included (or definitely not).
 pub trait WeightsSubmitter: Send + Sync {
-    fn latest_block(&self) -> impl Future<Output = Result<u64, ChainError>> + Send;
+    /// The latest block and, on a chain with the stateful schedule, the subnet's
+    /// `SubnetEpochIndex` there.
+    fn position(
+        &self,
+        netuid: u16,
+    ) -> impl Future<Output = Result<ChainPosition, ChainError>> + Send;
 
+    /// Settings, schedule, block time and (commit-reveal on) beacon, at one pinned block.
     fn subnet_settings(
         &self,
         netuid: u16,
     ) -> impl Future<Output = Result<SubnetSettings, ChainError>> + Send;
-
-    /// The Drand pallet's `BeaconConfig` (public key, genesis time, period).
-    fn beacon(&self) -> impl Future<Output = Result<BeaconInfo, ChainError>> + Send;
 
     /// The identity's hotkey public key (what a CRv4 payload must carry).
     fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], ChainError>;
@@ -187,18 +202,20 @@ pub async fn run_job<S: WeightsSubmitter>(
             _ => {}
         }
 
-        let latest = match submitter.latest_block().await {
-            Ok(block) => block,
+        let position = match submitter.position(job.key.netuid).await {
+            Ok(position) => position,
             Err(error) => {
                 tracing::warn!(job = id, %error, "cannot read the latest block");
                 backoff.wait().await;
                 continue;
             }
         };
-        if job.epoch.is_over_at(latest) {
+        let latest = position.block;
+        if job.epoch.is_over_at(&position) {
             tracing::info!(
                 job = id,
                 latest,
+                epoch_index = ?position.epoch_index,
                 epoch_end = job.epoch.end,
                 "weights job expired"
             );
@@ -219,7 +236,6 @@ pub async fn run_job<S: WeightsSubmitter>(
             config.attempt_timeout,
             attempt_once(
                 &job,
-                latest,
                 submitter,
                 config.reveal_rule,
                 &SignedNote { store, id },
@@ -253,7 +269,6 @@ pub async fn run_job<S: WeightsSubmitter>(
 /// One attempt: read the settings, then send direct weights or a CRv4 commit.
 async fn attempt_once<S: WeightsSubmitter>(
     job: &Job,
-    latest: u64,
     submitter: &S,
     reveal_rule: RevealRule,
     note: &SignedNote<'_>,
@@ -264,27 +279,41 @@ async fn attempt_once<S: WeightsSubmitter>(
             .submit_direct(&job.key, &job.weights, settings.version_key, note)
             .await;
     }
-    let beacon = submitter.beacon().await?;
+    let beacon = settings
+        .beacon
+        .as_ref()
+        .ok_or_else(|| ChainError::Retryable("the chain's drand beacon was not read".to_owned()))?;
     let hotkey = submitter.hotkey_public_key(&job.key.identity)?;
-    let target = reveal_target(
-        &RevealInputs {
-            netuid: job.key.netuid,
-            tempo: settings.tempo,
-            current_block: latest,
-            reveal_period_epochs: settings.reveal_period_epochs,
-            block_time_secs: settings.block_time_secs,
-            now_unix_secs: now_unix_secs(),
-        },
-        beacon.genesis_time,
-        beacon.period,
-        reveal_rule,
+    let inputs = RevealInputs {
+        schedule: settings.schedule,
+        reveal_period_epochs: settings.reveal_period_epochs,
+        block_time_secs: settings.block_time_secs,
+        now_unix_secs: now_unix_secs(),
+    };
+    let target = reveal_target(&inputs, beacon.clock(), reveal_rule).ok_or_else(|| {
+        ChainError::Fatal(format!(
+            "netuid {} has tempo 0: it never reveals commits",
+            job.key.netuid
+        ))
+    })?;
+    note.planned(&CommitPlan {
+        inputs,
+        rule: reveal_rule,
+        target,
+    });
+    tracing::debug!(
+        netuid = job.key.netuid,
+        pinned_block = inputs.schedule.block(),
+        reveal_block = target.reveal_block,
+        reveal_round = target.reveal_round,
+        "CRv4 reveal target"
     );
     let commit = build_commit(
         &hotkey,
         &job.weights,
         settings.version_key,
         target.reveal_round,
-        &beacon,
+        beacon,
     )
     .map_err(|error| ChainError::Fatal(format!("cannot build the commit: {error}")))?;
     submitter.submit_commit(&job.key, &commit, note).await

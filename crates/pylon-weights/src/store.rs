@@ -13,6 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{Database, ReadableTable, TableDefinition};
 
+use crate::commit::CommitPlan;
 use crate::job::{Job, JobId, JobKey, JobState, NewJob};
 
 /// Job id → job (JSON).
@@ -130,6 +131,7 @@ impl JobStore {
                 last_error: None,
                 created_at_unix: now,
                 updated_at_unix: now,
+                commit: None,
             };
             write_job(&mut jobs, &job)?;
             latest.insert(storage_key.as_str(), id).map_err(db_error)?;
@@ -190,7 +192,7 @@ impl JobStore {
         for row in jobs.iter().map_err(db_error)?.rev() {
             let (id, bytes) = row.map_err(db_error)?;
             let job = decode_job(id.value(), bytes.value())?;
-            let in_epoch = job.epoch.start <= block && block < job.epoch.end;
+            let in_epoch = job.epoch.contains(block);
             if &job.key == key && in_epoch && matches!(job.state, JobState::Included { .. }) {
                 return Ok(true);
             }
@@ -290,6 +292,23 @@ impl JobStore {
         Ok(())
     }
 
+    /// Note the plan of the CRv4 commit a submitted job is sending (its inputs and drand round).
+    /// Ignored unless the job is still `submitted`.
+    pub fn record_commit_plan(&self, id: JobId, plan: &CommitPlan) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        {
+            let mut jobs = txn.open_table(JOBS).map_err(db_error)?;
+            let mut job = read_job(&jobs, id)?;
+            if matches!(job.state, JobState::Submitted { .. }) {
+                job.commit = Some(*plan);
+                job.updated_at_unix = now_unix();
+                write_job(&mut jobs, &job)?;
+            }
+        }
+        txn.commit().map_err(db_error)?;
+        Ok(())
+    }
+
     /// Put a submitted job back to `pending` after an attempt that did not land, noting why.
     pub fn retry_later(&self, id: JobId, reason: &str) -> Result<Job, StoreError> {
         self.change(id, |job| {
@@ -377,6 +396,7 @@ mod tests {
             epoch: Epoch {
                 start: 100,
                 end: 200,
+                index: None,
             },
             requested_at_block: 150,
         }

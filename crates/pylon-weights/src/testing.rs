@@ -11,7 +11,7 @@ use pylon_timelock::SimulatedBeacon;
 
 use crate::commit::{BeaconInfo, RevealRule, TimelockedCommit};
 use crate::convert::ChainWeights;
-use crate::epoch::Epoch;
+use crate::epoch::{ChainPosition, Epoch, Schedule};
 use crate::job::{JobKey, NewJob};
 use crate::runner::{
     ChainError, Inclusion, RunnerConfig, SignedNote, SubnetSettings, WeightsSubmitter,
@@ -63,6 +63,9 @@ pub(crate) struct ScriptedChain {
     pub(crate) reads: AtomicU32,
     pub(crate) on_read: Option<LatestHook>,
     pub(crate) previous_resolved: Arc<AtomicBool>,
+    /// The subnet's `SubnetEpochIndex` on a chain with the stateful schedule (`settings.schedule`
+    /// stateful); `position` reports it.
+    pub(crate) epoch_index: Arc<AtomicU64>,
     pub(crate) calls: Mutex<Vec<Call>>,
 }
 
@@ -81,6 +84,7 @@ impl ScriptedChain {
             reads: AtomicU32::new(0),
             on_read: None,
             previous_resolved: Arc::new(AtomicBool::new(false)),
+            epoch_index: Arc::new(AtomicU64::new(0)),
             calls: Mutex::new(Vec::new()),
         }
     }
@@ -117,7 +121,8 @@ impl ScriptedChain {
 }
 
 impl WeightsSubmitter for ScriptedChain {
-    async fn latest_block(&self) -> Result<u64, ChainError> {
+    async fn position(&self, netuid: u16) -> Result<ChainPosition, ChainError> {
+        assert_eq!(netuid, 7);
         let read = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(hook) = &self.on_read {
             hook(read);
@@ -131,20 +136,35 @@ impl WeightsSubmitter for ScriptedChain {
         }
         let block = self.block.fetch_add(self.blocks_per_read, Ordering::SeqCst);
         self.last_read.store(block, Ordering::SeqCst);
-        Ok(block)
+        Ok(ChainPosition {
+            block,
+            epoch_index: match self.settings.schedule {
+                Schedule::Stateful(_) => Some(self.epoch_index.load(Ordering::SeqCst)),
+                Schedule::Fixed { .. } => None,
+            },
+        })
     }
 
+    /// The scripted settings, pinned at the block `position` reported last.
     async fn subnet_settings(&self, netuid: u16) -> Result<SubnetSettings, ChainError> {
         assert_eq!(netuid, 7);
-        Ok(self.settings.clone())
-    }
-
-    async fn beacon(&self) -> Result<BeaconInfo, ChainError> {
-        Ok(BeaconInfo {
-            public_key: self.beacon.public_key().to_vec(),
-            genesis_time: self.beacon_genesis,
-            period: 3,
-        })
+        let mut settings = self.settings.clone();
+        let pinned = self.last_read();
+        match &mut settings.schedule {
+            Schedule::Stateful(state) => {
+                state.block = pinned;
+                state.epoch_index = self.epoch_index.load(Ordering::SeqCst);
+            }
+            Schedule::Fixed { block, .. } => *block = pinned,
+        }
+        if settings.commit_reveal_enabled {
+            settings.beacon = Some(BeaconInfo {
+                public_key: self.beacon.public_key().to_vec(),
+                genesis_time: self.beacon_genesis,
+                period: 3,
+            });
+        }
+        Ok(settings)
     }
 
     fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], ChainError> {
@@ -202,11 +222,16 @@ impl WeightsSubmitter for ScriptedChain {
 
 pub(crate) fn direct_settings() -> SubnetSettings {
     SubnetSettings {
-        tempo: 100,
+        schedule: Schedule::Fixed {
+            netuid: 7,
+            tempo: 100,
+            block: 0,
+        },
         commit_reveal_enabled: false,
         reveal_period_epochs: 1,
         version_key: VERSION_KEY,
         block_time_secs: 12.0,
+        beacon: None,
     }
 }
 
@@ -232,6 +257,7 @@ pub(crate) fn new_job(epoch_end: u64) -> NewJob {
         epoch: Epoch {
             start: 90,
             end: epoch_end,
+            index: None,
         },
         requested_at_block: 100,
     }

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use pylon_chain::weights::{commit_timelocked_weights_call_name, set_weights_call_name};
 use pylon_chain::ChainWeightsSubmitter;
-use pylon_weights::commit::{BeaconInfo, TimelockedCommit};
+use pylon_weights::commit::TimelockedCommit;
 use pylon_weights::convert::ChainWeights;
+use pylon_weights::epoch::ChainPosition;
 use pylon_weights::job::JobKey;
 use pylon_weights::runner::{ChainError, Inclusion, SignedNote, SubnetSettings, WeightsSubmitter};
 
@@ -76,8 +77,11 @@ impl Drop for AttemptTimer {
 }
 
 impl WeightsSubmitter for MeteredSubmitter {
-    fn latest_block(&self) -> impl Future<Output = Result<u64, ChainError>> + Send {
-        self.inner.latest_block()
+    fn position(
+        &self,
+        netuid: u16,
+    ) -> impl Future<Output = Result<ChainPosition, ChainError>> + Send {
+        self.inner.position(netuid)
     }
 
     fn subnet_settings(
@@ -85,10 +89,6 @@ impl WeightsSubmitter for MeteredSubmitter {
         netuid: u16,
     ) -> impl Future<Output = Result<SubnetSettings, ChainError>> + Send {
         self.inner.subnet_settings(netuid)
-    }
-
-    fn beacon(&self) -> impl Future<Output = Result<BeaconInfo, ChainError>> + Send {
-        self.inner.beacon()
     }
 
     fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], ChainError> {

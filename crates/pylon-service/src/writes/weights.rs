@@ -9,7 +9,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pylon_weights::body::{parse_weights_body, InvalidWeights};
-use pylon_weights::epoch::epoch_containing;
+use pylon_weights::commit::{CommitPlan, RevealRule};
+use pylon_weights::epoch::Schedule;
 use pylon_weights::job::{Job, JobKey, JobState, NewJob};
 use pylon_weights::mapping::Neuron;
 use pylon_weights::prepare::prepare_weights;
@@ -47,9 +48,13 @@ async fn submit(state: &AppState, scope: &Scope, mechid: u8, body: &[u8]) -> App
     let request = parse_weights_body(body).map_err(invalid_body)?;
     let netuid = scope.netuid;
     let head = state.chain.latest_block()?;
-    let subnet = state.chain.subnet_settings(netuid, &head).await?;
-    let epoch =
-        epoch_containing(netuid, subnet.tempo, u64::from(head.number)).ok_or_else(|| {
+    // The chain's own schedule at the head: [LastEpochBlock, next start) on spec 423+.
+    let epoch = state
+        .chain
+        .epoch_schedule(netuid, &head)
+        .await?
+        .epoch()
+        .ok_or_else(|| {
             ApiError::Unprocessable(format!(
             "netuid {netuid} has tempo 0: it never runs an epoch, so weights set on it never count"
         ))
@@ -98,6 +103,38 @@ async fn submit(state: &AppState, scope: &Scope, mechid: u8, body: &[u8]) -> App
         unknown_hotkeys: prepared.unknown_hotkeys,
     })
     .into_response())
+}
+
+fn commit_wire(plan: &CommitPlan) -> wire::CommitPlan {
+    let inputs = &plan.inputs;
+    let stateful = match inputs.schedule {
+        Schedule::Stateful(state) => Some(state),
+        Schedule::Fixed { .. } => None,
+    };
+    wire::CommitPlan {
+        pinned_block: inputs.schedule.block(),
+        schedule: if stateful.is_some() {
+            "stateful"
+        } else {
+            "fixed"
+        }
+        .to_owned(),
+        tempo: inputs.schedule.tempo(),
+        last_epoch_block: stateful.map(|s| s.last_epoch_block),
+        pending_epoch_at: stateful.map(|s| s.pending_epoch_at),
+        subnet_epoch_index: stateful.map(|s| s.epoch_index),
+        blocks_since_last_step: stateful.map(|s| s.blocks_since_last_step),
+        reveal_period_epochs: inputs.reveal_period_epochs,
+        block_time_secs: inputs.block_time_secs,
+        computed_at: inputs.now_unix_secs,
+        rule: match plan.rule {
+            RevealRule::IngestOffset => "ingest-offset",
+            RevealRule::PulseDelay => "pulse-delay",
+        }
+        .to_owned(),
+        reveal_block: plan.target.reveal_block,
+        reveal_round: plan.target.reveal_round,
+    }
 }
 
 /// A body that is not JSON is malformed (400); a JSON body with wrong weights is unprocessable
@@ -170,6 +207,7 @@ fn job_wire(job: &Job) -> wire::WeightsJob {
         weights: job.weights.values.clone(),
         created_at: job.created_at_unix,
         updated_at: job.updated_at_unix,
+        commit: job.commit.as_ref().map(commit_wire),
     };
     out.status = match &job.state {
         JobState::Pending => "pending",

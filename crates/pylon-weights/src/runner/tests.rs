@@ -9,6 +9,7 @@ use parity_scale_codec::Decode;
 
 use super::*;
 use crate::commit::{RevealRule, RevealTarget, WeightsTlockPayload};
+use crate::epoch::{EpochState, Schedule};
 use crate::testing::*;
 
 #[tokio::test]
@@ -93,6 +94,42 @@ async fn the_job_expires_when_its_epoch_ends_and_sends_nothing_after() {
 }
 
 #[tokio::test]
+async fn on_a_stateful_chain_the_job_expires_when_the_epoch_index_moves() {
+    let (_dir, store) = store();
+    let mut chain = ScriptedChain::new(SubnetSettings {
+        schedule: Schedule::Stateful(EpochState {
+            block: 0,
+            tempo: 100,
+            last_epoch_block: 90,
+            pending_epoch_at: 0,
+            epoch_index: 5,
+            blocks_since_last_step: 0,
+        }),
+        ..direct_settings()
+    })
+    .script((0..50).map(|_| retryable("connection reset")));
+    chain.blocks_per_read = 2;
+    chain.epoch_index.store(5, Ordering::SeqCst);
+    // The epoch's fire comes late (deferred): the index moves on the fifth read (block 108).
+    let index = Arc::clone(&chain.epoch_index);
+    chain.on_read = Some(Box::new(move |read| {
+        if read == 5 {
+            index.store(6, Ordering::SeqCst);
+        }
+    }));
+    let mut job = new_job(105);
+    job.epoch.index = Some(5);
+    let id = store.submit(job).unwrap().id;
+
+    let state = run_job(id, &chain, &store, &config()).await.unwrap();
+
+    assert_eq!(state, JobState::Expired);
+    // Past the forecast end (105) the epoch is still 5, so the job keeps trying (106); it stops
+    // when the chain counts epoch 6.
+    assert_eq!(direct_blocks(&chain.calls()), vec![100, 102, 104, 106]);
+}
+
+#[tokio::test]
 async fn attempts_run_out_into_a_failure_that_says_why() {
     let (_dir, store) = store();
     let chain =
@@ -138,22 +175,27 @@ async fn commit_reveal_subnets_get_a_crv4_commit_that_opens_at_its_round() {
         let [Call::Commit { at_block, commit }] = calls.as_slice() else {
             panic!("expected one commit, got {calls:?}");
         };
-        // The round is the one `reveal_target` gives under the configured rule for the block the
-        // attempt saw, at a time between the run's start and end.
+        // The round is the one `reveal_target` gives under the configured rule for the schedule
+        // pinned at the block the attempt saw, at a time between the run's start and end.
         let target_at = |now: f64| -> RevealTarget {
             reveal_target(
                 &RevealInputs {
-                    netuid: 7,
-                    tempo: 100,
-                    current_block: *at_block,
+                    schedule: Schedule::Fixed {
+                        netuid: 7,
+                        tempo: 100,
+                        block: *at_block,
+                    },
                     reveal_period_epochs: 2,
                     block_time_secs: 12.0,
                     now_unix_secs: now,
                 },
-                chain.beacon_genesis,
-                3,
+                pylon_timelock::RoundClock {
+                    genesis_time: chain.beacon_genesis,
+                    period: 3,
+                },
                 rule,
             )
+            .unwrap()
         };
         assert!(
             target_at(before).reveal_round <= commit.reveal_round,
@@ -163,6 +205,13 @@ async fn commit_reveal_subnets_get_a_crv4_commit_that_opens_at_its_round() {
             commit.reveal_round <= target_at(after).reveal_round,
             "{rule:?}"
         );
+        // The job keeps the plan it committed by.
+        let plan = store.get(id).unwrap().unwrap().commit.unwrap();
+        assert_eq!(plan.rule, rule);
+        assert_eq!(plan.inputs.schedule.block(), *at_block);
+        assert_eq!(plan.target.reveal_round, commit.reveal_round);
+        assert!((before..=after).contains(&plan.inputs.now_unix_secs));
+        assert_eq!(plan.target, target_at(plan.inputs.now_unix_secs));
 
         let signature = chain.beacon.signature(commit.reveal_round);
         let plaintext = pylon_timelock::decrypt(&commit.ciphertext, &signature).unwrap();
