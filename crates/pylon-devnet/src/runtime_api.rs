@@ -112,7 +112,11 @@ pub fn call(
                 .then(|| hyperparams_v3(state, types, option_item(types, out_ty), netuid())),
         ),
         "SubnetInfoRuntimeApi_get_next_epoch_start_block" => {
-            option(next_epoch_start_block(state, netuid()).map(|b| Value::u128(b.into())))
+            // Only 424's metadata declares this API: the stateful schedule's own answer.
+            option(
+                crate::epochs::next_epoch_start_block(state, netuid())
+                    .map(|b| Value::u128(b.into())),
+            )
         }
         "SubnetInfoRuntimeApi_get_subnet_state" => option(
             subnet_exists(state, netuid())
@@ -637,28 +641,6 @@ fn mechanism_exists(state: &BlockState, netuid: u16, mecid: u8) -> bool {
 
 fn read_u64(state: &BlockState, item: &str, netuid: u16) -> u64 {
     as_u128(&read_sm(state, item, netuid)) as u64
-}
-
-/// Subtensor's `get_next_epoch_start_block` (spec 423+): `LastEpochBlock + tempo`, or an earlier
-/// owner trigger (`PendingEpochAt`); `None` when tempo is 0. On a runtime without the stateful
-/// schedule (the 343 profile has no such API), the grid's next epoch block.
-fn next_epoch_start_block(state: &BlockState, netuid: u16) -> Option<u64> {
-    let tempo = read_u64(state, "Tempo", netuid);
-    if tempo == 0 {
-        return None;
-    }
-    if !stores(state, "LastEpochBlock") {
-        let block = u64::from(state.block_number());
-        let remainder = (block + u64::from(netuid) + 1) % (tempo + 1);
-        return Some(block + (tempo - remainder));
-    }
-    let auto_next = read_u64(state, "LastEpochBlock", netuid).saturating_add(tempo);
-    let pending = read_u64(state, "PendingEpochAt", netuid);
-    Some(if pending > 0 {
-        auto_next.min(pending)
-    } else {
-        auto_next
-    })
 }
 
 /// `SubnetState`: the metagraph's per-neuron columns plus `emission_history`, one list per
