@@ -7,8 +7,6 @@ test (`should_run_epoch` + `drain_pending`), with the runtime API `get_next_epoc
 and with the Bittensor SDK 11.3's own reads (`blocks_since_last_step`, `epoch_status`).
 """
 
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +14,8 @@ import bittensor
 import pytest
 from async_substrate_interface import SubstrateInterface
 from bittensor_wallet import Keypair
+from conftest import devnet_command, running_devnet
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = Path(__file__).with_name("epochs_scenario.toml")
 TEMPOS = {1: 10, 2: 10, 3: 10, 4: 0}
 MAX_TEMPO = 50_400
@@ -66,50 +64,10 @@ def expected(blocks: int, cap: int) -> dict[int, dict[int, Clock]]:
     return out
 
 
-def _command() -> list[str]:
-    pylon = os.environ.get("PYLON_BIN")
-    if pylon and Path(pylon).exists():
-        return [
-            pylon,
-            "devnet",
-            "--port",
-            "0",
-            "--block-time",
-            "0",
-            "--scenario",
-            str(SCENARIO),
-        ]
-    runner = ROOT / "target" / "debug" / "examples" / "devnet"
-    if not runner.exists():
-        subprocess.run(
-            ["cargo", "build", "-p", "pylon-devnet", "--example", "devnet"],
-            cwd=ROOT,
-            check=True,
-        )
-    return [
-        str(runner),
-        "--port",
-        "0",
-        "--block-time-ms",
-        "0",
-        "--scenario",
-        str(SCENARIO),
-    ]
-
-
 @pytest.fixture
 def manual_devnet():
-    proc = subprocess.Popen(_command(), stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    first = proc.stdout.readline().strip()
-    if not first.startswith("listening on "):
-        proc.kill()
-        pytest.fail(f"devnet did not start: {first!r}")
-    try:
-        yield first.removeprefix("listening on ")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with running_devnet(devnet_command(SCENARIO, block_time_ms=0)) as url:
+        yield url
 
 
 def _answers_next_epoch_start(substrate) -> bool:

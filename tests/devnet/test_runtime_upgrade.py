@@ -4,46 +4,18 @@ Blocks before `dev_runtimeUpgrade` must decode with spec 343's metadata (which s
 `Rank`), blocks after it with 424's (which has the stateful schedule and no `Rank`).
 """
 
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 from async_substrate_interface import SubstrateInterface
 from async_substrate_interface.errors import StorageFunctionNotFound
 from bittensor_wallet import Keypair
-from conftest import ROOT, SCENARIO
-
-
-def _command() -> list[str]:
-    pylon = os.environ.get("PYLON_BIN")
-    if pylon and Path(pylon).exists():
-        return [pylon, "devnet", "--port", "0", "--block-time", "0", "--runtime", "343"]
-    runner = ROOT / "target" / "debug" / "examples" / "devnet"
-    if not runner.exists():
-        subprocess.run(
-            ["cargo", "build", "-p", "pylon-devnet", "--example", "devnet"],
-            cwd=ROOT,
-            check=True,
-        )
-    return [str(runner), "--port", "0", "--block-time-ms", "0", "--runtime", "343"]
+from conftest import SCENARIO, devnet_command, running_devnet
 
 
 @pytest.fixture(scope="module")
 def url():
-    proc = subprocess.Popen(
-        [*_command(), "--scenario", str(SCENARIO)], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline().strip()
-    if not first.startswith("listening on "):
-        proc.kill()
-        pytest.fail(f"devnet did not start: {first!r}")
-    try:
-        yield first.removeprefix("listening on ")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with running_devnet(devnet_command(SCENARIO, block_time_ms=0, runtime=343)) as url:
+        yield url
 
 
 def test_blocks_before_the_upgrade_decode_with_343s_metadata(url, scenario):
