@@ -11,6 +11,7 @@
 
 mod metered;
 pub mod publish;
+mod retry;
 pub mod weights;
 
 use std::collections::HashMap;
