@@ -1,14 +1,15 @@
-"""The asynchronous `open_access` and `identity` namespaces of `AsyncPylonClient`: `_sync_api.py` with `async`.
+"""The `open_access` and `identity` namespaces of the clients (`v1` and `unstable`), written once, async.
 
-Keep the two in step (the unit tests call every method of both).
+`_sync_api.py` is generated from this file by `scripts/unasync_api.py` (`async`/`await` removed, `AsyncX` names
+mapped to their sync twins); edit this file and regenerate, never the other.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from . import _endpoints as ep
+from ._concurrency import AsyncLock, async_sleep
 from ._endpoints import Endpoint, ResponseT, Scope, Tier
 from ._exceptions import PylonMisconfigured, PylonNetuidMismatch
 from ._http import AsyncSender, build_call
@@ -136,10 +137,10 @@ class AsyncIdentityApi:
         self._sender = sender
         identity_name = sender.config.identity_name
         if identity_name is None:
-            raise PylonMisconfigured("AsyncIdentityApi needs identity_name and identity_token in the config.")
+            raise PylonMisconfigured("The identity API needs identity_name and identity_token in the config.")
         self.identity_name: IdentityName = identity_name
         self._netuid: NetUid | None = None
-        self._lock = asyncio.Lock()
+        self._lock = AsyncLock()
 
     @property
     def netuid(self) -> NetUid:
@@ -293,7 +294,7 @@ class AsyncIdentityApi:
         job_id: WeightsJobId | None = None,
         mechanism_id: MechanismId = MAIN_MECHANISM,
         *,
-        # A deadline of its own rather than asyncio.timeout: running out raises PylonWeightsTimeout with the
+        # A deadline of its own rather than a timeout context: running out raises PylonWeightsTimeout with the
         # job's last status.
         timeout: float = 600.0,  # noqa: ASYNC109
         poll_interval: float = 2.0,
@@ -313,7 +314,7 @@ class AsyncIdentityApi:
             pause = wait.pause_after(job)
             if pause is None:
                 return job
-            await asyncio.sleep(pause)
+            await async_sleep(pause)
 
     async def set_commitment(
         self, commitment: CommitmentDataBytes | CommitmentDataHex | bytes | str

@@ -1,15 +1,16 @@
-"""The synchronous `open_access` and `identity` namespaces of `PylonClient`.
+# Generated from _async_api.py by scripts/unasync_api.py: do not edit (edit _async_api.py and regenerate).
+"""The `open_access` and `identity` namespaces of the clients (`v1` and `unstable`), written once, async.
 
-`_async_api.py` is the same API with `async`; keep the two in step (the unit tests call every method of both).
+`_sync_api.py` is generated from this file by `scripts/unasync_api.py` (`async`/`await` removed, `AsyncX` names
+mapped to their sync twins); edit this file and regenerate, never the other.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 from . import _endpoints as ep
+from ._concurrency import SyncLock, sync_sleep
 from ._endpoints import Endpoint, ResponseT, Scope, Tier
 from ._exceptions import PylonMisconfigured, PylonNetuidMismatch
 from ._http import SyncSender, build_call
@@ -135,10 +136,10 @@ class IdentityApi:
         self._sender = sender
         identity_name = sender.config.identity_name
         if identity_name is None:
-            raise PylonMisconfigured("IdentityApi needs identity_name and identity_token in the config.")
+            raise PylonMisconfigured("The identity API needs identity_name and identity_token in the config.")
         self.identity_name: IdentityName = identity_name
         self._netuid: NetUid | None = None
-        self._lock = threading.Lock()
+        self._lock = SyncLock()
 
     @property
     def netuid(self) -> NetUid:
@@ -151,7 +152,7 @@ class IdentityApi:
         with self._lock:
             if self._netuid is None or self._netuid == stale:
                 config = self._sender.config
-                identities = self._sender.send(build_call(config, ep.GET_IDENTITIES, Tier.IDENTITY)).identities
+                identities = (self._sender.send(build_call(config, ep.GET_IDENTITIES, Tier.IDENTITY))).identities
                 if self.identity_name not in identities:
                     raise PylonMisconfigured(f"Identity {self.identity_name!r} is not configured on the service.")
                 self._netuid = identities[self.identity_name]
@@ -292,7 +293,9 @@ class IdentityApi:
         job_id: WeightsJobId | None = None,
         mechanism_id: MechanismId = MAIN_MECHANISM,
         *,
-        timeout: float = 600.0,
+        # A deadline of its own rather than a timeout context: running out raises PylonWeightsTimeout with the
+        # job's last status.
+        timeout: float = 600.0,  # noqa: ASYNC109
         poll_interval: float = 2.0,
     ) -> GetWeightsJobResponse:
         """Reads the weights job `job_id` (default: the newest job at the first read) every `poll_interval`
@@ -310,7 +313,7 @@ class IdentityApi:
             pause = wait.pause_after(job)
             if pause is None:
                 return job
-            time.sleep(pause)
+            sync_sleep(pause)
 
     def set_commitment(
         self, commitment: CommitmentDataBytes | CommitmentDataHex | bytes | str
