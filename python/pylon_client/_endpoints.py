@@ -70,6 +70,8 @@ ResponseT = TypeVar("ResponseT", bound=PylonResponse)
 class Scope(Enum):
     PUBLIC = "public"  # no token at all
     CHAIN = "chain"  # chain-level; authenticated with the open-access token
+    # Chain-level and sent with no token, as the published client sends the drand round read.
+    CHAIN_ANONYMOUS = "chain_anonymous"
     SUBNET = "subnet"  # per subnet; open access or identity
     IDENTITY = "identity"  # identity only
 
@@ -101,7 +103,7 @@ class Endpoint(Generic[ResponseT]):
         public, chain, open_access, identity = PREFIXES[self.version]
         if self.scope is Scope.PUBLIC:
             return {None: public + self.path}
-        if self.scope is Scope.CHAIN:
+        if self.scope in (Scope.CHAIN, Scope.CHAIN_ANONYMOUS):
             return {None: chain + self.path}
         if self.scope is Scope.IDENTITY:
             return {Tier.IDENTITY: identity + self.path}
@@ -243,7 +245,7 @@ U_GET_DRAND_LAST_STORED_ROUND = _unstable(
     "get_drand_last_stored_round",
     "GET",
     "/block/latest/drand/last_stored_round",
-    Scope.CHAIN,
+    Scope.CHAIN_ANONYMOUS,
     GetDrandLastStoredRoundResponse,
 )
 U_GET_EVM_LOGS = _unstable(

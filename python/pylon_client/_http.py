@@ -77,7 +77,7 @@ def build_call(
 
 
 def _auth_header(config: BaseConfig[Any], endpoint: Endpoint[Any], tier: Tier) -> dict[str, str]:
-    if endpoint.scope is Scope.PUBLIC:
+    if endpoint.scope in (Scope.PUBLIC, Scope.CHAIN_ANONYMOUS):
         return {}
     if endpoint.scope is Scope.CHAIN or tier is Tier.OPEN_ACCESS:
         # Chain-level routes belong to the open-access tier, whichever namespace calls them.

@@ -191,7 +191,7 @@ class SyncIdentityBase:
             return self._netuid
 
     def _call(self, endpoint: Endpoint[ResponseT], body: PylonBody | None = None, **params: object) -> ResponseT:
-        if endpoint.scope in (Scope.CHAIN, Scope.PUBLIC):
+        if endpoint.scope in (Scope.CHAIN, Scope.CHAIN_ANONYMOUS, Scope.PUBLIC):
             # Chain-level data does not depend on the subnet: no netuid lookup needed.
             call = build_call(self._sender.config, endpoint, Tier.IDENTITY, body=body, path_params=params)
             return self._sender.send(call)
