@@ -47,6 +47,7 @@ SEALED = {
     "commitment": "0x00",
     "reveal_round": 7,
 }
+OTHER = {**SEALED, "hotkey": "5Other"}
 REVEALED = {"reveal_block_number": 99, "hotkey": HK, "commitment": "hi"}
 PRICE = {"value": 12_345_678}
 EVM_ABI = [{"type": "event", "name": "Transfer", "inputs": []}]
