@@ -474,22 +474,25 @@ class CommitmentKind(StrEnum):
     TIMELOCK_ENCRYPTED = "timelock_encrypted"
 
 
-class HexDataCommitment(BittensorModel):
+class UnstableCommitment(BittensorModel):
+    """What every `_unstable` commitment has (`pylon_client.artanis.unstable.Commitment`)."""
+
+    kind: CommitmentKind
+    commitment_block_number: BlockNumber
+    hotkey: Hotkey
+    commitment: CommitmentDataHex
+
+
+class HexDataCommitment(UnstableCommitment):
     """A commitment's plain data, as hex."""
 
     kind: Literal[CommitmentKind.HEX_DATA] = CommitmentKind.HEX_DATA
-    commitment_block_number: BlockNumber
-    hotkey: Hotkey
-    commitment: CommitmentDataHex
 
 
-class TimelockEncryptedCommitment(BittensorModel):
+class TimelockEncryptedCommitment(UnstableCommitment):
     """A commitment still sealed for drand round `reveal_round` (its ciphertext, as hex)."""
 
     kind: Literal[CommitmentKind.TIMELOCK_ENCRYPTED] = CommitmentKind.TIMELOCK_ENCRYPTED
-    commitment_block_number: BlockNumber
-    hotkey: Hotkey
-    commitment: CommitmentDataHex
     reveal_round: int
 
 

@@ -56,6 +56,7 @@ from pylon_client._models import (
     UnknownIntEnum,
     WeightsStatus,
 )
+from pylon_client._models import UnstableCommitment as Commitment
 from pylon_client._models import UnstableGetCommitmentResponse as GetCommitmentResponse
 from pylon_client._models import UnstableGetCommitmentsResponse as GetCommitmentsResponse
 
@@ -67,6 +68,7 @@ __all__ = [
     "BlockInfoBag",
     "CertificateAlgorithm",
     "CommitReveal",
+    "Commitment",
     "CommitmentKind",
     "CommitmentVariant",
     "EvmAssociation",
