@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from support import (
     ChainReader,
     MinerServer,
