@@ -55,6 +55,11 @@ def pylon_settings(env_file: str | Path | None = None, overrides: Mapping[str, s
     return settings
 
 
+def _not_a_service_setting(name: str) -> bool:
+    # The client's own settings and the test harness's variables share the prefix.
+    return name.startswith(("PYLON_CLIENT_", "PYLON_TEST_")) or name in ("PYLON_BIN", "PYLON_REFERENCE_PYTHON")
+
+
 async def wait_until_healthy(url: str, timeout: float, alive: Any = None) -> None:  # noqa: ASYNC109
     """Polls `{url}/health` until it answers 200; `RuntimeError` after `timeout` seconds or when `alive()` says the
     process is gone."""
