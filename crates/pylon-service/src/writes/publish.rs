@@ -70,6 +70,9 @@ fn landed(included: &Included) -> (wire::Block, String) {
     )
 }
 
+/// Publish the identity's commitment (answered once included).
+#[utoipa::path(post, path = "/commitments", request_body = wire::SetCommitmentBody,
+    responses((status = 201, body = wire::SetCommitmentResponse)))]
 pub async fn set_commitment(State(state): St, scope: Scope, body: Bytes) -> AppResult {
     let (identity, _, signer) = acting_identity(&state, &scope)?;
     let body: SetCommitmentBody = parse_body(&body)?;
@@ -107,6 +110,9 @@ pub async fn set_commitment(State(state): St, scope: Scope, body: Bytes) -> AppR
     }))
 }
 
+/// Publish a commitment timelocked until a drand round (answered once included).
+#[utoipa::path(post, path = "/commitments/revealed", request_body = wire::SetRevealedCommitmentBody,
+    responses((status = 201, body = wire::SetRevealedCommitmentResponse)))]
 pub async fn set_revealed_commitment(State(state): St, scope: Scope, body: Bytes) -> AppResult {
     let (identity, _, signer) = acting_identity(&state, &scope)?;
     let body: SetRevealedCommitmentBody = parse_body(&body)?;
@@ -145,6 +151,9 @@ pub async fn set_revealed_commitment(State(state): St, scope: Scope, body: Bytes
     }))
 }
 
+/// Generate an Ed25519 keypair and publish its certificate with the identity's axon.
+#[utoipa::path(post, path = "/certificates/self", request_body = wire::GenerateCertificateBody,
+    responses((status = 201, body = wire::CertificateKeypair)))]
 pub async fn generate_certificate(State(state): St, scope: Scope, body: Bytes) -> AppResult {
     let (identity, writer, signer) = acting_identity(&state, &scope)?;
     let body: GenerateCertificateBody = if body.iter().all(u8::is_ascii_whitespace) {
