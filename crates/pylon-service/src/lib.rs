@@ -36,6 +36,7 @@ pub mod settings;
 pub mod state;
 pub mod table;
 pub mod timeout;
+pub mod unstable;
 pub mod wire;
 pub mod writes;
 

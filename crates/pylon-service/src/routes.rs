@@ -19,28 +19,35 @@ use crate::error::ApiError;
 use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
 use crate::respond::cached;
 use crate::state::{AppState, View};
-use crate::table::Tier;
-use crate::{reads, render, wire, writes};
+use crate::table::{Api, Tier};
+use crate::{reads, render, unstable, wire, writes};
 
-type AppResult = Result<Response, ApiError>;
-type St = State<Arc<AppState>>;
+pub(crate) type AppResult = Result<Response, ApiError>;
+pub(crate) type St = State<Arc<AppState>>;
 
 /// A set of routes with their OpenAPI operations (one `routes!` per handler registers both).
 pub type Table = OpenApiRouter<Arc<AppState>>;
 
-/// Every route under a subnet prefix (`…/subnet/{netuid}`), for a tier: open access gets the
-/// reads; identities also get their own objects (`…/self`) and the writes.
-///
-/// A new read handler goes in [`subnet_reads`]; see `docs/SERVICE.md` § Adding a route.
-pub fn subnet_table(tier: Tier) -> Table {
-    let table = subnet_reads();
+/// Every route under a subnet prefix (`…/subnet/{netuid}`) of an API, for a tier: open access
+/// gets the reads; identities also get their own objects (`…/self`) and the writes.
+pub fn subnet_table(api: Api, tier: Tier) -> Table {
+    let table = subnet_reads().merge(match api {
+        Api::V1 => v1_subnet_reads(),
+        Api::Unstable => unstable::subnet_reads(),
+    });
     match tier {
         Tier::OpenAccess => table,
-        Tier::Identity => table.merge(own_reads()).merge(writes::table()),
+        Tier::Identity => table
+            .merge(own_reads())
+            .merge(match api {
+                Api::V1 => v1_own_reads(),
+                Api::Unstable => unstable::own_reads(),
+            })
+            .merge(writes::table()),
     }
 }
 
-/// The reads of a subnet, the same under every prefix and tier.
+/// The reads of a subnet answered alike by every API (a new subnet read goes here).
 fn subnet_reads() -> Table {
     OpenApiRouter::new()
         .routes(routes!(latest_block))
@@ -52,25 +59,38 @@ fn subnet_reads() -> Table {
         .routes(routes!(extrinsic))
         .routes(routes!(certificates))
         .routes(routes!(certificate))
-        .routes(routes!(commitments))
-        .routes(routes!(commitment))
         .routes(routes!(revealed_commitments))
         .routes(routes!(revealed_commitment))
+}
+
+/// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
+fn v1_subnet_reads() -> Table {
+    OpenApiRouter::new()
+        .routes(routes!(commitments))
+        .routes(routes!(commitment))
 }
 
 /// `…/self`: the identity's own hotkey's objects (identity tier only).
 fn own_reads() -> Table {
     OpenApiRouter::new()
         .routes(routes!(own_certificate))
-        .routes(routes!(own_commitment))
         .routes(routes!(own_revealed_commitments))
 }
 
-/// Routes about the chain rather than a subnet (open-access token), under the API's root.
-pub fn chain_table() -> Table {
-    OpenApiRouter::new()
+fn v1_own_reads() -> Table {
+    OpenApiRouter::new().routes(routes!(own_commitment))
+}
+
+/// Routes about the chain rather than a subnet, under the API's root (v1: open access;
+/// `_unstable`: under `openaccess` and under `identity/{name}` alike).
+pub fn chain_table(api: Api) -> Table {
+    let table = OpenApiRouter::new()
         .routes(routes!(latest_block))
-        .routes(routes!(extrinsic))
+        .routes(routes!(extrinsic));
+    match api {
+        Api::V1 => table,
+        Api::Unstable => table.merge(unstable::chain_reads()),
+    }
 }
 
 /// Public routes under the API's root (no token).
@@ -78,7 +98,7 @@ pub fn public_table() -> Table {
     OpenApiRouter::new().routes(routes!(identities))
 }
 
-fn head(state: &AppState, scope: &Scope) -> Result<BlockRef, ApiError> {
+pub(crate) fn head(state: &AppState, scope: &Scope) -> Result<BlockRef, ApiError> {
     state.note_requested(scope.netuid);
     Ok(state.chain.latest_block()?)
 }
@@ -88,7 +108,10 @@ async fn block_at(state: &AppState, scope: &Scope, number: u32) -> Result<BlockR
     Ok(state.chain.block(number).await?)
 }
 
-fn ok(rendered: Result<Arc<Rendered>, pylon_chain::ChainError>, headers: &HeaderMap) -> AppResult {
+pub(crate) fn ok(
+    rendered: Result<Arc<Rendered>, pylon_chain::ChainError>,
+    headers: &HeaderMap,
+) -> AppResult {
     Ok(cached(&rendered?, headers))
 }
 
@@ -304,7 +327,7 @@ async fn revealed_of(state: &AppState, scope: &Scope, hotkey: &str, id: [u8; 32]
 }
 
 /// A `{hotkey}` segment's account: `self` on an open-access prefix is the 404 of [`own_hotkey`].
-async fn hotkey_of(
+pub(crate) async fn hotkey_of(
     state: &AppState,
     scope: &Scope,
     hotkey: HotkeyArg,
@@ -316,7 +339,10 @@ async fn hotkey_of(
 }
 
 /// `self` routes exist only for identities: the identity's own hotkey.
-async fn own_hotkey(state: &AppState, scope: &Scope) -> Result<(String, [u8; 32]), ApiError> {
+pub(crate) async fn own_hotkey(
+    state: &AppState,
+    scope: &Scope,
+) -> Result<(String, [u8; 32]), ApiError> {
     let identity = scope.identity.as_ref().ok_or_else(|| {
         ApiError::NotFound("`self` needs an identity route: /api/v1/identity/{name}/…".into())
     })?;
@@ -343,7 +369,7 @@ async fn identities(State(state): St) -> Json<wire::IdentitiesResponse> {
     })
 }
 
-fn json_bytes(body: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(body: Vec<u8>) -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         body,

@@ -228,6 +228,28 @@ mod tests {
         let weights = &paths["/api/v1/identity/{name}/subnet/{netuid}/weights"]["put"];
         assert!(weights["requestBody"].is_object() && weights["responses"]["308"].is_object());
         assert!(paths["/api/v1/identities"]["get"].get("security").is_none());
+        // The same tables under `_unstable`'s prefixes, chain-level reads under both tiers.
+        for path in [
+            "/api/_unstable/identities",
+            "/api/_unstable/openaccess/block/latest",
+            "/api/_unstable/identity/{name}/block/latest",
+            "/api/_unstable/openaccess/subnet/{netuid}/block/latest/neurons",
+            "/api/_unstable/identity/{name}/subnet/{netuid}/mechanism/{mechanism_id}/weights",
+        ] {
+            assert!(paths.contains_key(path), "{path}");
+        }
+        let commitment =
+            &paths["/api/_unstable/openaccess/subnet/{netuid}/block/latest/commitments/{hotkey}"];
+        assert_eq!(
+            commitment["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/unstable.CommitmentResponse"
+        );
+        let v1 = &paths["/api/v1/subnet/{netuid}/block/latest/commitments/{hotkey}"];
+        assert_eq!(
+            v1["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/CommitmentResponse"
+        );
+        assert!(schemas["CommitmentResponse"]["properties"]["hotkey"].is_object());
         // Every $ref resolves.
         let text = doc.to_string();
         for piece in text.split("\"#/components/schemas/").skip(1) {

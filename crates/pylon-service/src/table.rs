@@ -4,10 +4,11 @@
 //!
 //! | prefix | tier | table |
 //! |---|---|---|
-//! | `/api/v1` | public | [`routes::public_table`] (`/identities`) |
-//! | `/api/v1` | open access | [`routes::chain_table`] |
-//! | `/api/v1/subnet/{netuid}` | open access | [`routes::subnet_table`] |
-//! | `/api/v1/identity/{name}/subnet/{netuid}` | identity | [`routes::subnet_table`] |
+//! | `/api/v1`, `/api/_unstable` | public | [`routes::public_table`] (`/identities`) |
+//! | `/api/v1`, `/api/_unstable/openaccess` | open access | [`routes::chain_table`] |
+//! | `/api/_unstable/identity/{name}` | identity | [`routes::chain_table`] |
+//! | `/api/v1/subnet/{netuid}`, `/api/_unstable/openaccess/subnet/{netuid}` | open access | [`routes::subnet_table`] |
+//! | `/api/v1/identity/{name}/subnet/{netuid}`, `/api/_unstable/identity/{name}/subnet/{netuid}` | identity | [`routes::subnet_table`] |
 
 use std::sync::Arc;
 
@@ -18,6 +19,15 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::paths::prefix_parameter;
 use crate::routes::{self, Table};
 use crate::state::AppState;
+
+/// Which API a table is mounted for: most routes answer alike, a few render differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `/api/v1`.
+    V1,
+    /// `/api/_unstable`: the published client 2.3.1's `client.unstable`.
+    Unstable,
+}
 
 /// Who a subnet prefix serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,16 +40,33 @@ pub enum Tier {
 
 /// Every API route and the OpenAPI document describing exactly them.
 pub fn api() -> (Router<Arc<AppState>>, OpenApi) {
+    use routes::{chain_table, public_table, subnet_table};
+    use Api::{Unstable, V1};
+    use Tier::{Identity, OpenAccess};
     OpenApiRouter::with_openapi(crate::schema::base())
-        .merge(mount("/api/v1", routes::public_table()))
-        .merge(mount("/api/v1", routes::chain_table()))
+        .merge(mount("/api/v1", public_table()))
+        .merge(mount("/api/v1", chain_table(V1)))
         .merge(mount(
             "/api/v1/subnet/{netuid}",
-            routes::subnet_table(Tier::OpenAccess),
+            subnet_table(V1, OpenAccess),
         ))
         .merge(mount(
             "/api/v1/identity/{name}/subnet/{netuid}",
-            routes::subnet_table(Tier::Identity),
+            subnet_table(V1, Identity),
+        ))
+        .merge(mount("/api/_unstable", public_table()))
+        .merge(mount("/api/_unstable/openaccess", chain_table(Unstable)))
+        .merge(mount(
+            "/api/_unstable/identity/{name}",
+            chain_table(Unstable),
+        ))
+        .merge(mount(
+            "/api/_unstable/openaccess/subnet/{netuid}",
+            subnet_table(Unstable, OpenAccess),
+        ))
+        .merge(mount(
+            "/api/_unstable/identity/{name}/subnet/{netuid}",
+            subnet_table(Unstable, Identity),
         ))
         .split_for_parts()
 }
