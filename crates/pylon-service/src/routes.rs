@@ -204,7 +204,9 @@ async fn extrinsic(
 
 /// Every certificate on the subnet.
 #[utoipa::path(get, path = "/block/latest/certificates",
-    responses((status = 200, body = wire::CertificatesResponse), (status = 304, description = "Not modified")))]
+    responses((status = 200, body = BTreeMap<String, wire::NeuronCertificate>,
+        description = "By hotkey (a bare map, as the reference answers)"),
+        (status = 304, description = "Not modified")))]
 async fn certificates(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = head(&state, &scope)?;
     ok(

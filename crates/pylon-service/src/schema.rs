@@ -29,7 +29,6 @@ use crate::wire;
         wire::NeuronsResponse,
         wire::ValidatorsResponse,
         wire::NeuronCertificate,
-        wire::CertificatesResponse,
         wire::CommitmentsResponse,
         wire::CommitmentResponse,
         wire::RevealedCommitment,

@@ -207,7 +207,9 @@ pub async fn generate_certificate(State(state): St, scope: Scope, body: Bytes) -
     tracing::info!(identity = %identity.name, netuid, block = included.block_number, "certificate published");
     Ok(created(wire::CertificateKeypair {
         algorithm: 1,
-        public_key: hex0x(&public),
-        private_key: hex0x(signing.as_ref()),
+        // Bare hex, as the reference serves it: the client decodes it as such, and its mTLS
+        // helper compares it with the registry's `public_key`.
+        public_key: hex::encode(public),
+        private_key: hex::encode(signing.as_ref()),
     }))
 }
