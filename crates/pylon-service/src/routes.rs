@@ -247,15 +247,45 @@ async fn certificate_of(state: &AppState, scope: &Scope, hotkey: &str, id: [u8; 
     Ok(Json(render::certificate(&found)).into_response())
 }
 
-/// Every commitment on the subnet.
+/// Every commitment of a hotkey registered on the subnet.
 #[utoipa::path(get, path = "/block/latest/commitments",
     responses((status = 200, body = wire::CommitmentsResponse), (status = 304, description = "Not modified")))]
 async fn commitments(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = head(&state, &scope)?;
-    ok(
-        reads::commitments(&state, scope.netuid, &head).await,
-        &headers,
-    )
+    let (all, registered) = tokio::try_join!(
+        async { Ok::<_, ApiError>(reads::commitments(&state, scope.netuid, &head).await?) },
+        unstable::registered_hotkeys(&state, scope.netuid, &head),
+    )?;
+    Ok(cached(&registered_only(all, &registered)?, &headers))
+}
+
+/// The cached commitments answer with only registered hotkeys' entries (the reference's filter);
+/// the cached bytes themselves when every entry is registered, the usual case.
+fn registered_only(
+    all: Arc<Rendered>,
+    registered: &std::collections::BTreeSet<String>,
+) -> Result<Arc<Rendered>, ApiError> {
+    #[derive(serde::Deserialize, serde::Serialize)]
+    struct Answer {
+        block: serde_json::Value,
+        commitments: std::collections::BTreeMap<String, String>,
+    }
+    let mut answer: Answer = serde_json::from_slice(&all.body).map_err(|e| {
+        ApiError::Chain(pylon_chain::ChainError::Decode(format!(
+            "commitments answer unreadable: {e}"
+        )))
+    })?;
+    let before = answer.commitments.len();
+    answer
+        .commitments
+        .retain(|hotkey, _| registered.contains(hotkey));
+    if answer.commitments.len() == before {
+        return Ok(all);
+    }
+    Ok(Arc::new(Rendered::new(
+        all.block.clone(),
+        render::to_bytes(&answer),
+    )))
 }
 
 /// A hotkey's commitment.

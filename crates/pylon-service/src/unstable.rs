@@ -2,15 +2,18 @@
 //! published client 2.3.1's `pylon_commons/_unstable` models are the contract). Everything else
 //! under `_unstable` is v1's handler, mounted by [`crate::table::api`].
 //!
-//! - Commitments are the `kind`-discriminated `CommitmentVariant` (`hex_data`).
+//! - Commitments are the `kind`-discriminated `CommitmentVariant` (`hex_data`); the list holds
+//!   registered hotkeys only, as the reference's.
 //!
 //! Chain-level `_unstable` reads (prices of every subnet, drand, EVM logs) plug into
 //! [`chain_reads`]; subnet-level ones (a subnet's price, EVM associations) into [`subnet_reads`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use axum::extract::State;
-use serde::Serialize;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,7 +24,7 @@ use crate::paths::{HotkeyPath, Params};
 use crate::render::{block, hex0x, to_bytes};
 use crate::routes::{head, hotkey_of, json_bytes, own_hotkey, AppResult, St, Table};
 use crate::state::AppState;
-use crate::wire;
+use crate::{reads, wire};
 
 /// `_unstable`-only subnet reads, and its versions of the reads whose answer differs from v1.
 pub fn subnet_reads() -> Table {
@@ -80,16 +83,42 @@ fn variant(hotkey: &str, c: &pylon_chain::Commitment) -> CommitmentVariant {
     }
 }
 
-/// Every commitment on the subnet.
+/// The hotkeys registered on the subnet at `block`, from the (cached) neurons read of it.
+pub(crate) async fn registered_hotkeys(
+    state: &Arc<AppState>,
+    netuid: u16,
+    at: &pylon_chain::BlockRef,
+) -> Result<BTreeSet<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Hotkeys {
+        neurons: BTreeMap<String, IgnoredAny>,
+    }
+    let neurons = reads::neurons(state, netuid, at).await?;
+    let hotkeys: Hotkeys = serde_json::from_slice(&neurons.body).map_err(|e| {
+        ApiError::Chain(pylon_chain::ChainError::Decode(format!(
+            "neurons answer unreadable: {e}"
+        )))
+    })?;
+    Ok(hotkeys.neurons.into_keys().collect())
+}
+
+/// Every commitment of a hotkey registered on the subnet (the reference's filter: a hotkey that
+/// left the subnet keeps its storage entry until overwritten, but is no longer a participant).
+/// Entries with no readable data (only timelocked fields, not readable until revealed) are left
+/// out, as the reference leaves out what it cannot decode.
 #[utoipa::path(get, path = "/block/latest/commitments",
     responses((status = 200, body = SubnetCommitments)))]
 async fn commitments(State(state): St, scope: Scope) -> AppResult {
     let head = head(&state, &scope)?;
-    let all = state.chain.commitments(scope.netuid, &head).await?;
+    let (all, registered) = tokio::try_join!(
+        async { Ok::<_, ApiError>(state.chain.commitments(scope.netuid, &head).await?) },
+        registered_hotkeys(&state, scope.netuid, &head),
+    )?;
     Ok(json_bytes(to_bytes(&SubnetCommitments {
         block: block(&head),
         commitments: all
             .iter()
+            .filter(|(hotkey, c)| registered.contains(hotkey) && !c.data.is_empty())
             .map(|(hotkey, c)| (hotkey.clone(), variant(hotkey, c)))
             .collect(),
     })))
