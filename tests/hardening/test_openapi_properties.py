@@ -78,16 +78,20 @@ def steer(case: Case, pylon: PylonDev) -> None:
         parameters["block_number"] %= 4
     name = parameters.get("name")
     write = case.method.upper() in WRITES
-    if isinstance(name, str) and (write or len(name) % 2 == 0) and within("netuid", 65535):
+    # Chain-level identity routes (`/api/_unstable/identity/{name}/block/…`) have no netuid.
+    subnet = "netuid" in parameters
+    if isinstance(name, str) and (write or len(name) % 2 == 0) and (not subnet or within("netuid", 65535)):
         parameters["name"] = pylon.identity_name
-        parameters["netuid"] = pylon.identity_netuid
+        if subnet:
+            parameters["netuid"] = pylon.identity_netuid
     body = case.body
     if isinstance(body, dict) and isinstance(body.get("weights"), dict) and len(body["weights"]) % 3 != 0:
         case.body = {**body, "weights": dict(zip(REGISTERED, body["weights"].values(), strict=False))}
 
 
 def token_for(case: Case, pylon: PylonDev) -> str:
-    if case.path.startswith("/api/v1/identity/"):
+    # Identity routes of every API (`/api/v1/identity/…`, `/api/_unstable/identity/…`, the login).
+    if "/identity/" in case.path:
         return pylon.identity_token
     return pylon.open_access_token
 

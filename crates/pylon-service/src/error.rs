@@ -3,7 +3,18 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use pylon_chain::ChainError;
+use pylon_chain::{ChainError, SubmitError};
+use pylon_weights::store::StoreError;
+
+/// A refusal reads as one; the other failures say what they are themselves.
+fn submit_detail(error: &SubmitError) -> String {
+    match error {
+        SubmitError::Invalid(_) | SubmitError::Module { .. } | SubmitError::Dispatch(_) => {
+            format!("the chain refused the extrinsic: {error}")
+        }
+        SubmitError::Call(_) | SubmitError::Connection(_) => error.to_string(),
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -30,9 +41,12 @@ pub enum ApiError {
     /// Well-formed input the request cannot act on (e.g. weights for unregistered hotkeys).
     #[error("{0}")]
     Unprocessable(String),
-    /// The chain refused a write (its decoded error).
-    #[error("the chain refused the extrinsic: {0}")]
-    ChainRefused(String),
+    /// A signed submission failed; its kind decides the status (see [`ApiError::status`]).
+    #[error("{}", submit_detail(.0))]
+    Submit(#[from] SubmitError),
+    /// The weights job store failed.
+    #[error("the weights job store failed: {0}")]
+    Store(#[from] StoreError),
     /// A part of the service the request needs is not available (the chain for a write, the job
     /// store).
     #[error("{0}")]
@@ -54,7 +68,14 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::ChainRefused(_) => StatusCode::BAD_GATEWAY,
+            // The call does not fit the chain's metadata: the request cannot be acted on.
+            ApiError::Submit(SubmitError::Call(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Submit(SubmitError::Connection(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            // Refused by the pool, or included and failed: the chain's answer, in its words.
+            ApiError::Submit(
+                SubmitError::Invalid(_) | SubmitError::Module { .. } | SubmitError::Dispatch(_),
+            ) => StatusCode::BAD_GATEWAY,
+            ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Chain(ChainError::UnknownBlock(_)) => StatusCode::NOT_FOUND,
@@ -71,7 +92,9 @@ impl IntoResponse for ApiError {
             ApiError::NetuidMismatch { location, .. } => HeaderValue::from_str(location).ok(),
             _ => None,
         };
-        if status.is_server_error() {
+        if let ApiError::Store(error) = &self {
+            tracing::error!(%error, "weights job store");
+        } else if status.is_server_error() {
             tracing::warn!(status = status.as_u16(), error = %self, "request failed");
         }
         let body = crate::wire::ErrorResponse {
@@ -102,5 +125,28 @@ mod tests {
         assert_eq!(status(ChainError::Unreachable("x".into())), 503);
         assert_eq!(status(ChainError::Rpc("x".into())), 502);
         assert_eq!(status(ChainError::Decode("x".into())), 502);
+    }
+
+    #[test]
+    fn submission_failures_map_by_kind_and_refusals_say_so() {
+        let call = ApiError::from(SubmitError::Call("no such call".into()));
+        assert_eq!(call.status(), 422);
+        assert_eq!(call.to_string(), "cannot build the call: no such call");
+        let gone = ApiError::from(SubmitError::Connection("closed".into()));
+        assert_eq!(gone.status(), 503);
+        let refused = ApiError::from(SubmitError::Module {
+            pallet: "SubtensorModule".into(),
+            name: "HotKeyNotRegisteredInSubNet".into(),
+            docs: String::new(),
+        });
+        assert_eq!(refused.status(), 502);
+        assert_eq!(
+            refused.to_string(),
+            "the chain refused the extrinsic: SubtensorModule.HotKeyNotRegisteredInSubNet"
+        );
+        assert_eq!(
+            ApiError::from(SubmitError::Dispatch("BadOrigin".into())).status(),
+            502
+        );
     }
 }

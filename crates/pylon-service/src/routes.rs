@@ -93,9 +93,12 @@ pub fn chain_table(api: Api) -> Table {
     }
 }
 
-/// Public routes under the API's root (no token).
+/// Routes under the API's root that are not about the chain: the identities (public) and the
+/// deprecated identity login.
 pub fn public_table() -> Table {
-    OpenApiRouter::new().routes(routes!(identities))
+    OpenApiRouter::new()
+        .routes(routes!(identities))
+        .routes(routes!(identity_login))
 }
 
 pub(crate) fn head(state: &AppState, scope: &Scope) -> Result<BlockRef, ApiError> {
@@ -399,6 +402,29 @@ async fn identities(State(state): St) -> Json<wire::IdentitiesResponse> {
             .map(|i| (i.name.clone(), i.netuid))
             .collect(),
     })
+}
+
+/// What the deprecated login answers: the identity and its netuid.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct IdentityLoginResponse {
+    pub netuid: u16,
+    pub identity_name: String,
+}
+
+/// Deprecated (the reference keeps it for old clients): checks the identity's token and answers
+/// its netuid. Any body is accepted and ignored; the token is the `Authorization` header's.
+#[utoipa::path(post, path = "/login/identity/{name}",
+    params(("name" = String, Path, description = "The identity")),
+    responses((status = 200, body = IdentityLoginResponse)))]
+async fn identity_login(scope: Scope) -> AppResult {
+    let identity = scope
+        .identity
+        .ok_or_else(|| ApiError::NotFound("no such identity".into()))?;
+    Ok(Json(IdentityLoginResponse {
+        netuid: identity.netuid,
+        identity_name: identity.name,
+    })
+    .into_response())
 }
 
 pub(crate) fn json_bytes(body: Vec<u8>) -> Response {

@@ -194,14 +194,31 @@ pub struct SetWeightsResponse {
     pub unknown_hotkeys: Vec<String>,
 }
 
+/// Where a weights job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Recorded, not yet sent.
+    Pending,
+    /// Sent, waiting for inclusion.
+    Submitted,
+    /// On chain (`included_block`).
+    Included,
+    /// Given up (`reason`).
+    Failed,
+    /// Its epoch ended before it landed.
+    Expired,
+    /// A newer job for the same identity, subnet and mechanism replaced it (`superseded_by`).
+    Superseded,
+}
+
 /// `GET …/weights/status`: the identity's newest weights job.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WeightsJob {
     pub job_id: u64,
     pub netuid: u16,
     pub mechanism_id: u8,
-    /// `pending`, `submitted`, `included`, `failed`, `expired` or `superseded`.
-    pub status: String,
+    pub status: JobStatus,
     /// Whether the weights are on chain (status `included`).
     pub weights_submitted: bool,
     pub epoch: Epoch,

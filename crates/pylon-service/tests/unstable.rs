@@ -58,6 +58,15 @@ async fn unstable_prefixes_answer_with_the_clients_shapes_and_v1s_auth() {
     let identities = get(addr, "/api/_unstable/identities", &[]).await;
     assert_eq!(identities.status, 200, "{}", identities.body);
     assert_eq!(identities.json(), json!({"identities": {"validator": 1}}));
+    // The deprecated login: the identity's token, answered with its netuid.
+    let login = request(addr, "POST", "/api/v1/login/identity/validator", &me, b"{}").await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert_eq!(
+        login.json(),
+        json!({"netuid": 1, "identity_name": "validator"})
+    );
+    let refused = request(addr, "POST", "/api/v1/login/identity/validator", &open, b"").await;
+    assert_eq!(refused.status, 403);
 
     // Open access: same reads as v1, same bytes.
     let path = "/api/_unstable/openaccess/subnet/1/block/latest/neurons";

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pylon_chain::{ChainClient, ChainWeightsSubmitter, SubmitError};
+use pylon_chain::{ChainClient, ChainWeightsSubmitter};
 use pylon_wallet::{HotkeySigner, KeyfileError};
 use pylon_weights::job::JobKey;
 use pylon_weights::jobs::{JobTask, WeightsJobs};
@@ -235,27 +235,6 @@ pub(crate) fn acting_identity<'a>(
         ApiError::Unavailable(format!("identity `{}` has no hotkey loaded", identity.name))
     })?;
     Ok((identity, writer, signer))
-}
-
-/// A signed submission's failure as an answer: the call does not fit (422), the chain refused
-/// it (502, in the chain's words), or the chain could not be reached (503).
-impl From<SubmitError> for ApiError {
-    fn from(error: SubmitError) -> Self {
-        match error {
-            SubmitError::Call(_) => ApiError::Unprocessable(error.to_string()),
-            SubmitError::Connection(_) => ApiError::Unavailable(error.to_string()),
-            SubmitError::Module { .. } | SubmitError::Dispatch(_) | SubmitError::Invalid(_) => {
-                ApiError::ChainRefused(error.to_string())
-            }
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        tracing::error!(%error, "weights job store");
-        ApiError::Unavailable(format!("the weights job store failed: {error}"))
-    }
 }
 
 /// The write routes (identity tier), relative to a subnet prefix.

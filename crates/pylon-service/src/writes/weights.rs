@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::paths::{MechanismBlockPath, MechanismPath, Params};
 use crate::settings::Identity;
 use crate::state::AppState;
-use crate::wire;
+use crate::wire::{self, JobStatus};
 
 type AppResult = Result<Response, ApiError>;
 type St = State<Arc<AppState>>;
@@ -220,7 +220,7 @@ fn job_wire(job: &Job) -> wire::WeightsJob {
         job_id: job.id,
         netuid: job.key.netuid,
         mechanism_id: job.key.mechid,
-        status: String::new(),
+        status: JobStatus::Pending,
         weights_submitted: false,
         epoch: wire::Epoch {
             start: job.epoch.start,
@@ -240,10 +240,10 @@ fn job_wire(job: &Job) -> wire::WeightsJob {
         commit: job.commit.as_ref().map(commit_wire),
     };
     out.status = match &job.state {
-        JobState::Pending => "pending",
+        JobState::Pending => JobStatus::Pending,
         JobState::Submitted { extrinsic_hash, .. } => {
             out.extrinsic_hash = extrinsic_hash.clone();
-            "submitted"
+            JobStatus::Submitted
         }
         JobState::Included {
             block,
@@ -252,18 +252,17 @@ fn job_wire(job: &Job) -> wire::WeightsJob {
             out.weights_submitted = true;
             out.included_block = Some(*block);
             out.extrinsic_hash = Some(extrinsic_hash.clone());
-            "included"
+            JobStatus::Included
         }
         JobState::Failed { reason } => {
             out.reason = Some(reason.clone());
-            "failed"
+            JobStatus::Failed
         }
-        JobState::Expired => "expired",
+        JobState::Expired => JobStatus::Expired,
         JobState::Superseded { by } => {
             out.superseded_by = Some(*by);
-            "superseded"
+            JobStatus::Superseded
         }
-    }
-    .to_owned();
+    };
     out
 }
