@@ -114,6 +114,12 @@ pub struct Settings {
     /// `PYLON_OTLP_ENDPOINT` (empty = off): OpenTelemetry traces, in builds with the `otlp`
     /// feature.
     pub otlp_endpoint: Option<String>,
+    // --- several instances (issue 13) ---
+    /// `PYLON_DATABASE_URL` (empty = the embedded job file in `PYLON_DATA_DIR`): a
+    /// `postgres://…` URL whose database holds the weights jobs, shared by several instances;
+    /// each identity is then signed for only by the instance holding its advisory lock. May
+    /// carry a password, so it is kept as a secret.
+    pub database_url: Secret,
 }
 
 /// hyper's smallest connection buffer.
@@ -167,6 +173,7 @@ impl Settings {
             sentry_dsn: Secret::default(),
             sentry_environment: None,
             otlp_endpoint: None,
+            database_url: Secret::default(),
         }
     }
 
@@ -283,6 +290,16 @@ impl Settings {
         settings.sentry_environment = get("PYLON_SENTRY_ENVIRONMENT").map(str::to_owned);
         settings.otlp_endpoint = get("PYLON_OTLP_ENDPOINT").map(str::to_owned);
         settings.identities = identities(vars)?;
+        // --- several instances (issue 13) ---
+        if let Some(url) = get("PYLON_DATABASE_URL").filter(|url| !url.is_empty()) {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(invalid(
+                    "PYLON_DATABASE_URL",
+                    "expected a postgres://user:password@host:port/database URL",
+                ));
+            }
+            settings.database_url = Secret::new(url);
+        }
         Ok(settings)
     }
 }
