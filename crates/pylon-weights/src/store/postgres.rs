@@ -79,8 +79,15 @@ impl PgStore {
     /// Connect, apply the migrations this database has not seen, and start the workers.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
         let config = config(url)?;
-        let mut first = config.connect(NoTls).map_err(pg)?;
-        migrate(&mut first)?;
+        // On a thread of its own: the blocking client may not run inside an async runtime.
+        let connecting = config.clone();
+        let first = std::thread::spawn(move || {
+            let mut client = connecting.connect(NoTls).map_err(pg)?;
+            migrate(&mut client)?;
+            Ok::<_, StoreError>(client)
+        })
+        .join()
+        .map_err(|_| StoreError::Postgres("connecting panicked".into()))??;
         let (work, queue) = mpsc::channel::<Work>();
         let queue = Arc::new(Mutex::new(queue));
         let mut first = Some(first);

@@ -376,7 +376,11 @@ fn two_instances_share_one_postgresql_store() {
     };
     let url = cluster.create_database("shared");
     let first = Arc::new(JobStore::connect(&url).unwrap());
-    let second = Arc::new(JobStore::connect(&url).unwrap()); // migrations already applied
+    // Migrations already applied; and connected from within an async runtime, as the service does.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let second = Arc::new(runtime.block_on(async { JobStore::connect(&url).unwrap() }));
     let mut listener = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
     listener
         .batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))
