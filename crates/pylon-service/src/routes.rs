@@ -13,7 +13,7 @@ use pylon_chain::BlockRef;
 use crate::access::Scope;
 use crate::cache::Rendered;
 use crate::error::ApiError;
-use crate::respond::cached;
+use crate::respond::{self, cached};
 use crate::state::{AppState, View};
 use crate::{reads, render, wire, writes};
 
@@ -98,15 +98,20 @@ async fn latest_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> A
 
 async fn recent_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     state.note_requested(scope.netuid);
-    Ok(cached(
-        &reads::recent_neurons(&state, scope.netuid).await?,
-        &headers,
+    let rendered = reads::recent_neurons(&state, scope.netuid).await?;
+    let head = state.chain.head().map(|head| head.number);
+    Ok(respond::with_age(
+        cached(&rendered, &headers),
+        rendered.block.number,
+        head,
     ))
 }
 
 async fn neurons_at(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let block = block_at(&state, &scope).await?;
-    ok(reads::neurons(&state, scope.netuid, &block).await, &headers)
+    let answer = ok(reads::neurons(&state, scope.netuid, &block).await, &headers)?;
+    let head = state.chain.head().map(|head| head.number);
+    Ok(respond::for_block(answer, block.number, head))
 }
 
 async fn latest_validators(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
@@ -119,10 +124,12 @@ async fn latest_validators(State(state): St, scope: Scope, headers: HeaderMap) -
 
 async fn validators_at(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let block = block_at(&state, &scope).await?;
-    ok(
+    let answer = ok(
         reads::validators(&state, scope.netuid, &block).await,
         &headers,
-    )
+    )?;
+    let head = state.chain.head().map(|head| head.number);
+    Ok(respond::for_block(answer, block.number, head))
 }
 
 async fn extrinsic(State(state): St, scope: Scope) -> AppResult {
