@@ -306,6 +306,13 @@ class Serve:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"{}")
 
+    def metrics(self) -> str:
+        request = urllib.request.Request(
+            self.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
     def ready(self) -> dict | None:
         with contextlib.suppress(OSError):
             status, body = self.get("/ready")

@@ -44,6 +44,8 @@ def test_the_standby_completes_a_dead_leaders_job_with_one_extrinsic(postgres) -
             ready_b = b.wait_ready()
             assert ready_a.get("leading") in ([], ["dev"]), ready_a
             assert ready_b["leading"] == [] and ready_b["standby"] == ["dev"], ready_b
+            assert 'pylon_weights_leader{identity="dev"} 0' in b.metrics()
+            assert 'pylon_weights_leader{identity="dev"} 1' in a.metrics()
 
             nonce_before = engines.next_nonce(chain, alice)
             start_block = engines.head_number(chain)
@@ -79,6 +81,7 @@ def test_the_standby_completes_a_dead_leaders_job_with_one_extrinsic(postgres) -
                 return (b.ready() or {}).get("leading") == [engines.IDENTITY]
 
             wait_for("b to take the lead", b_leads, timeout=30)
+            assert 'pylon_weights_leader{identity="dev"} 1' in b.metrics()
 
             def included():
                 chain.seal()

@@ -572,4 +572,26 @@ mod tests {
                 .starts_with("PYLON_ID_A_NETUID:")
         );
     }
+
+    // --- several instances (issue 13) ---
+    #[test]
+    fn the_database_url_is_optional_secret_and_must_be_postgres() {
+        assert!(Settings::from_vars(&HashMap::new())
+            .unwrap()
+            .database_url
+            .is_empty());
+        let url = "postgres://pylon:hunter2@db:5432/pylon";
+        let s = Settings::from_vars(&vars(&[("PYLON_DATABASE_URL", url)])).unwrap();
+        assert_eq!(s.database_url.expose(), url);
+        assert!(
+            !format!("{s:?}").contains("hunter2"),
+            "the password is never printed"
+        );
+        let error =
+            Settings::from_vars(&vars(&[("PYLON_DATABASE_URL", "mysql://db/pylon")])).unwrap_err();
+        assert!(
+            error.to_string().starts_with("PYLON_DATABASE_URL: "),
+            "{error}"
+        );
+    }
 }
