@@ -285,6 +285,7 @@ async fn a_runner_job_sets_direct_weights_through_the_chain() {
     let (submitted, task) = jobs
         .submit(setup.new_job(DIRECT_NETUID, chosen.clone()).await)
         .unwrap();
+    let task = task.expect("this process drives its jobs");
     let state = task.await.unwrap().unwrap();
     let JobState::Included {
         block,
@@ -317,6 +318,7 @@ async fn a_runner_job_failing_on_chain_ends_failed_with_the_error_in_words() {
                 .await,
         )
         .unwrap();
+    let task = task.expect("this process drives its jobs");
     match task.await.unwrap().unwrap() {
         JobState::Failed { reason } => {
             assert!(reason.starts_with("SubtensorModule."), "{reason}");
@@ -417,6 +419,7 @@ async fn a_crv4_commit_from_the_runner_is_stored_then_revealed_into_weights() {
     let (_, task) = jobs
         .submit(setup.new_job(CR_NETUID, chosen.clone()).await)
         .unwrap();
+    let task = task.expect("this process drives its jobs");
     let JobState::Included { block, .. } = task.await.unwrap().unwrap() else {
         panic!("the commit is included");
     };
@@ -554,6 +557,7 @@ async fn a_job_lands_through_failing_calls_and_a_dropped_connection() {
         .await
         .unwrap();
     let (_, task) = jobs.submit(job).unwrap();
+    let task = task.expect("this process drives its jobs");
     let state = task.await.unwrap().unwrap();
     assert!(matches!(state, JobState::Included { .. }), "{state:?}");
     assert!(setup.chain.reconnects() >= 1, "the connection was dropped");
@@ -661,7 +665,9 @@ async fn two_requests_in_one_epoch_send_one_extrinsic_with_the_second_weights() 
     let second_weights = weights(&[2, 3], &[65535, 100]);
     let second_job = setup.new_job(DIRECT_NETUID, second_weights.clone()).await;
     let (first, first_task) = jobs.submit(first_job).unwrap();
+    let first_task = first_task.expect("this process drives its jobs");
     let (second, second_task) = jobs.submit(second_job).unwrap();
+    let second_task = second_task.expect("this process drives its jobs");
     assert_eq!(second.superseded, Some(first.id));
     assert_eq!(
         first_task.await.unwrap().unwrap(),
@@ -692,6 +698,7 @@ async fn a_mechanism_job_sends_set_mechanism_weights() {
     // The devnet's subnets run one mechanism: the call is encoded and dispatched as
     // `set_mechanism_weights`, which refuses mechanism 1 by name.
     let (_, task) = jobs.submit(job).unwrap();
+    let task = task.expect("this process drives its jobs");
     match task.await.unwrap().unwrap() {
         JobState::Failed { reason } => assert!(
             reason.starts_with("SubtensorModule.MechanismDoesNotExist"),

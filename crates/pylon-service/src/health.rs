@@ -38,6 +38,13 @@ pub struct Readiness {
     pub connected: bool,
     pub head_block: Option<u32>,
     pub head_age_seconds: Option<f64>,
+    /// With a shared job store (`PYLON_DATABASE_URL`): the identities whose weights this
+    /// instance signs now (it holds their lock), and those another instance signs. A standby is
+    /// ready too: it serves reads and records writes for the leader.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leading: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standby: Option<Vec<String>>,
 }
 
 /// Why the service is not ready, if it is not.
@@ -77,11 +84,28 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
         head_block: state.chain.head().map(|head| head.number),
         head_age_seconds: state.chain.head_age().map(|age| age.as_secs_f64()),
         reason,
+        leading: None,
+        standby: None,
     };
+    let body = with_leadership(body, &state);
     let status = if body.reason.is_none() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body)).into_response()
+}
+
+/// Fill in which identities this instance leads (issue 13: several instances).
+fn with_leadership(mut body: Readiness, state: &AppState) -> Readiness {
+    let leadership = state.writer.as_ref().and_then(|w| w.leadership.as_ref());
+    if let Some(leadership) = leadership {
+        let (leading, standby): (Vec<_>, Vec<_>) = leadership
+            .identities()
+            .into_iter()
+            .partition(|(_, leads)| *leads);
+        body.leading = Some(leading.into_iter().map(|(name, _)| name).collect());
+        body.standby = Some(standby.into_iter().map(|(name, _)| name).collect());
+    }
+    body
 }

@@ -539,6 +539,22 @@ fn state_registry(state: &AppState) -> Registry {
             Err(error) => tracing::warn!(%error, "cannot count the unfinished weights jobs"),
         }
         register(&registry, jobs);
+
+        // Several instances (issue 13): which identities this one signs for.
+        if let Some(leadership) = &writer.leadership {
+            let leader = IntGaugeVec::new(
+                Opts::new(
+                    "pylon_weights_leader",
+                    "1 when this instance holds the identity's lock and signs its weights, else 0",
+                ),
+                &["identity"],
+            )
+            .expect("valid gauge definition");
+            for (identity, leads) in leadership.identities() {
+                leader.with_label_values(&[&identity]).set(i64::from(leads));
+            }
+            register(&registry, leader);
+        }
     }
     registry
 }

@@ -47,3 +47,37 @@ pub fn cached(rendered: &Arc<Rendered>, request: &HeaderMap) -> Response {
     };
     builder.body(Body::from(body)).expect("valid response")
 }
+
+// --- replicas behind an HTTP cache (issue 13) ---
+
+/// What a shared cache (nginx, a CDN) may do with an answer about a past, settled block: keep
+/// it for a year and never revalidate it — that block's data cannot change.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// How many blocks a `recent` answer is behind the head.
+pub const AGE_BLOCKS_HEADER: &str = "x-pylon-age-blocks";
+
+/// Mark an answer about block `block` immutable when the block is settled (at least
+/// `SETTLED_DEPTH` behind the head, so no fork can replace it); a newer block's answer keeps
+/// `no-cache` (revalidated with its `ETag`, like `latest`).
+pub fn for_block(mut response: Response, block: u32, head: Option<u32>) -> Response {
+    let settled =
+        head.is_some_and(|head| head.saturating_sub(block) >= pylon_chain::blocks::SETTLED_DEPTH);
+    let status = response.status();
+    if settled && (status == StatusCode::OK || status == StatusCode::NOT_MODIFIED) {
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    }
+    response
+}
+
+/// Say how old a `recent` answer is: how many blocks behind the head its block is.
+pub fn with_age(mut response: Response, block: u32, head: Option<u32>) -> Response {
+    if let Some(head) = head {
+        response.headers_mut().insert(
+            AGE_BLOCKS_HEADER,
+            HeaderValue::from(head.saturating_sub(block)),
+        );
+    }
+    response
+}

@@ -17,7 +17,7 @@ use crate::access::Scope;
 use crate::cache::Rendered;
 use crate::error::ApiError;
 use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
-use crate::respond::cached;
+use crate::respond::{self, cached};
 use crate::state::{AppState, View};
 use crate::table::{Api, Tier};
 use crate::{reads, render, unstable, wire, writes};
@@ -142,9 +142,12 @@ async fn latest_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> A
     responses((status = 200, body = wire::NeuronsResponse), (status = 304, description = "Not modified")))]
 async fn recent_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     state.note_requested(scope.netuid);
-    Ok(cached(
-        &reads::recent_neurons(&state, scope.netuid).await?,
-        &headers,
+    let rendered = reads::recent_neurons(&state, scope.netuid).await?;
+    let head = state.chain.head().map(|head| head.number);
+    Ok(respond::with_age(
+        cached(&rendered, &headers),
+        rendered.block.number,
+        head,
     ))
 }
 
@@ -158,7 +161,9 @@ async fn neurons_at(
     headers: HeaderMap,
 ) -> AppResult {
     let block = block_at(&state, &scope, path.block_number).await?;
-    ok(reads::neurons(&state, scope.netuid, &block).await, &headers)
+    let answer = ok(reads::neurons(&state, scope.netuid, &block).await, &headers)?;
+    let head = state.chain.head().map(|head| head.number);
+    Ok(respond::for_block(answer, block.number, head))
 }
 
 /// Validators at the latest block.
@@ -182,10 +187,12 @@ async fn validators_at(
     headers: HeaderMap,
 ) -> AppResult {
     let block = block_at(&state, &scope, path.block_number).await?;
-    ok(
+    let answer = ok(
         reads::validators(&state, scope.netuid, &block).await,
         &headers,
-    )
+    )?;
+    let head = state.chain.head().map(|head| head.number);
+    Ok(respond::for_block(answer, block.number, head))
 }
 
 /// One extrinsic, decoded by the chain's metadata.

@@ -140,6 +140,12 @@ pub struct Settings {
     /// Reference settings that were set but configure what Pylon reads from the chain instead
     /// (name and why), for the start-up log.
     pub ignored: Vec<(&'static str, &'static str)>,
+    // --- several instances (issue 13) ---
+    /// `PYLON_DATABASE_URL` (empty = the embedded job file in `PYLON_DATA_DIR`): a
+    /// `postgres://…` URL whose database holds the weights jobs, shared by several instances;
+    /// each identity is then signed for only by the instance holding its advisory lock. May
+    /// carry a password, so it is kept as a secret.
+    pub database_url: Secret,
 }
 
 /// The resource attributes traces carry (`PYLON_OTEL_SERVICE_NAME`, `_SERVICE_NAMESPACE`,
@@ -253,6 +259,7 @@ impl Settings {
                 deployment_environment: "production".to_string(),
             },
             ignored: Vec::new(),
+            database_url: Secret::default(),
         }
     }
 
@@ -464,6 +471,16 @@ impl Settings {
             .copied()
             .collect();
         settings.identities = identities(vars)?;
+        // --- several instances (issue 13) ---
+        if let Some(url) = get("PYLON_DATABASE_URL").filter(|url| !url.is_empty()) {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(invalid(
+                    "PYLON_DATABASE_URL",
+                    "expected a postgres://user:password@host:port/database URL",
+                ));
+            }
+            settings.database_url = Secret::new(url);
+        }
         Ok(settings)
     }
 }
@@ -907,6 +924,28 @@ mod tests {
         assert!(
             err(&[("PYLON_IDENTITIES", "[\"a\"]"), ("PYLON_ID_A_NETUID", "x"),])
                 .starts_with("PYLON_ID_A_NETUID:")
+        );
+    }
+
+    // --- several instances (issue 13) ---
+    #[test]
+    fn the_database_url_is_optional_secret_and_must_be_postgres() {
+        assert!(Settings::from_vars(&HashMap::new())
+            .unwrap()
+            .database_url
+            .is_empty());
+        let url = "postgres://pylon:hunter2@db:5432/pylon";
+        let s = Settings::from_vars(&vars(&[("PYLON_DATABASE_URL", url)])).unwrap();
+        assert_eq!(s.database_url.expose(), url);
+        assert!(
+            !format!("{s:?}").contains("hunter2"),
+            "the password is never printed"
+        );
+        let error =
+            Settings::from_vars(&vars(&[("PYLON_DATABASE_URL", "mysql://db/pylon")])).unwrap_err();
+        assert!(
+            error.to_string().starts_with("PYLON_DATABASE_URL: "),
+            "{error}"
         );
     }
 }

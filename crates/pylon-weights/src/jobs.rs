@@ -5,11 +5,15 @@
 //! A job has at most one runner task at a time: two runners of one job could each decide the
 //! other's extrinsic was lost and send a second one. `resume` (at start-up) therefore skips jobs
 //! whose runner is alive.
+//!
+//! With a store shared by several instances, a [`Gate`] says which identities this instance
+//! leads: only their jobs get a runner here (the others are recorded for their leader to pick
+//! up), and [`WeightsJobs::stop_identity`] aborts an identity's runners when leadership is lost.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::job::{JobId, JobState, NewJob};
 use crate::runner::{run_job, RunError, RunnerConfig, WeightsSubmitter};
@@ -17,7 +21,12 @@ use crate::store::{JobStore, StoreError, Submitted};
 
 pub type JobTask = JoinHandle<Result<JobState, RunError>>;
 
-type Running = Arc<Mutex<HashSet<JobId>>>;
+/// Jobs whose runner task is alive in this process: their identity, and (once spawned) the
+/// handle that stops the runner.
+type Running = Arc<Mutex<HashMap<JobId, (String, Option<AbortHandle>)>>>;
+
+/// Whether this instance may drive an identity's jobs now (it leads that identity).
+pub type Gate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 pub struct WeightsJobs<S> {
     store: Arc<JobStore>,
@@ -25,6 +34,8 @@ pub struct WeightsJobs<S> {
     config: RunnerConfig,
     /// Jobs whose runner task is alive in this process.
     running: Running,
+    /// `None`: this instance drives every job (the store is its own).
+    gate: Option<Gate>,
 }
 
 impl<S> Clone for WeightsJobs<S> {
@@ -34,11 +45,12 @@ impl<S> Clone for WeightsJobs<S> {
             submitter: Arc::clone(&self.submitter),
             config: self.config.clone(),
             running: Arc::clone(&self.running),
+            gate: self.gate.clone(),
         }
     }
 }
 
-fn lock(running: &Running) -> MutexGuard<'_, HashSet<JobId>> {
+fn lock(running: &Running) -> MutexGuard<'_, HashMap<JobId, (String, Option<AbortHandle>)>> {
     // The set stays consistent even if a holder panicked: every change is a single call.
     running
         .lock()
@@ -64,40 +76,91 @@ impl<S: WeightsSubmitter + 'static> WeightsJobs<S> {
             submitter,
             config,
             running: Running::default(),
+            gate: None,
         }
+    }
+
+    /// Drive only the jobs of identities `gate` approves (a store shared with other instances).
+    pub fn with_gate(mut self, gate: Gate) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
+    fn may_drive(&self, identity: &str) -> bool {
+        self.gate.as_ref().is_none_or(|gate| gate(identity))
     }
 
     pub fn store(&self) -> &JobStore {
         &self.store
     }
 
-    /// Record a job (superseding its key's pending one) and start driving it. Must be called
-    /// within a tokio runtime.
-    pub fn submit(&self, new: NewJob) -> Result<(Submitted, JobTask), StoreError> {
+    /// Record a job (superseding its key's pending one) and start driving it, unless another
+    /// instance leads its identity (then `None`: the leader picks it up). Must be called within
+    /// a tokio runtime.
+    pub fn submit(&self, new: NewJob) -> Result<(Submitted, Option<JobTask>), StoreError> {
+        let identity = new.key.identity.clone();
         // Held across the write so a concurrent `resume` cannot see the job without its runner.
         let mut running = lock(&self.running);
         let submitted = self.store.submit(new)?;
-        running.insert(submitted.id);
+        if !self.may_drive(&identity) {
+            return Ok((submitted, None));
+        }
+        running.insert(submitted.id, (identity, None));
         drop(running);
         let task = self.spawn(submitted.id);
-        Ok((submitted, task))
+        Ok((submitted, Some(task)))
     }
 
-    /// Start driving every unfinished job found in the store that has no runner yet.
+    /// Start driving every unfinished job found in the store that has no runner yet (of the
+    /// identities this instance leads, when gated).
     pub fn resume(&self) -> Result<Vec<(JobId, JobTask)>, StoreError> {
+        self.resume_where(|_| true)
+    }
+
+    /// [`Self::resume`] for one identity's jobs (when this instance becomes its leader, or is
+    /// told of a new job).
+    pub fn resume_identity(&self, identity: &str) -> Result<Vec<(JobId, JobTask)>, StoreError> {
+        self.resume_where(|name| name == identity)
+    }
+
+    fn resume_where(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(JobId, JobTask)>, StoreError> {
+        let unfinished = self.store.pending()?;
         let mut running = lock(&self.running);
-        let ids: Vec<JobId> = self
-            .store
-            .pending()?
+        let ids: Vec<JobId> = unfinished
             .into_iter()
-            .map(|job| job.id)
-            .filter(|id| running.insert(*id))
+            .filter(|job| wanted(&job.key.identity) && self.may_drive(&job.key.identity))
+            .filter_map(|job| match running.entry(job.id) {
+                std::collections::hash_map::Entry::Occupied(_) => None,
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert((job.key.identity, None));
+                    Some(job.id)
+                }
+            })
             .collect();
         drop(running);
         if !ids.is_empty() {
             tracing::info!(jobs = ids.len(), "resuming unfinished weights jobs");
         }
         Ok(ids.into_iter().map(|id| (id, self.spawn(id))).collect())
+    }
+
+    /// Abort the runners of an identity's jobs (this instance stopped leading it); how many.
+    /// Their jobs stay in the store for the next leader, which looks up what was sent.
+    pub fn stop_identity(&self, identity: &str) -> usize {
+        let running = lock(&self.running);
+        let mut stopped = 0;
+        for (name, handle) in running.values() {
+            if name == identity {
+                if let Some(handle) = handle {
+                    handle.abort();
+                }
+                stopped += 1;
+            }
+        }
+        stopped
     }
 
     /// Start the runner of a job already marked running.
@@ -108,14 +171,24 @@ impl<S: WeightsSubmitter + 'static> WeightsJobs<S> {
             running: Arc::clone(&self.running),
             id,
         };
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let _running = running;
             let outcome = run_job(id, jobs.submitter.as_ref(), &jobs.store, &jobs.config).await;
             if let Err(error) = &outcome {
                 tracing::error!(job = id, %error, "weights job stopped on a store error");
             }
             outcome
-        })
+        });
+        let mut running = lock(&self.running);
+        if let Some((identity, handle)) = running.get_mut(&id) {
+            // Leadership may have been lost between the check and this spawn.
+            if self.may_drive(identity) {
+                *handle = Some(task.abort_handle());
+            } else {
+                task.abort();
+            }
+        }
+        task
     }
 }
 
@@ -133,9 +206,11 @@ mod tests {
         let mut first_request = new_job(1000);
         first_request.weights.values = vec![1, 1];
         let (first, first_task) = jobs.submit(first_request).unwrap();
+        let first_task = first_task.unwrap();
         // On the current-thread test runtime the first runner has not run yet: its job is still
         // pending when the second request arrives, as with two quick PUTs.
         let (second, second_task) = jobs.submit(new_job(1000)).unwrap();
+        let second_task = second_task.unwrap();
         assert_eq!(second.superseded, Some(first.id));
 
         assert_eq!(
@@ -186,6 +261,7 @@ mod tests {
         let chain = Arc::new(ScriptedChain::new(direct_settings()).script([Outcome::Stall]));
         let jobs = WeightsJobs::new(Arc::new(store), Arc::clone(&chain), config());
         let (submitted, task) = jobs.submit(new_job(1000)).unwrap();
+        let task = task.unwrap();
 
         // Let its runner reach the stalled submission.
         for _ in 0..10_000 {

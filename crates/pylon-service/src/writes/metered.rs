@@ -16,12 +16,15 @@ use pylon_weights::epoch::ChainPosition;
 use pylon_weights::job::JobKey;
 use pylon_weights::runner::{ChainError, Inclusion, SignedNote, SubnetSettings, WeightsSubmitter};
 
+use super::lead::Leadership;
 use crate::metrics::observe_weights_attempt;
 
 pub struct MeteredSubmitter {
     inner: ChainWeightsSubmitter,
     /// Identity → hotkey ss58, the metric's `hotkey` label.
     hotkeys: Arc<HashMap<String, String>>,
+    /// With a shared job store: sign only for identities this instance leads.
+    fence: Option<Arc<Leadership>>,
 }
 
 impl MeteredSubmitter {
@@ -29,6 +32,23 @@ impl MeteredSubmitter {
         MeteredSubmitter {
             inner,
             hotkeys: Arc::new(hotkeys),
+            fence: None,
+        }
+    }
+
+    /// Refuse to sign for an identity this instance does not lead (checked before each
+    /// submission, so a runner that outlived its leadership sends nothing).
+    pub fn fenced(mut self, leadership: Arc<Leadership>) -> Self {
+        self.fence = Some(leadership);
+        self
+    }
+
+    fn check_fence(&self, key: &JobKey) -> Result<(), ChainError> {
+        match &self.fence {
+            Some(leadership) if !leadership.leads(&key.identity) => Err(ChainError::Retryable(
+                format!("this instance does not lead identity `{}`", key.identity),
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -102,6 +122,7 @@ impl WeightsSubmitter for MeteredSubmitter {
         version_key: u64,
         note: &SignedNote<'_>,
     ) -> Result<Inclusion, ChainError> {
+        self.check_fence(key)?;
         let timer = self.timer(key, set_weights_call_name(key.mechid));
         let outcome = self
             .inner
@@ -117,6 +138,7 @@ impl WeightsSubmitter for MeteredSubmitter {
         commit: &TimelockedCommit,
         note: &SignedNote<'_>,
     ) -> Result<Inclusion, ChainError> {
+        self.check_fence(key)?;
         let timer = self.timer(key, commit_timelocked_weights_call_name(key.mechid));
         let outcome = self.inner.submit_commit(key, commit, note).await;
         timer.finish(&outcome);

@@ -9,6 +9,7 @@
 //!
 //! Every write route is an identity route: the identity's own hotkey signs.
 
+pub mod lead;
 mod metered;
 pub mod publish;
 mod retry;
@@ -68,6 +69,8 @@ pub enum WriterError {
     DataDir { path: PathBuf, reason: String },
     #[error("cannot open the weights job store {path}: {source}")]
     Store { path: PathBuf, source: StoreError },
+    #[error("cannot open the weights job store in PostgreSQL (PYLON_DATABASE_URL): {0}")]
+    SharedStore(StoreError),
 }
 
 /// Finished jobs are kept this long (the status routes read them), then pruned.
@@ -85,6 +88,8 @@ struct LoadedHotkey {
 pub struct Writer {
     hotkeys: HashMap<String, LoadedHotkey>,
     pub jobs: WeightsJobs<MeteredSubmitter>,
+    /// With a shared store (`PYLON_DATABASE_URL`): the identities this instance leads.
+    pub leadership: Option<Arc<lead::Leadership>>,
 }
 
 impl Writer {
@@ -111,27 +116,52 @@ impl Writer {
             let signer = Arc::new(signer);
             hotkeys.insert(identity.name.clone(), LoadedHotkey { signer, address });
         }
-        let dir = &settings.data_dir;
-        std::fs::create_dir_all(dir).map_err(|e| WriterError::DataDir {
-            path: dir.clone(),
-            reason: e.to_string(),
-        })?;
-        let path = dir.join(JOBS_FILE);
-        let store = JobStore::open(&path).map_err(|source| WriterError::Store {
-            path: path.clone(),
-            source,
-        })?;
+        let store = if settings.database_url.is_empty() {
+            open_embedded(settings)?
+        } else {
+            JobStore::connect(settings.database_url.expose()).map_err(WriterError::SharedStore)?
+        };
         let signers = hotkeys
             .iter()
             .map(|(name, loaded)| (name.clone(), Arc::clone(&loaded.signer)))
             .collect();
-        let labels = hotkeys
+        let labels: HashMap<String, String> = hotkeys
             .iter()
             .map(|(name, loaded)| (name.clone(), loaded.address.clone()))
             .collect();
-        let submitter = MeteredSubmitter::new(ChainWeightsSubmitter::new(chain, signers), labels);
-        let jobs = WeightsJobs::new(Arc::new(store), Arc::new(submitter), runner);
-        Ok(Some(Writer { hotkeys, jobs }))
+        let mut submitter = MeteredSubmitter::new(
+            ChainWeightsSubmitter::new(chain.clone(), signers),
+            labels.clone(),
+        );
+        let mut leadership = None;
+        if store.is_shared() {
+            let mut names: Vec<String> = hotkeys.keys().cloned().collect();
+            names.sort();
+            let leading = lead::new_leadership(&names);
+            submitter = submitter.fenced(Arc::clone(&leading));
+            leadership = Some((leading, names));
+        }
+        let mut jobs = WeightsJobs::new(Arc::new(store), Arc::new(submitter), runner);
+        let leadership = leadership.map(|(leading, names)| {
+            let gate = Arc::clone(&leading);
+            jobs = jobs
+                .clone()
+                .with_gate(Arc::new(move |identity: &str| gate.leads(identity)));
+            lead::spawn(
+                settings.database_url.expose().to_owned(),
+                names,
+                jobs.clone(),
+                chain,
+                Arc::clone(&leading),
+                Arc::new(labels),
+            );
+            leading
+        });
+        Ok(Some(Writer {
+            hotkeys,
+            jobs,
+            leadership,
+        }))
     }
 
     /// Every hour, delete finished jobs older than [`KEEP_FINISHED`] (each key's newest job
@@ -155,8 +185,12 @@ impl Writer {
         })
     }
 
-    /// Drive the jobs a previous run left unfinished (in the background); how many.
+    /// Drive the jobs a previous run left unfinished (in the background); how many. With a
+    /// shared store, each identity's leader resumes its jobs when it takes the lead instead.
     pub fn resume(&self) -> Result<usize, StoreError> {
+        if self.leadership.is_some() {
+            return Ok(0);
+        }
         let resumed = self.jobs.resume()?;
         let count = resumed.len();
         for (id, runner) in resumed {
@@ -186,6 +220,16 @@ impl Writer {
             .get(identity)
             .map(|loaded| loaded.address.as_str())
     }
+}
+
+fn open_embedded(settings: &Settings) -> Result<JobStore, WriterError> {
+    let dir = &settings.data_dir;
+    std::fs::create_dir_all(dir).map_err(|e| WriterError::DataDir {
+        path: dir.clone(),
+        reason: e.to_string(),
+    })?;
+    let path = dir.join(JOBS_FILE);
+    JobStore::open(&path).map_err(|source| WriterError::Store { path, source })
 }
 
 fn load_signer(settings: &Settings, identity: &Identity) -> Result<HotkeySigner, WriterError> {

@@ -95,7 +95,9 @@ async fn submit(state: &AppState, scope: &Scope, mechid: u8, body: &[u8]) -> App
         epoch,
         requested_at_block: u64::from(head.number),
     })?;
-    writer.watch(runner, &key);
+    if let Some(runner) = runner {
+        writer.watch(runner, &key);
+    }
     tracing::info!(
         identity = %identity.name,
         netuid,
