@@ -196,10 +196,10 @@ async fn direct_weights_land_in_the_devnets_weights_storage() {
         let metrics = request(addr, "GET", "/metrics", &bearer(METRICS), b"").await;
         assert_eq!(metrics.status, 200, "{}", metrics.body);
         let attempt = format!(
-            "pylon_apply_weights_attempt_duration_seconds_count{{hotkey=\"{alice}\",netuid=\"1\",operation=\"set_weights\",status=\"included\"}}"
+            "pylon_apply_weights_attempt_duration_seconds_count{{extrinsic=\"set_weights\",hotkey=\"{alice}\",netuid=\"1\",operation=\"_apply_weights\",outcome=\"included\",status=\"success\"}}"
         );
         let job = format!(
-            "pylon_apply_weights_job_duration_seconds_count{{hotkey=\"{alice}\",job_status=\"included\",netuid=\"1\"}}"
+            "pylon_apply_weights_job_duration_seconds_count{{hotkey=\"{alice}\",job_status=\"included\",netuid=\"1\",operation=\"run_job\",status=\"success\"}}"
         );
         if metrics.body.contains(&attempt) && metrics.body.contains(&job) {
             break;
