@@ -28,7 +28,6 @@ pub mod submit;
 pub mod subnet;
 mod subnet_maps;
 pub mod weights;
-pub mod weights_submitter;
 pub mod weights_traces;
 
 pub use client::{ChainClient, ChainConfig};
@@ -41,7 +40,6 @@ pub use network::{Network, NetworkError};
 pub use observe::{ChainObserver, FallbackReason, Outcome};
 pub use submit::{ChainCall, Included, SubmitError};
 pub use subnet::{DrandBeacon, SubnetSettings};
-pub use weights_submitter::ChainWeightsSubmitter;
 
 /// The 32-byte account id of an ss58 address, if it is one.
 pub fn account_id_from_ss58(text: &str) -> Option<[u8; 32]> {

@@ -9,8 +9,8 @@
 //!
 //! Every write route is an identity route: the identity's own hotkey signs.
 
-mod metered;
 pub mod publish;
+pub mod submitter;
 pub mod weights;
 
 use std::collections::HashMap;
@@ -20,14 +20,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::routing::{get, post, put};
 use axum::Router;
-use pylon_chain::{ChainClient, ChainWeightsSubmitter, SubmitError};
+use pylon_chain::{ChainClient, SubmitError};
 use pylon_wallet::{HotkeySigner, KeyfileError};
 use pylon_weights::job::JobKey;
 use pylon_weights::jobs::{JobTask, WeightsJobs};
 use pylon_weights::runner::RunnerConfig;
 use pylon_weights::store::{JobStore, StoreError};
 
-use self::metered::MeteredSubmitter;
+use self::submitter::ChainWeightsSubmitter;
 use crate::access::Scope;
 use crate::error::ApiError;
 use crate::settings::{Identity, Settings};
@@ -81,7 +81,7 @@ struct LoadedHotkey {
 /// What signs and remembers the identities' writes.
 pub struct Writer {
     hotkeys: HashMap<String, LoadedHotkey>,
-    pub jobs: WeightsJobs<MeteredSubmitter>,
+    pub jobs: WeightsJobs<ChainWeightsSubmitter>,
 }
 
 impl Writer {
@@ -122,11 +122,7 @@ impl Writer {
             .iter()
             .map(|(name, loaded)| (name.clone(), Arc::clone(&loaded.signer)))
             .collect();
-        let labels = hotkeys
-            .iter()
-            .map(|(name, loaded)| (name.clone(), loaded.address.clone()))
-            .collect();
-        let submitter = MeteredSubmitter::new(ChainWeightsSubmitter::new(chain, signers), labels);
+        let submitter = ChainWeightsSubmitter::new(chain, signers);
         let jobs = WeightsJobs::new(Arc::new(store), Arc::new(submitter), runner);
         Ok(Some(Writer { hotkeys, jobs }))
     }

@@ -16,6 +16,7 @@ use pylon_weights::mapping::Neuron;
 use pylon_weights::prepare::prepare_weights;
 
 use super::acting_identity;
+use super::submitter::EpochSchedules;
 use crate::access::Scope;
 use crate::error::ApiError;
 use crate::settings::Identity;

@@ -1,35 +1,95 @@
-//! `pylon_weights::runner::WeightsSubmitter` over this crate: the weights runner's view of the
-//! chain, signing with each identity's hotkey.
+//! `pylon_weights::runner::WeightsSubmitter` over `pylon_chain`: the weights runner's view of
+//! the chain, signing with each identity's hotkey, every extrinsic attempt timed.
 //!
-//! It lives here rather than in pylon-weights so the domain crate stays free of subxt and the
-//! connection (its tests run against a scripted chain, and it builds in seconds); this crate
-//! already owns reads and signed submissions, and the service depends on both. The dependency
-//! runs one way: pylon-chain → pylon-weights (and pylon-wallet for the signer type).
+//! The adapter lives with the service's writer, which already depends on both the chain crate
+//! and the domain crate: pylon-chain reads and submits without knowing the weights runner, and
+//! pylon-weights stays free of subxt (its tests run against a scripted chain).
+//!
+//! Every attempt is recorded in `pylon_apply_weights_attempt_duration_seconds` with what was
+//! sent (the call's name, as `pylon_chain::weights` names it) and how it ended (`included`,
+//! `retryable`, `fatal`, or `timeout` when the runner gave up waiting).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use pylon_chain::epoch_schedule::EpochStorage;
+use pylon_chain::model::BlockRef;
+use pylon_chain::submit::{ChainCall, SubmitError};
+use pylon_chain::weights::{
+    commit_timelocked_weights_call, commit_timelocked_weights_call_name, set_weights_call,
+    set_weights_call_name,
+};
+use pylon_chain::weights_traces::netuid_storage_index;
+use pylon_chain::{ChainClient, ChainError};
 use pylon_wallet::HotkeySigner;
 use pylon_weights::commit::{BeaconInfo, TimelockedCommit};
 use pylon_weights::convert::ChainWeights;
 use pylon_weights::dispatch::classify_module_error;
-use pylon_weights::epoch::ChainPosition;
+use pylon_weights::epoch::{ChainPosition, EpochState, PinnedSchedule, Schedule};
 use pylon_weights::job::JobKey;
 use pylon_weights::runner::{
     ChainError as JobError, Inclusion, SignedNote, SubnetSettings, WeightsSubmitter,
 };
 
-use crate::client::ChainClient;
-use crate::error::ChainError;
-use crate::model::BlockRef;
-use crate::submit::{ChainCall, SubmitError};
-use crate::weights::{commit_timelocked_weights_call, set_weights_call};
-use crate::weights_traces::netuid_storage_index;
+use crate::metrics::observe_weights_attempt;
+
+/// The epoch storage the chain keeps, as the domain's schedule: the stateful scheduler where
+/// the block's metadata has its items, the fixed grid otherwise.
+pub fn pinned_schedule(storage: EpochStorage) -> PinnedSchedule {
+    let EpochStorage {
+        netuid,
+        block,
+        tempo,
+        stateful,
+        next_epoch_start,
+    } = storage;
+    let schedule = match stateful {
+        Some(items) => Schedule::Stateful(EpochState {
+            block,
+            tempo,
+            last_epoch_block: items.last_epoch_block,
+            pending_epoch_at: items.pending_epoch_at,
+            epoch_index: items.epoch_index,
+            blocks_since_last_step: items.blocks_since_last_step,
+        }),
+        None => Schedule::Fixed {
+            netuid,
+            tempo,
+            block,
+        },
+    };
+    PinnedSchedule {
+        schedule,
+        next_epoch_start,
+    }
+}
+
+/// The chain's epoch schedule of a subnet at one block, in the domain's terms.
+pub trait EpochSchedules {
+    fn epoch_schedule(
+        &self,
+        netuid: u16,
+        block: &BlockRef,
+    ) -> impl std::future::Future<Output = Result<PinnedSchedule, ChainError>> + Send;
+}
+
+impl EpochSchedules for ChainClient {
+    async fn epoch_schedule(
+        &self,
+        netuid: u16,
+        block: &BlockRef,
+    ) -> Result<PinnedSchedule, ChainError> {
+        self.epoch_storage(netuid, block).await.map(pinned_schedule)
+    }
+}
 
 /// The chain as the weights runner sees it, with the hotkeys of the configured identities.
 pub struct ChainWeightsSubmitter {
     chain: Arc<ChainClient>,
     hotkeys: HashMap<String, Arc<HotkeySigner>>,
+    /// Identity → hotkey ss58, the attempt metric's `hotkey` label (derived once).
+    addresses: HashMap<String, String>,
 }
 
 impl std::fmt::Debug for ChainWeightsSubmitter {
@@ -44,7 +104,29 @@ impl std::fmt::Debug for ChainWeightsSubmitter {
 impl ChainWeightsSubmitter {
     /// `hotkeys`: identity name → its loaded hotkey.
     pub fn new(chain: Arc<ChainClient>, hotkeys: HashMap<String, Arc<HotkeySigner>>) -> Self {
-        ChainWeightsSubmitter { chain, hotkeys }
+        let addresses = hotkeys
+            .iter()
+            .map(|(name, signer)| (name.clone(), signer.ss58_address()))
+            .collect();
+        ChainWeightsSubmitter {
+            chain,
+            hotkeys,
+            addresses,
+        }
+    }
+
+    fn timer(&self, key: &JobKey, operation: &'static str) -> AttemptTimer {
+        AttemptTimer {
+            operation,
+            netuid: key.netuid,
+            hotkey: self
+                .addresses
+                .get(&key.identity)
+                .cloned()
+                .unwrap_or_default(),
+            started: Instant::now(),
+            finished: false,
+        }
     }
 
     fn signer(&self, identity: &str) -> Result<&HotkeySigner, JobError> {
@@ -194,7 +276,10 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
             &weights.values,
             version_key,
         );
-        self.submit(&key.identity, call, note).await
+        let timer = self.timer(key, set_weights_call_name(key.mechid));
+        let outcome = self.submit(&key.identity, call, note).await;
+        timer.finish(&outcome);
+        outcome
     }
 
     async fn submit_commit(
@@ -209,7 +294,10 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
             &commit.ciphertext,
             commit.reveal_round,
         );
-        self.submit(&key.identity, call, note).await
+        let timer = self.timer(key, commit_timelocked_weights_call_name(key.mechid));
+        let outcome = self.submit(&key.identity, call, note).await;
+        timer.finish(&outcome);
+        outcome
     }
 
     /// Storage traces rather than a block scan: a direct set moves the hotkey's `LastUpdate` to
@@ -261,5 +349,38 @@ fn submit_error(error: SubmitError) -> JobError {
             JobError::Retryable(error.to_string())
         }
         SubmitError::Dispatch(_) | SubmitError::Call(_) => JobError::Fatal(error.to_string()),
+    }
+}
+
+/// Records the attempt when it resolves, or as `timeout` when the runner drops it unresolved.
+struct AttemptTimer {
+    operation: &'static str,
+    netuid: u16,
+    hotkey: String,
+    started: Instant,
+    finished: bool,
+}
+
+impl AttemptTimer {
+    fn finish<T>(mut self, outcome: &Result<T, JobError>) {
+        let status = match outcome {
+            Ok(_) => "included",
+            Err(JobError::Retryable(_)) => "retryable",
+            Err(JobError::Fatal(_)) => "fatal",
+        };
+        self.record(status, self.started.elapsed());
+        self.finished = true;
+    }
+
+    fn record(&self, status: &'static str, elapsed: Duration) {
+        observe_weights_attempt(self.operation, status, self.netuid, &self.hotkey, elapsed);
+    }
+}
+
+impl Drop for AttemptTimer {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.record("timeout", self.started.elapsed());
+        }
     }
 }

@@ -9,8 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pylon_chain::pool_refusal::{RefusalReason, SubtensorRefusal};
 use pylon_chain::weights::{commit_timelocked_weights_call, set_weights_call};
-use pylon_chain::{ChainClient, ChainConfig, ChainWeightsSubmitter, Network, SubmitError};
+use pylon_chain::{ChainClient, ChainConfig, Network, SubmitError};
 use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use pylon_service::writes::submitter::{ChainWeightsSubmitter, EpochSchedules};
 use pylon_wallet::HotkeySigner;
 use pylon_weights::commit::{build_commit, reveal_target, BeaconInfo, RevealInputs, RevealRule};
 use pylon_weights::convert::ChainWeights;
