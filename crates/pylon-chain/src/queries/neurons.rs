@@ -279,10 +279,10 @@ mod tests {
 
     /// finney's answer to `get_neurons_lite(1)` at block 6,852,690 (spec 343), as recorded.
     const RECORDED: &[u8] =
-        include_bytes!("../tests/fixtures/finney-6852690-get-neurons-lite-netuid1.scale");
+        include_bytes!("../../tests/fixtures/finney-6852690-get-neurons-lite-netuid1.scale");
     /// The metadata of the runtime that gave it.
     const SPEC_343_V15: &[u8] =
-        include_bytes!("../../pylon-devnet/assets/finney-spec343-metadata-v15.scale");
+        include_bytes!("../../../pylon-devnet/assets/finney-spec343-metadata-v15.scale");
 
     /// Spec 343's metadata, with `get_neurons_lite`'s declared output replaced by `Vec<u8>` when
     /// `opaque` (what spec 218 and older declare). Returns the registry and the output type.
