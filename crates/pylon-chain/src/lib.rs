@@ -26,7 +26,7 @@ pub use submission::{pool_refusal, publish, submit, weights};
 pub use client::{ChainClient, ChainConfig};
 pub use error::ChainError;
 pub use model::{
-    AxonInfo, BlockRef, Certificate, Commitment, Extrinsic, ExtrinsicArg, Neuron,
+    AxonInfo, BlockRef, Certificate, Commitment, Extrinsic, ExtrinsicArg, NeuronInfo,
     RevealedCommitment, Stakes,
 };
 pub use network::{Network, NetworkError};

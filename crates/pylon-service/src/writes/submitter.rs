@@ -29,7 +29,7 @@ use pylon_weights::dispatch::classify_module_error;
 use pylon_weights::epoch::{ChainPosition, EpochState, PinnedSchedule, Schedule};
 use pylon_weights::job::JobKey;
 use pylon_weights::runner::{
-    ChainError as JobError, Inclusion, SignedNote, SubnetSettings, WeightsSubmitter,
+    AttemptError, Inclusion, SignedNote, SubnetSettings, WeightsSubmitter,
 };
 
 use crate::metrics::observe_weights_attempt;
@@ -129,14 +129,13 @@ impl ChainWeightsSubmitter {
         }
     }
 
-    fn signer(&self, identity: &str) -> Result<&HotkeySigner, JobError> {
-        self.hotkeys
-            .get(identity)
-            .map(Arc::as_ref)
-            .ok_or_else(|| JobError::Fatal(format!("identity `{identity}` has no hotkey loaded")))
+    fn signer(&self, identity: &str) -> Result<&HotkeySigner, AttemptError> {
+        self.hotkeys.get(identity).map(Arc::as_ref).ok_or_else(|| {
+            AttemptError::Fatal(format!("identity `{identity}` has no hotkey loaded"))
+        })
     }
 
-    fn head(&self) -> Result<BlockRef, JobError> {
+    fn head(&self) -> Result<BlockRef, AttemptError> {
         self.chain.latest_block().map_err(read_error)
     }
 
@@ -145,7 +144,7 @@ impl ChainWeightsSubmitter {
         identity: &str,
         call: ChainCall,
         note: &SignedNote<'_>,
-    ) -> Result<Inclusion, JobError> {
+    ) -> Result<Inclusion, AttemptError> {
         let signer = self.signer(identity)?;
         let included = self
             .chain
@@ -166,7 +165,7 @@ impl ChainWeightsSubmitter {
         hotkey: [u8; 32],
         since: u64,
         head: &BlockRef,
-    ) -> Result<Option<u64>, JobError> {
+    ) -> Result<Option<u64>, AttemptError> {
         let index = netuid_storage_index(key.netuid, key.mechid);
         let commits = self
             .chain
@@ -187,7 +186,7 @@ impl ChainWeightsSubmitter {
         hotkey: [u8; 32],
         since: u64,
         head: &BlockRef,
-    ) -> Result<Option<u64>, JobError> {
+    ) -> Result<Option<u64>, AttemptError> {
         let Some(uid) = self
             .chain
             .uid_of_hotkey(key.netuid, hotkey, head)
@@ -209,7 +208,7 @@ impl ChainWeightsSubmitter {
 }
 
 impl WeightsSubmitter for ChainWeightsSubmitter {
-    async fn position(&self, netuid: u16) -> Result<ChainPosition, JobError> {
+    async fn position(&self, netuid: u16) -> Result<ChainPosition, AttemptError> {
         let head = self.head()?;
         let epoch_index = self
             .chain
@@ -223,7 +222,7 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
     }
 
     /// Everything an attempt decides by, read at one pinned block (the head when called).
-    async fn subnet_settings(&self, netuid: u16) -> Result<SubnetSettings, JobError> {
+    async fn subnet_settings(&self, netuid: u16) -> Result<SubnetSettings, AttemptError> {
         let head = self.head()?;
         let (settings, pinned) = futures::try_join!(
             self.chain.subnet_settings(netuid, &head),
@@ -258,7 +257,7 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
         })
     }
 
-    fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], JobError> {
+    fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], AttemptError> {
         Ok(self.signer(identity)?.public_key())
     }
 
@@ -268,7 +267,7 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
         weights: &ChainWeights,
         version_key: u64,
         note: &SignedNote<'_>,
-    ) -> Result<Inclusion, JobError> {
+    ) -> Result<Inclusion, AttemptError> {
         let call = set_weights_call(
             key.netuid,
             key.mechid,
@@ -287,7 +286,7 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
         key: &JobKey,
         commit: &TimelockedCommit,
         note: &SignedNote<'_>,
-    ) -> Result<Inclusion, JobError> {
+    ) -> Result<Inclusion, AttemptError> {
         let call = commit_timelocked_weights_call(
             key.netuid,
             key.mechid,
@@ -308,7 +307,7 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
         key: &JobKey,
         since_block: u64,
         extrinsic_hash: Option<&str>,
-    ) -> Result<Option<Inclusion>, JobError> {
+    ) -> Result<Option<Inclusion>, AttemptError> {
         let hotkey = self.signer(&key.identity)?.public_key();
         let head = self.head()?;
         let settings = self
@@ -333,22 +332,22 @@ impl WeightsSubmitter for ChainWeightsSubmitter {
 }
 
 /// Reads fail for reasons that pass (connection, a node lagging): try again.
-fn read_error(error: ChainError) -> JobError {
-    JobError::Retryable(error.to_string())
+fn read_error(error: ChainError) -> AttemptError {
+    AttemptError::Retryable(error.to_string())
 }
 
-fn submit_error(error: SubmitError) -> JobError {
+fn submit_error(error: SubmitError) -> AttemptError {
     match error {
         SubmitError::Module { pallet, name, docs } => classify_module_error(&pallet, &name, &docs),
         // A nonce race, a stale era, a rate limit or a round the chain already holds pass with
         // the next attempt (re-signed, re-planned); an unregistered hotkey or no funds do not.
         SubmitError::Invalid(refusal) if !refusal.is_retryable() => {
-            JobError::Fatal(format!("transaction refused: {refusal}"))
+            AttemptError::Fatal(format!("transaction refused: {refusal}"))
         }
         SubmitError::Connection(_) | SubmitError::Invalid(_) => {
-            JobError::Retryable(error.to_string())
+            AttemptError::Retryable(error.to_string())
         }
-        SubmitError::Dispatch(_) | SubmitError::Call(_) => JobError::Fatal(error.to_string()),
+        SubmitError::Dispatch(_) | SubmitError::Call(_) => AttemptError::Fatal(error.to_string()),
     }
 }
 
@@ -362,11 +361,11 @@ struct AttemptTimer {
 }
 
 impl AttemptTimer {
-    fn finish<T>(mut self, outcome: &Result<T, JobError>) {
+    fn finish<T>(mut self, outcome: &Result<T, AttemptError>) {
         let status = match outcome {
             Ok(_) => "included",
-            Err(JobError::Retryable(_)) => "retryable",
-            Err(JobError::Fatal(_)) => "fatal",
+            Err(AttemptError::Retryable(_)) => "retryable",
+            Err(AttemptError::Fatal(_)) => "fatal",
         };
         self.record(status, self.started.elapsed());
         self.finished = true;
