@@ -13,7 +13,6 @@ pub mod publish;
 pub mod submitter;
 pub mod weights;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -27,7 +26,7 @@ use pylon_weights::jobs::{JobTask, WeightsJobs};
 use pylon_weights::runner::RunnerConfig;
 use pylon_weights::store::{JobStore, StoreError};
 
-use self::submitter::ChainWeightsSubmitter;
+use self::submitter::{ChainWeightsSubmitter, Hotkeys};
 use crate::access::Scope;
 use crate::error::ApiError;
 use crate::settings::{Identity, Settings};
@@ -71,16 +70,9 @@ pub enum WriterError {
 pub const KEEP_FINISHED: Duration = Duration::from_secs(7 * 24 * 3600);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// An identity's loaded hotkey and its ss58 address (derived once: responses, logs and metric
-/// labels all name it).
-struct LoadedHotkey {
-    signer: Arc<HotkeySigner>,
-    address: String,
-}
-
 /// What signs and remembers the identities' writes.
 pub struct Writer {
-    hotkeys: HashMap<String, LoadedHotkey>,
+    hotkeys: Arc<Hotkeys>,
     pub jobs: WeightsJobs<ChainWeightsSubmitter>,
 }
 
@@ -95,19 +87,18 @@ impl Writer {
         if settings.identities.is_empty() {
             return Ok(None);
         }
-        let mut hotkeys = HashMap::new();
+        let mut hotkeys = Hotkeys::default();
         for identity in &settings.identities {
-            let signer = load_signer(settings, identity)?;
-            let address = signer.ss58_address();
+            let signer = Arc::new(load_signer(settings, identity)?);
+            let loaded = hotkeys.insert(identity.name.clone(), signer);
             tracing::info!(
                 identity = %identity.name,
                 netuid = identity.netuid,
-                hotkey = %address,
+                hotkey = %loaded.address,
                 "identity hotkey loaded"
             );
-            let signer = Arc::new(signer);
-            hotkeys.insert(identity.name.clone(), LoadedHotkey { signer, address });
         }
+        let hotkeys = Arc::new(hotkeys);
         let dir = &settings.data_dir;
         std::fs::create_dir_all(dir).map_err(|e| WriterError::DataDir {
             path: dir.clone(),
@@ -118,11 +109,7 @@ impl Writer {
             path: path.clone(),
             source,
         })?;
-        let signers = hotkeys
-            .iter()
-            .map(|(name, loaded)| (name.clone(), Arc::clone(&loaded.signer)))
-            .collect();
-        let submitter = ChainWeightsSubmitter::new(chain, signers);
+        let submitter = ChainWeightsSubmitter::new(chain, Arc::clone(&hotkeys));
         let jobs = WeightsJobs::new(Arc::new(store), Arc::new(submitter), runner);
         Ok(Some(Writer { hotkeys, jobs }))
     }
@@ -168,16 +155,12 @@ impl Writer {
     }
 
     pub fn signer(&self, identity: &str) -> Option<&HotkeySigner> {
-        self.hotkeys
-            .get(identity)
-            .map(|loaded| loaded.signer.as_ref())
+        self.hotkeys.signer(identity).map(Arc::as_ref)
     }
 
     /// The identity's hotkey ss58 address.
     pub fn hotkey(&self, identity: &str) -> Option<&str> {
-        self.hotkeys
-            .get(identity)
-            .map(|loaded| loaded.address.as_str())
+        self.hotkeys.address(identity)
     }
 }
 

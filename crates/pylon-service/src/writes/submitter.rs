@@ -84,17 +84,58 @@ impl EpochSchedules for ChainClient {
     }
 }
 
+/// The identities' loaded hotkeys: identity name → its signer and ss58 address (derived once:
+/// responses, logs and metric labels all name it). The one such map, shared by the writer and
+/// the runner's chain.
+#[derive(Debug, Default)]
+pub struct Hotkeys(HashMap<String, LoadedHotkey>);
+
+/// An identity's loaded hotkey. Debug shows the address only (HotkeySigner's Debug shows
+/// nothing secret).
+#[derive(Debug)]
+pub struct LoadedHotkey {
+    pub signer: Arc<HotkeySigner>,
+    pub address: String,
+}
+
+impl Hotkeys {
+    /// Add `identity`'s hotkey; its address is derived here, once.
+    pub fn insert(&mut self, identity: String, signer: Arc<HotkeySigner>) -> &LoadedHotkey {
+        let address = signer.ss58_address();
+        self.0
+            .insert(identity.clone(), LoadedHotkey { signer, address });
+        &self.0[&identity]
+    }
+
+    pub fn signer(&self, identity: &str) -> Option<&Arc<HotkeySigner>> {
+        self.0.get(identity).map(|loaded| &loaded.signer)
+    }
+
+    /// The identity's hotkey ss58 address.
+    pub fn address(&self, identity: &str) -> Option<&str> {
+        self.0.get(identity).map(|loaded| loaded.address.as_str())
+    }
+}
+
+impl FromIterator<(String, Arc<HotkeySigner>)> for Hotkeys {
+    fn from_iter<I: IntoIterator<Item = (String, Arc<HotkeySigner>)>>(iter: I) -> Self {
+        let mut hotkeys = Hotkeys::default();
+        for (identity, signer) in iter {
+            hotkeys.insert(identity, signer);
+        }
+        hotkeys
+    }
+}
+
 /// The chain as the weights runner sees it, with the hotkeys of the configured identities.
 pub struct ChainWeightsSubmitter {
     chain: Arc<ChainClient>,
-    hotkeys: HashMap<String, Arc<HotkeySigner>>,
-    /// Identity → hotkey ss58, the attempt metric's `hotkey` label (derived once).
-    addresses: HashMap<String, String>,
+    hotkeys: Arc<Hotkeys>,
 }
 
 impl std::fmt::Debug for ChainWeightsSubmitter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Identity names and addresses only (HotkeySigner's Debug shows nothing secret).
+        // Identity names and addresses only.
         f.debug_struct("ChainWeightsSubmitter")
             .field("hotkeys", &self.hotkeys)
             .finish_non_exhaustive()
@@ -102,17 +143,8 @@ impl std::fmt::Debug for ChainWeightsSubmitter {
 }
 
 impl ChainWeightsSubmitter {
-    /// `hotkeys`: identity name → its loaded hotkey.
-    pub fn new(chain: Arc<ChainClient>, hotkeys: HashMap<String, Arc<HotkeySigner>>) -> Self {
-        let addresses = hotkeys
-            .iter()
-            .map(|(name, signer)| (name.clone(), signer.ss58_address()))
-            .collect();
-        ChainWeightsSubmitter {
-            chain,
-            hotkeys,
-            addresses,
-        }
+    pub fn new(chain: Arc<ChainClient>, hotkeys: Arc<Hotkeys>) -> Self {
+        ChainWeightsSubmitter { chain, hotkeys }
     }
 
     fn timer(&self, key: &JobKey, operation: &'static str) -> AttemptTimer {
@@ -120,19 +152,22 @@ impl ChainWeightsSubmitter {
             operation,
             netuid: key.netuid,
             hotkey: self
-                .addresses
-                .get(&key.identity)
-                .cloned()
-                .unwrap_or_default(),
+                .hotkeys
+                .address(&key.identity)
+                .unwrap_or_default()
+                .to_owned(),
             started: Instant::now(),
             finished: false,
         }
     }
 
     fn signer(&self, identity: &str) -> Result<&HotkeySigner, AttemptError> {
-        self.hotkeys.get(identity).map(Arc::as_ref).ok_or_else(|| {
-            AttemptError::Fatal(format!("identity `{identity}` has no hotkey loaded"))
-        })
+        self.hotkeys
+            .signer(identity)
+            .map(Arc::as_ref)
+            .ok_or_else(|| {
+                AttemptError::Fatal(format!("identity `{identity}` has no hotkey loaded"))
+            })
     }
 
     fn head(&self) -> Result<BlockRef, AttemptError> {
