@@ -9,9 +9,10 @@
 # the one the test suite runs on (tower-http's uuid needs Rust >= 1.89). The cargo registry and
 # target directory are BuildKit caches, so a code change does not recompile every dependency.
 FROM rust:1.95-bookworm AS build
-# Optional cargo features of `pylon`: --build-arg PYLON_FEATURES=sentry,otlp (error reporting,
-# trace export; docs/SERVICE.md).
-ARG PYLON_FEATURES=""
+# Cargo features of `pylon` compiled into the image: error reporting (Sentry) and trace export
+# (OTLP), so a reference `.env` with PYLON_SENTRY_DSN / PYLON_OTEL_COLLECTOR_ENDPOINT starts as it
+# did. `--build-arg PYLON_FEATURES=` builds the lean binary (docs/SERVICE.md).
+ARG PYLON_FEATURES="sentry,otlp"
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY crates ./crates

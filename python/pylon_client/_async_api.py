@@ -1,19 +1,21 @@
-"""The asynchronous `open_access` and `identity` namespaces of `AsyncPylonClient`: `_sync_api.py` with `async`.
+"""The `open_access` and `identity` namespaces of the clients (`v1` and `unstable`), written once, async.
 
-Keep the two in step (the unit tests call every method of both).
+`_sync_api.py` is generated from this file by `scripts/unasync_api.py` (`async`/`await` removed, `AsyncX` names
+mapped to their sync twins); edit this file and regenerate, never the other.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from . import _endpoints as ep
+from ._concurrency import AsyncLock, async_sleep
 from ._endpoints import Endpoint, ResponseT, Scope, Tier
 from ._exceptions import PylonMisconfigured, PylonNetuidMismatch
 from ._http import AsyncSender, build_call
 from ._models import CertificateAlgorithm as _Algorithm
 from ._models import (
+    EvmLogsBody,
     GenerateCertificateKeypairBody,
     GenerateCertificateKeypairResponse,
     GetAllRevealedCommitmentsResponse,
@@ -21,9 +23,15 @@ from ._models import (
     GetCertificatesResponse,
     GetCommitmentResponse,
     GetCommitmentsResponse,
+    GetDrandLastStoredRoundResponse,
+    GetEvmLogsResponse,
     GetExtrinsicResponse,
+    GetIdentitiesResponse,
     GetLatestBlockInfoResponse,
+    GetLatestEvmAssociationsResponse,
     GetNeuronsResponse,
+    GetPriceResponse,
+    GetPricesResponse,
     GetRevealedCommitmentsResponse,
     GetValidatorsResponse,
     GetWeightsJobResponse,
@@ -35,12 +43,17 @@ from ._models import (
     SetRevealedCommitmentResponse,
     SetWeightsBody,
     SetWeightsResponse,
+    UnstableGetCommitmentResponse,
+    UnstableGetCommitmentsResponse,
 )
+from ._neurons_file import load_neurons_file
 from ._types import (
     MAIN_MECHANISM,
     BlockNumber,
     CommitmentDataBytes,
     CommitmentDataHex,
+    EvmBlockNumber,
+    EvmContractAddress,
     ExtrinsicIndex,
     Hotkey,
     IdentityName,
@@ -53,7 +66,31 @@ from ._types import (
 from ._weights_wait import WeightsWait
 
 
-class AsyncOpenAccessApi:
+class AsyncOpenAccessBase:
+    """What the open-access APIs (`v1` and `unstable`) share: sending a call with the open-access token, and the
+    local neurons file (`Config.neurons_file`) that answers the latest/recent neurons reads in development."""
+
+    def __init__(self, sender: AsyncSender) -> None:
+        self._sender = sender
+
+    async def _call(
+        self,
+        endpoint: Endpoint[ResponseT],
+        netuid: NetUid | None = None,
+        body: PylonBody | None = None,
+        query: dict[str, object] | None = None,
+        **params: object,
+    ) -> ResponseT:
+        config = self._sender.config
+        call = build_call(config, endpoint, Tier.OPEN_ACCESS, netuid=netuid, body=body, path_params=params, query=query)
+        return await self._sender.send(call)
+
+    def _file_neurons(self) -> GetNeuronsResponse | None:
+        path = self._sender.config.neurons_file
+        return load_neurons_file(path) if path else None
+
+
+class AsyncOpenAccessApi(AsyncOpenAccessBase):
     """Reads for any subnet, authenticated with the open-access token.
 
     Every method may raise `PylonRequestException` (no response after the retries), a `PylonResponseException`
@@ -61,26 +98,22 @@ class AsyncOpenAccessApi:
     `PylonClosed` when the client is not open.
     """
 
-    def __init__(self, sender: AsyncSender) -> None:
-        self._sender = sender
-
-    async def _call(self, endpoint: Endpoint[ResponseT], netuid: NetUid | None = None, **params: object) -> ResponseT:
-        config = self._sender.config
-        return await self._sender.send(
-            build_call(config, endpoint, Tier.OPEN_ACCESS, netuid=netuid, path_params=params)
-        )
-
     async def get_neurons(self, netuid: NetUid, block_number: BlockNumber) -> GetNeuronsResponse:
         """The subnet's neurons at a past block, keyed by hotkey."""
         return await self._call(ep.GET_NEURONS, netuid, block_number=block_number)
 
     async def get_latest_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
-        """The subnet's neurons at the latest block, keyed by hotkey."""
+        """The subnet's neurons at the latest block, keyed by hotkey (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
         return await self._call(ep.GET_LATEST_NEURONS, netuid)
 
     async def get_recent_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
         """The subnet's neurons from the service's cache: at most a few blocks old, answered without waiting
-        for the chain. The subnet must be one the service keeps recent data for."""
+        for the chain. The subnet must be one the service keeps recent data for. From `Config.neurons_file` when
+        set."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
         return await self._call(ep.GET_RECENT_NEURONS, netuid)
 
     async def get_validators(self, netuid: NetUid, block_number: BlockNumber) -> GetValidatorsResponse:
@@ -124,22 +157,20 @@ class AsyncOpenAccessApi:
         return await self._call(ep.GET_REVEALED_COMMITMENTS, netuid, hotkey=hotkey)
 
 
-class AsyncIdentityApi:
-    """Reads and writes for the configured identity's subnet, authenticated with the identity's token.
+class AsyncIdentityBase:
+    """What the identity APIs (`v1` and `unstable`) share: the identity's netuid, looked up on first use and again
+    when the service answers 308, and sending a call with the identity's token."""
 
-    The identity's netuid is looked up (`GET /api/v1/identities`) on first use and kept; when the service
-    answers 308 (the identity now serves another subnet) it is looked up again and the call repeated once.
-    Raises what `OpenAccessApi` raises, and `PylonMisconfigured` when the service does not know the identity.
-    """
+    _identities: Endpoint[GetIdentitiesResponse] = ep.GET_IDENTITIES
 
     def __init__(self, sender: AsyncSender) -> None:
         self._sender = sender
         identity_name = sender.config.identity_name
         if identity_name is None:
-            raise PylonMisconfigured("AsyncIdentityApi needs identity_name and identity_token in the config.")
+            raise PylonMisconfigured("The identity API needs identity_name and identity_token in the config.")
         self.identity_name: IdentityName = identity_name
         self._netuid: NetUid | None = None
-        self._lock = asyncio.Lock()
+        self._lock = AsyncLock()
 
     @property
     def netuid(self) -> NetUid:
@@ -152,16 +183,17 @@ class AsyncIdentityApi:
         async with self._lock:
             if self._netuid is None or self._netuid == stale:
                 config = self._sender.config
-                identities = (await self._sender.send(build_call(config, ep.GET_IDENTITIES, Tier.IDENTITY))).identities
+                identities = (await self._sender.send(build_call(config, self._identities, Tier.IDENTITY))).identities
                 if self.identity_name not in identities:
                     raise PylonMisconfigured(f"Identity {self.identity_name!r} is not configured on the service.")
                 self._netuid = identities[self.identity_name]
             return self._netuid
 
     async def _call(self, endpoint: Endpoint[ResponseT], body: PylonBody | None = None, **params: object) -> ResponseT:
-        if endpoint.scope in (Scope.CHAIN, Scope.PUBLIC):
+        if endpoint.scope in (Scope.CHAIN, Scope.CHAIN_ANONYMOUS, Scope.PUBLIC):
             # Chain-level data does not depend on the subnet: no netuid lookup needed.
-            return await self._sender.send(build_call(self._sender.config, endpoint, Tier.IDENTITY, path_params=params))
+            call = build_call(self._sender.config, endpoint, Tier.IDENTITY, body=body, path_params=params)
+            return await self._sender.send(call)
         netuid = self._netuid if self._netuid is not None else await self._resolve_netuid(None)
         try:
             return await self._send(endpoint, netuid, body, params)
@@ -183,16 +215,35 @@ class AsyncIdentityApi:
         )
         return await self._sender.send(call)
 
+    def _file_neurons(self) -> GetNeuronsResponse | None:
+        path = self._sender.config.neurons_file
+        return load_neurons_file(path) if path else None
+
+
+class AsyncIdentityApi(AsyncIdentityBase):
+    """Reads and writes for the configured identity's subnet, authenticated with the identity's token.
+
+    The identity's netuid is looked up (`GET /api/v1/identities`) on first use and kept; when the service
+    answers 308 (the identity now serves another subnet) it is looked up again and the call repeated once.
+    Raises what `OpenAccessApi` raises, and `PylonMisconfigured` when the service does not know the identity.
+    """
+
     async def get_neurons(self, block_number: BlockNumber) -> GetNeuronsResponse:
         """The identity's subnet's neurons at a past block, keyed by hotkey."""
         return await self._call(ep.GET_NEURONS, block_number=block_number)
 
     async def get_latest_neurons(self) -> GetNeuronsResponse:
-        """The identity's subnet's neurons at the latest block, keyed by hotkey."""
+        """The identity's subnet's neurons at the latest block, keyed by hotkey (from `Config.neurons_file` when
+        set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
         return await self._call(ep.GET_LATEST_NEURONS)
 
     async def get_recent_neurons(self) -> GetNeuronsResponse:
-        """The identity's subnet's neurons from the service's cache (at most a few blocks old, no chain wait)."""
+        """The identity's subnet's neurons from the service's cache (at most a few blocks old, no chain wait); from
+        `Config.neurons_file` when set."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
         return await self._call(ep.GET_RECENT_NEURONS)
 
     async def get_validators(self, block_number: BlockNumber) -> GetValidatorsResponse:
@@ -293,7 +344,7 @@ class AsyncIdentityApi:
         job_id: WeightsJobId | None = None,
         mechanism_id: MechanismId = MAIN_MECHANISM,
         *,
-        # A deadline of its own rather than asyncio.timeout: running out raises PylonWeightsTimeout with the
+        # A deadline of its own rather than a timeout context: running out raises PylonWeightsTimeout with the
         # job's last status.
         timeout: float = 600.0,  # noqa: ASYNC109
         poll_interval: float = 2.0,
@@ -313,7 +364,7 @@ class AsyncIdentityApi:
             pause = wait.pause_after(job)
             if pause is None:
                 return job
-            await asyncio.sleep(pause)
+            await async_sleep(pause)
 
     async def set_commitment(
         self, commitment: CommitmentDataBytes | CommitmentDataHex | bytes | str
@@ -330,3 +381,220 @@ class AsyncIdentityApi:
             commitment=RevealedCommitmentData(commitment), blocks_until_reveal=blocks_until_reveal
         )
         return await self._call(ep.SET_REVEALED_COMMITMENT, body)
+
+
+class AsyncUnstableOpenAccessApi(AsyncOpenAccessBase):
+    """`client.unstable.open_access`: the `/api/_unstable` reads of the published client 2.3, same names, arguments
+    and models. Unstable by name: the service may change these routes between versions. Raises what
+    `OpenAccessApi` raises."""
+
+    async def get_neurons(self, netuid: NetUid, block_number: BlockNumber) -> GetNeuronsResponse:
+        """The subnet's neurons at a past block, keyed by hotkey."""
+        return await self._call(ep.U_GET_NEURONS, netuid, block_number=block_number)
+
+    async def get_latest_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
+        """The subnet's neurons at the latest block (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
+        return await self._call(ep.U_GET_LATEST_NEURONS, netuid)
+
+    async def get_recent_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
+        """The subnet's neurons from the service's cache (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
+        return await self._call(ep.U_GET_RECENT_NEURONS, netuid)
+
+    async def get_commitments(self, netuid: NetUid) -> UnstableGetCommitmentsResponse:
+        """Every commitment of a hotkey registered on the subnet: hex data or still timelock-encrypted (`kind`)."""
+        return await self._call(ep.U_GET_COMMITMENTS, netuid)
+
+    async def get_all_revealed_commitments(self, netuid: NetUid) -> GetAllRevealedCommitmentsResponse:
+        """Every revealed commitment on the subnet, by hotkey."""
+        return await self._call(ep.U_GET_ALL_REVEALED_COMMITMENTS, netuid)
+
+    async def get_commitment(self, netuid: NetUid, hotkey: Hotkey) -> UnstableGetCommitmentResponse:
+        """A hotkey's commitment (hex data or timelock-encrypted). Raises `PylonNotFound` when there is none."""
+        return await self._call(ep.U_GET_COMMITMENT, netuid, hotkey=hotkey)
+
+    async def get_revealed_commitments(self, netuid: NetUid, hotkey: Hotkey) -> GetRevealedCommitmentsResponse:
+        """A hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
+        return await self._call(ep.U_GET_REVEALED_COMMITMENTS, netuid, hotkey=hotkey)
+
+    async def get_validators(self, netuid: NetUid, block_number: BlockNumber) -> GetValidatorsResponse:
+        """Neurons with a validator permit at a past block, by total stake, highest first."""
+        return await self._call(ep.U_GET_VALIDATORS, netuid, block_number=block_number)
+
+    async def get_latest_validators(self, netuid: NetUid) -> GetValidatorsResponse:
+        """Neurons with a validator permit at the latest block, by total stake, highest first."""
+        return await self._call(ep.U_GET_LATEST_VALIDATORS, netuid)
+
+    async def get_certificate(self, netuid: NetUid, hotkey: Hotkey) -> GetCertificateResponse:
+        """The certificate a hotkey published (public key as bare hex). Raises `PylonNotFound` when there is none."""
+        return await self._call(ep.U_GET_CERTIFICATE, netuid, hotkey=hotkey)
+
+    async def get_latest_block_info(self) -> GetLatestBlockInfoResponse:
+        """The latest block's number, hash and timestamp."""
+        return await self._call(ep.U_GET_LATEST_BLOCK_INFO)
+
+    async def get_latest_prices(self) -> GetPricesResponse:
+        """Every subnet's alpha price (rao of TAO) at the latest block."""
+        return await self._call(ep.U_GET_LATEST_PRICES)
+
+    async def get_prices(self, block_number: BlockNumber) -> GetPricesResponse:
+        """Every subnet's alpha price (rao of TAO) at a block."""
+        return await self._call(ep.U_GET_PRICES, block_number=block_number)
+
+    async def get_latest_price(self, netuid: NetUid) -> GetPriceResponse:
+        """One subnet's alpha price (rao of TAO) at the latest block."""
+        return await self._call(ep.U_GET_LATEST_PRICE, netuid)
+
+    async def get_price(self, netuid: NetUid, block_number: BlockNumber) -> GetPriceResponse:
+        """One subnet's alpha price (rao of TAO) at a block."""
+        return await self._call(ep.U_GET_PRICE, netuid, block_number=block_number)
+
+    async def get_extrinsic(self, block_number: BlockNumber, extrinsic_index: ExtrinsicIndex) -> GetExtrinsicResponse:
+        """One decoded extrinsic of a block."""
+        return await self._call(ep.U_GET_EXTRINSIC, block_number=block_number, extrinsic_index=extrinsic_index)
+
+    async def get_drand_last_stored_round(self) -> GetDrandLastStoredRoundResponse:
+        """The newest drand round whose pulse the chain stores."""
+        return await self._call(ep.U_GET_DRAND_LAST_STORED_ROUND)
+
+    async def get_latest_evm_associations(self, netuid: NetUid) -> GetLatestEvmAssociationsResponse:
+        """The EVM addresses the subnet's hotkeys proved they own, by hotkey, at the latest block."""
+        return await self._call(ep.U_GET_LATEST_EVM_ASSOCIATIONS, netuid)
+
+    async def get_evm_logs(
+        self,
+        contract_address: EvmContractAddress,
+        from_block: EvmBlockNumber,
+        to_block: EvmBlockNumber,
+        abi: list[dict[str, Any]],
+    ) -> GetEvmLogsResponse:
+        """A contract's logs in the EVM blocks `from_block..=to_block`, decoded with `abi` by the service (which
+        reads them from its EVM node). Not retried once it may have reached the service (it is a POST)."""
+        return await self._call(
+            ep.U_GET_EVM_LOGS,
+            body=EvmLogsBody(abi=abi),
+            query={"from_block": from_block, "to_block": to_block},
+            contract_address=contract_address,
+        )
+
+
+class AsyncUnstableIdentityApi(AsyncIdentityBase):
+    """`client.unstable.identity`: the `/api/_unstable` reads and writes for the configured identity, as the
+    published client 2.3 has them. Netuid resolution as `IdentityApi` (through `GET /api/_unstable/identities`)."""
+
+    _identities = ep.U_GET_IDENTITIES
+
+    async def get_neurons(self, block_number: BlockNumber) -> GetNeuronsResponse:
+        """The identity's subnet's neurons at a past block."""
+        return await self._call(ep.U_GET_NEURONS, block_number=block_number)
+
+    async def get_latest_neurons(self) -> GetNeuronsResponse:
+        """The identity's subnet's neurons at the latest block (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
+        return await self._call(ep.U_GET_LATEST_NEURONS)
+
+    async def get_recent_neurons(self) -> GetNeuronsResponse:
+        """The identity's subnet's neurons from the service's cache (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
+        return await self._call(ep.U_GET_RECENT_NEURONS)
+
+    async def put_weights(
+        self, weights: dict[Hotkey, Weight], mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> SetWeightsResponse:
+        """Sets the identity's weights for `mechanism_id` (the service submits them and handles commit-reveal).
+        Never resent once it may have reached the service."""
+        return await self._call(ep.U_PUT_WEIGHTS, SetWeightsBody(weights=weights), mechanism_id=mechanism_id)
+
+    async def get_weights_status(
+        self, block_number: BlockNumber, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetWeightsStatusResponse:
+        """Whether the identity's weights for `mechanism_id` were included in the epoch containing `block_number`."""
+        return await self._call(ep.U_GET_WEIGHTS_STATUS, mechanism_id=mechanism_id, block_number=block_number)
+
+    async def get_commitments(self) -> UnstableGetCommitmentsResponse:
+        """Every commitment on the identity's subnet (hex data or timelock-encrypted), by hotkey."""
+        return await self._call(ep.U_GET_COMMITMENTS)
+
+    async def get_all_revealed_commitments(self) -> GetAllRevealedCommitmentsResponse:
+        """Every revealed commitment on the identity's subnet, by hotkey."""
+        return await self._call(ep.U_GET_ALL_REVEALED_COMMITMENTS)
+
+    async def get_commitment(self, hotkey: Hotkey) -> UnstableGetCommitmentResponse:
+        """A hotkey's commitment. Raises `PylonNotFound` when there is none."""
+        return await self._call(ep.U_GET_COMMITMENT, hotkey=hotkey)
+
+    async def get_revealed_commitments(self, hotkey: Hotkey) -> GetRevealedCommitmentsResponse:
+        """A hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
+        return await self._call(ep.U_GET_REVEALED_COMMITMENTS, hotkey=hotkey)
+
+    async def get_own_commitment(self) -> UnstableGetCommitmentResponse:
+        """The identity's own hotkey's commitment. Raises `PylonNotFound` when there is none."""
+        return await self._call(ep.U_GET_OWN_COMMITMENT)
+
+    async def get_own_revealed_commitments(self) -> GetRevealedCommitmentsResponse:
+        """The identity's own hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
+        return await self._call(ep.U_GET_OWN_REVEALED_COMMITMENTS)
+
+    async def set_commitment(
+        self, commitment: CommitmentDataBytes | CommitmentDataHex | bytes | str
+    ) -> SetCommitmentResponse:
+        """Publishes a commitment for the identity's hotkey: bytes, or hex with or without `0x`."""
+        return await self._call(ep.U_SET_COMMITMENT, SetCommitmentBody.model_validate({"commitment": commitment}))
+
+    async def set_revealed_commitment(
+        self, commitment: str, blocks_until_reveal: int = 360
+    ) -> SetRevealedCommitmentResponse:
+        """Publishes a timelocked commitment revealed after `blocks_until_reveal` blocks; returns its drand round."""
+        body = SetRevealedCommitmentBody(
+            commitment=RevealedCommitmentData(commitment), blocks_until_reveal=blocks_until_reveal
+        )
+        return await self._call(ep.U_SET_REVEALED_COMMITMENT, body)
+
+    async def get_validators(self, block_number: BlockNumber) -> GetValidatorsResponse:
+        """Neurons with a validator permit at a past block, by total stake, highest first."""
+        return await self._call(ep.U_GET_VALIDATORS, block_number=block_number)
+
+    async def get_latest_validators(self) -> GetValidatorsResponse:
+        """Neurons with a validator permit at the latest block, by total stake, highest first."""
+        return await self._call(ep.U_GET_LATEST_VALIDATORS)
+
+    async def get_certificate(self, hotkey: Hotkey) -> GetCertificateResponse:
+        """The certificate a hotkey published on the identity's subnet. Raises `PylonNotFound` when there is none."""
+        return await self._call(ep.U_GET_CERTIFICATE, hotkey=hotkey)
+
+    async def get_latest_block_info(self) -> GetLatestBlockInfoResponse:
+        """The latest block's number, hash and timestamp (chain-level: sent with the open-access token, if any)."""
+        return await self._call(ep.U_GET_LATEST_BLOCK_INFO)
+
+    async def get_latest_prices(self) -> GetPricesResponse:
+        """Every subnet's alpha price at the latest block (chain-level)."""
+        return await self._call(ep.U_GET_LATEST_PRICES)
+
+    async def get_prices(self, block_number: BlockNumber) -> GetPricesResponse:
+        """Every subnet's alpha price at a block (chain-level)."""
+        return await self._call(ep.U_GET_PRICES, block_number=block_number)
+
+    async def get_latest_price(self) -> GetPriceResponse:
+        """The identity's subnet's alpha price at the latest block."""
+        return await self._call(ep.U_GET_LATEST_PRICE)
+
+    async def get_price(self, block_number: BlockNumber) -> GetPriceResponse:
+        """The identity's subnet's alpha price at a block."""
+        return await self._call(ep.U_GET_PRICE, block_number=block_number)
+
+    async def get_extrinsic(self, block_number: BlockNumber, extrinsic_index: ExtrinsicIndex) -> GetExtrinsicResponse:
+        """One decoded extrinsic of a block (chain-level)."""
+        return await self._call(ep.U_GET_EXTRINSIC, block_number=block_number, extrinsic_index=extrinsic_index)
+
+    async def get_drand_last_stored_round(self) -> GetDrandLastStoredRoundResponse:
+        """The newest drand round whose pulse the chain stores (chain-level)."""
+        return await self._call(ep.U_GET_DRAND_LAST_STORED_ROUND)
+
+    async def get_latest_evm_associations(self) -> GetLatestEvmAssociationsResponse:
+        """The EVM addresses the identity's subnet's hotkeys proved they own, at the latest block."""
+        return await self._call(ep.U_GET_LATEST_EVM_ASSOCIATIONS)

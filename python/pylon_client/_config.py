@@ -62,7 +62,16 @@ ASYNC_DEFAULT_RETRIES = AsyncRetrying(
 
 RetryT = TypeVar("RetryT", Retrying, AsyncRetrying)
 
-_SCALAR_FIELDS = ("address", "identity_name", "identity_token", "open_access_token")
+_SCALAR_FIELDS = (
+    "address",
+    "identity_name",
+    "identity_token",
+    "open_access_token",
+    "mtls_cert_path",
+    "mtls_key_path",
+    "neurons_file",
+    "neuron_keepalive_expiry",
+)
 _TIMEOUT_FIELDS = ("connect", "read", "write", "pool")
 
 
@@ -79,6 +88,11 @@ class BaseConfig(BaseModel, Generic[RetryT]):
         open_access_token: the token for `client.open_access`; `""` for a service with open reads.
         retry: the tenacity policy for reads; writes use it only for failures before anything was sent.
         timeout: client-side timeouts; `timeout.read` is sent as `X-Pylon-Timeout`.
+        mtls_cert_path, mtls_key_path: the validator's TLS certificate and key (PEM) that `get_neuron_client`
+            presents to miners; with them it speaks mTLS, pinned to each miner's published certificate.
+        neurons_file: a local YAML/JSON file of neurons that the latest/recent neurons reads return instead of
+            asking the service (development against local miners; `get_neuron_client` then uses plain HTTP).
+        neuron_keepalive_expiry: seconds an idle connection to a miner stays in `get_neuron_client`'s pool.
     """
 
     # Unknown fields are errors, not silently ignored: a misspelt or unsupported option must not look accepted.
@@ -90,6 +104,10 @@ class BaseConfig(BaseModel, Generic[RetryT]):
     open_access_token: PylonAuthToken | None = Field(default=None, repr=False)
     timeout: PylonTimeout = Field(default_factory=PylonTimeout)
     retry: RetryT
+    mtls_cert_path: str | None = None
+    mtls_key_path: str | None = None
+    neurons_file: str | None = None
+    neuron_keepalive_expiry: float = Field(default=5.0, ge=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -118,6 +136,12 @@ class BaseConfig(BaseModel, Generic[RetryT]):
     def _check(self) -> BaseConfig[RetryT]:
         if bool(self.identity_name) != bool(self.identity_token):
             raise ValueError("identity_name and identity_token must be given together")
+        if bool(self.mtls_cert_path) != bool(self.mtls_key_path):
+            raise ValueError("mtls_cert_path and mtls_key_path must be given together")
+        for name in ("mtls_cert_path", "mtls_key_path", "neurons_file"):
+            path = getattr(self, name)
+            if path and not os.path.exists(path):
+                raise ValueError(f"{name} does not exist: {path!r}")
         return self
 
     @property

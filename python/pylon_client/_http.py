@@ -44,6 +44,7 @@ class Call(Generic[ResponseT]):
     # Holds the bearer token: kept out of repr() so that a logged or printed call does not leak it.
     headers: dict[str, str] = field(repr=False)
     json: Any | None = None
+    query: dict[str, str] | None = None
 
 
 def build_call(
@@ -55,6 +56,7 @@ def build_call(
     identity_name: IdentityName | None = None,
     body: PylonBody | None = None,
     path_params: Mapping[str, object] | None = None,
+    query: Mapping[str, object] | None = None,
 ) -> Call[ResponseT]:
     templates = endpoint.templates()
     template = templates.get(tier) or templates.get(None)
@@ -70,11 +72,12 @@ def build_call(
         url=template.format(**values),
         headers=_auth_header(config, endpoint, tier),
         json=body.model_dump(mode="json") if body is not None else None,
+        query={key: str(value) for key, value in query.items()} if query else None,
     )
 
 
 def _auth_header(config: BaseConfig[Any], endpoint: Endpoint[Any], tier: Tier) -> dict[str, str]:
-    if endpoint.scope is Scope.PUBLIC:
+    if endpoint.scope in (Scope.PUBLIC, Scope.CHAIN_ANONYMOUS):
         return {}
     if endpoint.scope is Scope.CHAIN or tier is Tier.OPEN_ACCESS:
         # Chain-level routes belong to the open-access tier, whichever namespace calls them.
@@ -207,7 +210,7 @@ class SyncSender:
         cached = self._etags.lookup(call)
         try:
             response = http.request(
-                call.endpoint.method, call.url, headers=request_headers(call, cached), json=call.json
+                call.endpoint.method, call.url, headers=request_headers(call, cached), json=call.json, params=call.query
             )
         except httpx.RequestError as e:
             raise exception_for_transport_error(e, self.config.timeout.as_httpx()) from e
@@ -256,7 +259,7 @@ class AsyncSender:
         cached = self._etags.lookup(call)
         try:
             response = await http.request(
-                call.endpoint.method, call.url, headers=request_headers(call, cached), json=call.json
+                call.endpoint.method, call.url, headers=request_headers(call, cached), json=call.json, params=call.query
             )
         except httpx.RequestError as e:
             raise exception_for_transport_error(e, self.config.timeout.as_httpx()) from e

@@ -8,11 +8,12 @@ from __future__ import annotations
 import math
 from enum import IntEnum, StrEnum
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from ._types import (
+    AlphaPriceRao,
     AlphaStake,
     BlockHash,
     BlockNumber,
@@ -21,7 +22,14 @@ from ._types import (
     CommitmentDataHex,
     Consensus,
     Dividends,
+    DrandRound,
     Emission,
+    EvmAddress,
+    EvmBlockNumber,
+    EvmContractAddress,
+    EvmLogIndex,
+    EvmTransactionHash,
+    EvmTransactionIndex,
     ExtrinsicHash,
     ExtrinsicIndex,
     ExtrinsicLength,
@@ -454,3 +462,125 @@ class SetRevealedCommitmentBody(PylonBody):
 
 class GenerateCertificateKeypairBody(PylonBody):
     algorithm: CertificateAlgorithm = CertificateAlgorithm.ED25519
+
+
+# The `_unstable` API's own shapes (`client.unstable`, `pylon_client.artanis.unstable`) -------------------------------
+# Where the name is one v1 also has (`GetCommitmentsResponse`), the unstable class carries an `Unstable` prefix here
+# and its reference name in `pylon_client.artanis.unstable`.
+
+
+class CommitmentKind(StrEnum):
+    HEX_DATA = "hex_data"
+    TIMELOCK_ENCRYPTED = "timelock_encrypted"
+
+
+class UnstableCommitment(BittensorModel):
+    """What every `_unstable` commitment has (`pylon_client.artanis.unstable.Commitment`)."""
+
+    kind: CommitmentKind
+    commitment_block_number: BlockNumber
+    hotkey: Hotkey
+    commitment: CommitmentDataHex
+
+
+class HexDataCommitment(UnstableCommitment):
+    """A commitment's plain data, as hex."""
+
+    kind: Literal[CommitmentKind.HEX_DATA] = CommitmentKind.HEX_DATA
+
+
+class TimelockEncryptedCommitment(UnstableCommitment):
+    """A commitment still sealed for drand round `reveal_round` (its ciphertext, as hex)."""
+
+    kind: Literal[CommitmentKind.TIMELOCK_ENCRYPTED] = CommitmentKind.TIMELOCK_ENCRYPTED
+    reveal_round: int
+
+
+CommitmentVariant = Annotated[HexDataCommitment | TimelockEncryptedCommitment, Field(discriminator="kind")]
+
+
+class SubnetCommitments(BittensorModel):
+    block: Block
+    commitments: dict[Hotkey, CommitmentVariant]
+
+
+class SubnetRevealedCommitments(BittensorModel):
+    block: Block
+    commitments: dict[Hotkey, list[RevealedCommitment]]
+
+
+class SubnetPriceEntry(BittensorModel):
+    value: AlphaPriceRao
+
+
+class SubnetPrices(BittensorModel):
+    """Every subnet's alpha price in rao (of TAO) at `block`."""
+
+    block: Block
+    prices: dict[NetUid, SubnetPriceEntry]
+
+
+class SubnetPrice(BittensorModel):
+    block: Block
+    netuid: NetUid
+    price: SubnetPriceEntry
+
+
+class EvmAssociation(BittensorModel):
+    hotkey: Hotkey
+    evm_address: EvmAddress
+    last_block_where_ownership_was_proven: BlockNumber
+
+
+class SubnetEvmAssociations(BittensorModel):
+    block: Block
+    evm_associations: dict[Hotkey, EvmAssociation]
+
+
+class EvmLog(BaseModel):
+    """One contract log decoded with the ABI given to `get_evm_logs`."""
+
+    event: str
+    args: dict[str, Any]
+    address: EvmContractAddress
+    block_number: EvmBlockNumber
+    transaction_hash: EvmTransactionHash
+    transaction_index: EvmTransactionIndex
+    log_index: EvmLogIndex
+
+
+class UnstableGetCommitmentsResponse(PylonResponse, SubnetCommitments):
+    pass
+
+
+class UnstableGetCommitmentResponse(PylonResponse):
+    commitment: CommitmentVariant
+    block: Block
+
+
+class GetPricesResponse(PylonResponse, SubnetPrices):
+    pass
+
+
+class GetPriceResponse(PylonResponse, SubnetPrice):
+    pass
+
+
+class GetDrandLastStoredRoundResponse(PylonResponse):
+    last_stored_round: DrandRound
+
+
+class GetLatestEvmAssociationsResponse(PylonResponse, SubnetEvmAssociations):
+    pass
+
+
+class GetEvmLogsResponse(PylonResponse):
+    logs: list[EvmLog]
+    from_block: EvmBlockNumber
+    to_block: EvmBlockNumber
+
+
+class EvmLogsBody(PylonBody):
+    """The ABI (a list of JSON ABI entries) the service decodes the contract's logs with."""
+
+    abi: list[dict[str, Any]]

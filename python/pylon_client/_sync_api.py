@@ -1,20 +1,22 @@
-"""The synchronous `open_access` and `identity` namespaces of `PylonClient`.
+# Generated from _async_api.py by scripts/unasync_api.py: do not edit (edit _async_api.py and regenerate).
+"""The `open_access` and `identity` namespaces of the clients (`v1` and `unstable`), written once, async.
 
-`_async_api.py` is the same API with `async`; keep the two in step (the unit tests call every method of both).
+`_sync_api.py` is generated from this file by `scripts/unasync_api.py` (`async`/`await` removed, `AsyncX` names
+mapped to their sync twins); edit this file and regenerate, never the other.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 from . import _endpoints as ep
+from ._concurrency import SyncLock, sync_sleep
 from ._endpoints import Endpoint, ResponseT, Scope, Tier
 from ._exceptions import PylonMisconfigured, PylonNetuidMismatch
 from ._http import SyncSender, build_call
 from ._models import CertificateAlgorithm as _Algorithm
 from ._models import (
+    EvmLogsBody,
     GenerateCertificateKeypairBody,
     GenerateCertificateKeypairResponse,
     GetAllRevealedCommitmentsResponse,
@@ -22,9 +24,15 @@ from ._models import (
     GetCertificatesResponse,
     GetCommitmentResponse,
     GetCommitmentsResponse,
+    GetDrandLastStoredRoundResponse,
+    GetEvmLogsResponse,
     GetExtrinsicResponse,
+    GetIdentitiesResponse,
     GetLatestBlockInfoResponse,
+    GetLatestEvmAssociationsResponse,
     GetNeuronsResponse,
+    GetPriceResponse,
+    GetPricesResponse,
     GetRevealedCommitmentsResponse,
     GetValidatorsResponse,
     GetWeightsJobResponse,
@@ -36,12 +44,17 @@ from ._models import (
     SetRevealedCommitmentResponse,
     SetWeightsBody,
     SetWeightsResponse,
+    UnstableGetCommitmentResponse,
+    UnstableGetCommitmentsResponse,
 )
+from ._neurons_file import load_neurons_file
 from ._types import (
     MAIN_MECHANISM,
     BlockNumber,
     CommitmentDataBytes,
     CommitmentDataHex,
+    EvmBlockNumber,
+    EvmContractAddress,
     ExtrinsicIndex,
     Hotkey,
     IdentityName,
@@ -54,7 +67,31 @@ from ._types import (
 from ._weights_wait import WeightsWait
 
 
-class OpenAccessApi:
+class SyncOpenAccessBase:
+    """What the open-access APIs (`v1` and `unstable`) share: sending a call with the open-access token, and the
+    local neurons file (`Config.neurons_file`) that answers the latest/recent neurons reads in development."""
+
+    def __init__(self, sender: SyncSender) -> None:
+        self._sender = sender
+
+    def _call(
+        self,
+        endpoint: Endpoint[ResponseT],
+        netuid: NetUid | None = None,
+        body: PylonBody | None = None,
+        query: dict[str, object] | None = None,
+        **params: object,
+    ) -> ResponseT:
+        config = self._sender.config
+        call = build_call(config, endpoint, Tier.OPEN_ACCESS, netuid=netuid, body=body, path_params=params, query=query)
+        return self._sender.send(call)
+
+    def _file_neurons(self) -> GetNeuronsResponse | None:
+        path = self._sender.config.neurons_file
+        return load_neurons_file(path) if path else None
+
+
+class OpenAccessApi(SyncOpenAccessBase):
     """Reads for any subnet, authenticated with the open-access token.
 
     Every method may raise `PylonRequestException` (no response after the retries), a `PylonResponseException`
@@ -62,24 +99,22 @@ class OpenAccessApi:
     `PylonClosed` when the client is not open.
     """
 
-    def __init__(self, sender: SyncSender) -> None:
-        self._sender = sender
-
-    def _call(self, endpoint: Endpoint[ResponseT], netuid: NetUid | None = None, **params: object) -> ResponseT:
-        config = self._sender.config
-        return self._sender.send(build_call(config, endpoint, Tier.OPEN_ACCESS, netuid=netuid, path_params=params))
-
     def get_neurons(self, netuid: NetUid, block_number: BlockNumber) -> GetNeuronsResponse:
         """The subnet's neurons at a past block, keyed by hotkey."""
         return self._call(ep.GET_NEURONS, netuid, block_number=block_number)
 
     def get_latest_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
-        """The subnet's neurons at the latest block, keyed by hotkey."""
+        """The subnet's neurons at the latest block, keyed by hotkey (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
         return self._call(ep.GET_LATEST_NEURONS, netuid)
 
     def get_recent_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
         """The subnet's neurons from the service's cache: at most a few blocks old, answered without waiting
-        for the chain. The subnet must be one the service keeps recent data for."""
+        for the chain. The subnet must be one the service keeps recent data for. From `Config.neurons_file` when
+        set."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
         return self._call(ep.GET_RECENT_NEURONS, netuid)
 
     def get_validators(self, netuid: NetUid, block_number: BlockNumber) -> GetValidatorsResponse:
@@ -123,22 +158,20 @@ class OpenAccessApi:
         return self._call(ep.GET_REVEALED_COMMITMENTS, netuid, hotkey=hotkey)
 
 
-class IdentityApi:
-    """Reads and writes for the configured identity's subnet, authenticated with the identity's token.
+class SyncIdentityBase:
+    """What the identity APIs (`v1` and `unstable`) share: the identity's netuid, looked up on first use and again
+    when the service answers 308, and sending a call with the identity's token."""
 
-    The identity's netuid is looked up (`GET /api/v1/identities`) on first use and kept; when the service
-    answers 308 (the identity now serves another subnet) it is looked up again and the call repeated once.
-    Raises what `OpenAccessApi` raises, and `PylonMisconfigured` when the service does not know the identity.
-    """
+    _identities: Endpoint[GetIdentitiesResponse] = ep.GET_IDENTITIES
 
     def __init__(self, sender: SyncSender) -> None:
         self._sender = sender
         identity_name = sender.config.identity_name
         if identity_name is None:
-            raise PylonMisconfigured("IdentityApi needs identity_name and identity_token in the config.")
+            raise PylonMisconfigured("The identity API needs identity_name and identity_token in the config.")
         self.identity_name: IdentityName = identity_name
         self._netuid: NetUid | None = None
-        self._lock = threading.Lock()
+        self._lock = SyncLock()
 
     @property
     def netuid(self) -> NetUid:
@@ -151,16 +184,17 @@ class IdentityApi:
         with self._lock:
             if self._netuid is None or self._netuid == stale:
                 config = self._sender.config
-                identities = self._sender.send(build_call(config, ep.GET_IDENTITIES, Tier.IDENTITY)).identities
+                identities = (self._sender.send(build_call(config, self._identities, Tier.IDENTITY))).identities
                 if self.identity_name not in identities:
                     raise PylonMisconfigured(f"Identity {self.identity_name!r} is not configured on the service.")
                 self._netuid = identities[self.identity_name]
             return self._netuid
 
     def _call(self, endpoint: Endpoint[ResponseT], body: PylonBody | None = None, **params: object) -> ResponseT:
-        if endpoint.scope in (Scope.CHAIN, Scope.PUBLIC):
+        if endpoint.scope in (Scope.CHAIN, Scope.CHAIN_ANONYMOUS, Scope.PUBLIC):
             # Chain-level data does not depend on the subnet: no netuid lookup needed.
-            return self._sender.send(build_call(self._sender.config, endpoint, Tier.IDENTITY, path_params=params))
+            call = build_call(self._sender.config, endpoint, Tier.IDENTITY, body=body, path_params=params)
+            return self._sender.send(call)
         netuid = self._netuid if self._netuid is not None else self._resolve_netuid(None)
         try:
             return self._send(endpoint, netuid, body, params)
@@ -182,16 +216,35 @@ class IdentityApi:
         )
         return self._sender.send(call)
 
+    def _file_neurons(self) -> GetNeuronsResponse | None:
+        path = self._sender.config.neurons_file
+        return load_neurons_file(path) if path else None
+
+
+class IdentityApi(SyncIdentityBase):
+    """Reads and writes for the configured identity's subnet, authenticated with the identity's token.
+
+    The identity's netuid is looked up (`GET /api/v1/identities`) on first use and kept; when the service
+    answers 308 (the identity now serves another subnet) it is looked up again and the call repeated once.
+    Raises what `OpenAccessApi` raises, and `PylonMisconfigured` when the service does not know the identity.
+    """
+
     def get_neurons(self, block_number: BlockNumber) -> GetNeuronsResponse:
         """The identity's subnet's neurons at a past block, keyed by hotkey."""
         return self._call(ep.GET_NEURONS, block_number=block_number)
 
     def get_latest_neurons(self) -> GetNeuronsResponse:
-        """The identity's subnet's neurons at the latest block, keyed by hotkey."""
+        """The identity's subnet's neurons at the latest block, keyed by hotkey (from `Config.neurons_file` when
+        set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
         return self._call(ep.GET_LATEST_NEURONS)
 
     def get_recent_neurons(self) -> GetNeuronsResponse:
-        """The identity's subnet's neurons from the service's cache (at most a few blocks old, no chain wait)."""
+        """The identity's subnet's neurons from the service's cache (at most a few blocks old, no chain wait); from
+        `Config.neurons_file` when set."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
         return self._call(ep.GET_RECENT_NEURONS)
 
     def get_validators(self, block_number: BlockNumber) -> GetValidatorsResponse:
@@ -292,7 +345,9 @@ class IdentityApi:
         job_id: WeightsJobId | None = None,
         mechanism_id: MechanismId = MAIN_MECHANISM,
         *,
-        timeout: float = 600.0,
+        # A deadline of its own rather than a timeout context: running out raises PylonWeightsTimeout with the
+        # job's last status.
+        timeout: float = 600.0,  # noqa: ASYNC109
         poll_interval: float = 2.0,
     ) -> GetWeightsJobResponse:
         """Reads the weights job `job_id` (default: the newest job at the first read) every `poll_interval`
@@ -310,7 +365,7 @@ class IdentityApi:
             pause = wait.pause_after(job)
             if pause is None:
                 return job
-            time.sleep(pause)
+            sync_sleep(pause)
 
     def set_commitment(
         self, commitment: CommitmentDataBytes | CommitmentDataHex | bytes | str
@@ -325,3 +380,218 @@ class IdentityApi:
             commitment=RevealedCommitmentData(commitment), blocks_until_reveal=blocks_until_reveal
         )
         return self._call(ep.SET_REVEALED_COMMITMENT, body)
+
+
+class UnstableOpenAccessApi(SyncOpenAccessBase):
+    """`client.unstable.open_access`: the `/api/_unstable` reads of the published client 2.3, same names, arguments
+    and models. Unstable by name: the service may change these routes between versions. Raises what
+    `OpenAccessApi` raises."""
+
+    def get_neurons(self, netuid: NetUid, block_number: BlockNumber) -> GetNeuronsResponse:
+        """The subnet's neurons at a past block, keyed by hotkey."""
+        return self._call(ep.U_GET_NEURONS, netuid, block_number=block_number)
+
+    def get_latest_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
+        """The subnet's neurons at the latest block (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
+        return self._call(ep.U_GET_LATEST_NEURONS, netuid)
+
+    def get_recent_neurons(self, netuid: NetUid) -> GetNeuronsResponse:
+        """The subnet's neurons from the service's cache (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
+        return self._call(ep.U_GET_RECENT_NEURONS, netuid)
+
+    def get_commitments(self, netuid: NetUid) -> UnstableGetCommitmentsResponse:
+        """Every commitment of a hotkey registered on the subnet: hex data or still timelock-encrypted (`kind`)."""
+        return self._call(ep.U_GET_COMMITMENTS, netuid)
+
+    def get_all_revealed_commitments(self, netuid: NetUid) -> GetAllRevealedCommitmentsResponse:
+        """Every revealed commitment on the subnet, by hotkey."""
+        return self._call(ep.U_GET_ALL_REVEALED_COMMITMENTS, netuid)
+
+    def get_commitment(self, netuid: NetUid, hotkey: Hotkey) -> UnstableGetCommitmentResponse:
+        """A hotkey's commitment (hex data or timelock-encrypted). Raises `PylonNotFound` when there is none."""
+        return self._call(ep.U_GET_COMMITMENT, netuid, hotkey=hotkey)
+
+    def get_revealed_commitments(self, netuid: NetUid, hotkey: Hotkey) -> GetRevealedCommitmentsResponse:
+        """A hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
+        return self._call(ep.U_GET_REVEALED_COMMITMENTS, netuid, hotkey=hotkey)
+
+    def get_validators(self, netuid: NetUid, block_number: BlockNumber) -> GetValidatorsResponse:
+        """Neurons with a validator permit at a past block, by total stake, highest first."""
+        return self._call(ep.U_GET_VALIDATORS, netuid, block_number=block_number)
+
+    def get_latest_validators(self, netuid: NetUid) -> GetValidatorsResponse:
+        """Neurons with a validator permit at the latest block, by total stake, highest first."""
+        return self._call(ep.U_GET_LATEST_VALIDATORS, netuid)
+
+    def get_certificate(self, netuid: NetUid, hotkey: Hotkey) -> GetCertificateResponse:
+        """The certificate a hotkey published (public key as bare hex). Raises `PylonNotFound` when there is none."""
+        return self._call(ep.U_GET_CERTIFICATE, netuid, hotkey=hotkey)
+
+    def get_latest_block_info(self) -> GetLatestBlockInfoResponse:
+        """The latest block's number, hash and timestamp."""
+        return self._call(ep.U_GET_LATEST_BLOCK_INFO)
+
+    def get_latest_prices(self) -> GetPricesResponse:
+        """Every subnet's alpha price (rao of TAO) at the latest block."""
+        return self._call(ep.U_GET_LATEST_PRICES)
+
+    def get_prices(self, block_number: BlockNumber) -> GetPricesResponse:
+        """Every subnet's alpha price (rao of TAO) at a block."""
+        return self._call(ep.U_GET_PRICES, block_number=block_number)
+
+    def get_latest_price(self, netuid: NetUid) -> GetPriceResponse:
+        """One subnet's alpha price (rao of TAO) at the latest block."""
+        return self._call(ep.U_GET_LATEST_PRICE, netuid)
+
+    def get_price(self, netuid: NetUid, block_number: BlockNumber) -> GetPriceResponse:
+        """One subnet's alpha price (rao of TAO) at a block."""
+        return self._call(ep.U_GET_PRICE, netuid, block_number=block_number)
+
+    def get_extrinsic(self, block_number: BlockNumber, extrinsic_index: ExtrinsicIndex) -> GetExtrinsicResponse:
+        """One decoded extrinsic of a block."""
+        return self._call(ep.U_GET_EXTRINSIC, block_number=block_number, extrinsic_index=extrinsic_index)
+
+    def get_drand_last_stored_round(self) -> GetDrandLastStoredRoundResponse:
+        """The newest drand round whose pulse the chain stores."""
+        return self._call(ep.U_GET_DRAND_LAST_STORED_ROUND)
+
+    def get_latest_evm_associations(self, netuid: NetUid) -> GetLatestEvmAssociationsResponse:
+        """The EVM addresses the subnet's hotkeys proved they own, by hotkey, at the latest block."""
+        return self._call(ep.U_GET_LATEST_EVM_ASSOCIATIONS, netuid)
+
+    def get_evm_logs(
+        self,
+        contract_address: EvmContractAddress,
+        from_block: EvmBlockNumber,
+        to_block: EvmBlockNumber,
+        abi: list[dict[str, Any]],
+    ) -> GetEvmLogsResponse:
+        """A contract's logs in the EVM blocks `from_block..=to_block`, decoded with `abi` by the service (which
+        reads them from its EVM node). Not retried once it may have reached the service (it is a POST)."""
+        return self._call(
+            ep.U_GET_EVM_LOGS,
+            body=EvmLogsBody(abi=abi),
+            query={"from_block": from_block, "to_block": to_block},
+            contract_address=contract_address,
+        )
+
+
+class UnstableIdentityApi(SyncIdentityBase):
+    """`client.unstable.identity`: the `/api/_unstable` reads and writes for the configured identity, as the
+    published client 2.3 has them. Netuid resolution as `IdentityApi` (through `GET /api/_unstable/identities`)."""
+
+    _identities = ep.U_GET_IDENTITIES
+
+    def get_neurons(self, block_number: BlockNumber) -> GetNeuronsResponse:
+        """The identity's subnet's neurons at a past block."""
+        return self._call(ep.U_GET_NEURONS, block_number=block_number)
+
+    def get_latest_neurons(self) -> GetNeuronsResponse:
+        """The identity's subnet's neurons at the latest block (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
+        return self._call(ep.U_GET_LATEST_NEURONS)
+
+    def get_recent_neurons(self) -> GetNeuronsResponse:
+        """The identity's subnet's neurons from the service's cache (from `Config.neurons_file` when set)."""
+        if (neurons := self._file_neurons()) is not None:
+            return neurons
+        return self._call(ep.U_GET_RECENT_NEURONS)
+
+    def put_weights(
+        self, weights: dict[Hotkey, Weight], mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> SetWeightsResponse:
+        """Sets the identity's weights for `mechanism_id` (the service submits them and handles commit-reveal).
+        Never resent once it may have reached the service."""
+        return self._call(ep.U_PUT_WEIGHTS, SetWeightsBody(weights=weights), mechanism_id=mechanism_id)
+
+    def get_weights_status(
+        self, block_number: BlockNumber, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetWeightsStatusResponse:
+        """Whether the identity's weights for `mechanism_id` were included in the epoch containing `block_number`."""
+        return self._call(ep.U_GET_WEIGHTS_STATUS, mechanism_id=mechanism_id, block_number=block_number)
+
+    def get_commitments(self) -> UnstableGetCommitmentsResponse:
+        """Every commitment on the identity's subnet (hex data or timelock-encrypted), by hotkey."""
+        return self._call(ep.U_GET_COMMITMENTS)
+
+    def get_all_revealed_commitments(self) -> GetAllRevealedCommitmentsResponse:
+        """Every revealed commitment on the identity's subnet, by hotkey."""
+        return self._call(ep.U_GET_ALL_REVEALED_COMMITMENTS)
+
+    def get_commitment(self, hotkey: Hotkey) -> UnstableGetCommitmentResponse:
+        """A hotkey's commitment. Raises `PylonNotFound` when there is none."""
+        return self._call(ep.U_GET_COMMITMENT, hotkey=hotkey)
+
+    def get_revealed_commitments(self, hotkey: Hotkey) -> GetRevealedCommitmentsResponse:
+        """A hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
+        return self._call(ep.U_GET_REVEALED_COMMITMENTS, hotkey=hotkey)
+
+    def get_own_commitment(self) -> UnstableGetCommitmentResponse:
+        """The identity's own hotkey's commitment. Raises `PylonNotFound` when there is none."""
+        return self._call(ep.U_GET_OWN_COMMITMENT)
+
+    def get_own_revealed_commitments(self) -> GetRevealedCommitmentsResponse:
+        """The identity's own hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
+        return self._call(ep.U_GET_OWN_REVEALED_COMMITMENTS)
+
+    def set_commitment(
+        self, commitment: CommitmentDataBytes | CommitmentDataHex | bytes | str
+    ) -> SetCommitmentResponse:
+        """Publishes a commitment for the identity's hotkey: bytes, or hex with or without `0x`."""
+        return self._call(ep.U_SET_COMMITMENT, SetCommitmentBody.model_validate({"commitment": commitment}))
+
+    def set_revealed_commitment(self, commitment: str, blocks_until_reveal: int = 360) -> SetRevealedCommitmentResponse:
+        """Publishes a timelocked commitment revealed after `blocks_until_reveal` blocks; returns its drand round."""
+        body = SetRevealedCommitmentBody(
+            commitment=RevealedCommitmentData(commitment), blocks_until_reveal=blocks_until_reveal
+        )
+        return self._call(ep.U_SET_REVEALED_COMMITMENT, body)
+
+    def get_validators(self, block_number: BlockNumber) -> GetValidatorsResponse:
+        """Neurons with a validator permit at a past block, by total stake, highest first."""
+        return self._call(ep.U_GET_VALIDATORS, block_number=block_number)
+
+    def get_latest_validators(self) -> GetValidatorsResponse:
+        """Neurons with a validator permit at the latest block, by total stake, highest first."""
+        return self._call(ep.U_GET_LATEST_VALIDATORS)
+
+    def get_certificate(self, hotkey: Hotkey) -> GetCertificateResponse:
+        """The certificate a hotkey published on the identity's subnet. Raises `PylonNotFound` when there is none."""
+        return self._call(ep.U_GET_CERTIFICATE, hotkey=hotkey)
+
+    def get_latest_block_info(self) -> GetLatestBlockInfoResponse:
+        """The latest block's number, hash and timestamp (chain-level: sent with the open-access token, if any)."""
+        return self._call(ep.U_GET_LATEST_BLOCK_INFO)
+
+    def get_latest_prices(self) -> GetPricesResponse:
+        """Every subnet's alpha price at the latest block (chain-level)."""
+        return self._call(ep.U_GET_LATEST_PRICES)
+
+    def get_prices(self, block_number: BlockNumber) -> GetPricesResponse:
+        """Every subnet's alpha price at a block (chain-level)."""
+        return self._call(ep.U_GET_PRICES, block_number=block_number)
+
+    def get_latest_price(self) -> GetPriceResponse:
+        """The identity's subnet's alpha price at the latest block."""
+        return self._call(ep.U_GET_LATEST_PRICE)
+
+    def get_price(self, block_number: BlockNumber) -> GetPriceResponse:
+        """The identity's subnet's alpha price at a block."""
+        return self._call(ep.U_GET_PRICE, block_number=block_number)
+
+    def get_extrinsic(self, block_number: BlockNumber, extrinsic_index: ExtrinsicIndex) -> GetExtrinsicResponse:
+        """One decoded extrinsic of a block (chain-level)."""
+        return self._call(ep.U_GET_EXTRINSIC, block_number=block_number, extrinsic_index=extrinsic_index)
+
+    def get_drand_last_stored_round(self) -> GetDrandLastStoredRoundResponse:
+        """The newest drand round whose pulse the chain stores (chain-level)."""
+        return self._call(ep.U_GET_DRAND_LAST_STORED_ROUND)
+
+    def get_latest_evm_associations(self) -> GetLatestEvmAssociationsResponse:
+        """The EVM addresses the identity's subnet's hotkeys proved they own, at the latest block."""
+        return self._call(ep.U_GET_LATEST_EVM_ASSOCIATIONS)

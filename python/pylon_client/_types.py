@@ -93,6 +93,14 @@ ExtrinsicHash = NewType("ExtrinsicHash", str)
 ExtrinsicLength = NewType("ExtrinsicLength", int)
 RevealedCommitmentData = NewType("RevealedCommitmentData", str)
 EvmAddress = NewType("EvmAddress", str)
+AlphaPriceRao = NewType("AlphaPriceRao", int)
+DrandRound = NewType("DrandRound", int)
+# The EVM side (`get_evm_logs`): a contract address, an EVM block number, and what identifies a log.
+EvmContractAddress = NewType("EvmContractAddress", str)
+EvmBlockNumber = NewType("EvmBlockNumber", int)
+EvmTransactionHash = NewType("EvmTransactionHash", str)
+EvmTransactionIndex = NewType("EvmTransactionIndex", int)
+EvmLogIndex = NewType("EvmLogIndex", int)
 WeightsJobId = NewType("WeightsJobId", int)
 
 

@@ -32,7 +32,7 @@ from tenacity import wait_none
 
 from ._client import AsyncPylonClient, PylonClient
 from ._config import ASYNC_DEFAULT_RETRIES, DEFAULT_RETRIES, AsyncConfig, Config
-from ._endpoints import ALL_ENDPOINTS, Endpoint, Tier
+from ._endpoints import ALL_ENDPOINTS, UNSTABLE, UNSTABLE_ENDPOINTS, V1, Endpoint, Tier
 from ._models import (
     AxonInfo,
     AxonProtocol,
@@ -138,6 +138,8 @@ class MockCall:
     params: dict[str, str]
     json: Any
     headers: dict[str, str] = field(repr=False)
+    # The API the route belongs to: "v1" or "_unstable" (`client.unstable`).
+    version: str = V1
 
 
 Body = BaseModel | Mapping[str, Any] | list[Any] | Callable[[MockCall], Any]
@@ -168,7 +170,7 @@ def _param_regex(match: re.Match[str]) -> str:
 
 def _routes() -> list[_Route]:
     routes = []
-    for endpoint in ALL_ENDPOINTS:
+    for endpoint in (*ALL_ENDPOINTS, *UNSTABLE_ENDPOINTS):
         for tier, template in endpoint.templates().items():
             regex = re.sub(r"\{(\w+)\}", _param_regex, template)
             routes.append(_Route(endpoint, tier, re.compile(f"^{regex}$")))
@@ -176,7 +178,10 @@ def _routes() -> list[_Route]:
 
 
 class MockPylon(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """An in-process fake of the Pylon v1 API, usable as the `transport` of either client.
+    """An in-process fake of the Pylon v1 and `_unstable` APIs, usable as the `transport` of either client.
+
+    `set_response(name, …)` answers the method `name` in both APIs (check `MockCall.version` in a function body
+    to tell them apart).
 
     Args:
         netuid: the subnet every identity serves (unless `identities` says otherwise).
@@ -237,7 +242,7 @@ class MockPylon(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     @staticmethod
     def _check_name(name: str) -> None:
-        if name not in {endpoint.name for endpoint in ALL_ENDPOINTS}:
+        if name not in {endpoint.name for endpoint in (*ALL_ENDPOINTS, *UNSTABLE_ENDPOINTS)}:
             raise ValueError(f"MockPylon has no endpoint named {name!r}")
 
     # httpx transport
@@ -260,9 +265,13 @@ class MockPylon(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 method=request.method,
                 path=path,
                 tier=route.tier,
-                params={key: unquote(value) for key, value in match.groupdict().items()},
+                params={
+                    **dict(request.url.params),
+                    **{key: unquote(value) for key, value in match.groupdict().items()},
+                },
                 json=json.loads(content) if content else None,
                 headers=dict(request.headers),
+                version=route.endpoint.version,
             )
             self.calls.append(call)
             mismatch = self._netuid_mismatch(call)
@@ -291,7 +300,53 @@ class MockPylon(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     # Default answers: the sample subnet, and writes that are remembered.
 
+    def _unstable_default(self, call: MockCall) -> httpx.Response | None:
+        """The `_unstable` answers whose shape differs from v1's (commitments with their kind) or that v1 lacks;
+        None for the rest, which v1's defaults answer."""
+        block = self.block.model_dump(mode="json")
+        hotkey = call.params.get("hotkey")
+
+        def variant(key: Hotkey) -> dict[str, Any]:
+            return {
+                "kind": "hex_data",
+                "hotkey": key,
+                "commitment": self.commitments[key],
+                "commitment_block_number": self.block.number,
+            }
+
+        match call.name:
+            case "get_commitments":
+                commitments = {key: variant(key) for key in self.commitments}
+                return _json_response(200, {"block": block, "commitments": commitments})
+            case "get_commitment" | "get_own_commitment":
+                key = Hotkey(hotkey or self.identity_hotkey)
+                if key not in self.commitments:
+                    return _json_response(404, {"detail": "Commitment not found"})
+                return _json_response(200, {"block": block, "commitment": variant(key)})
+            case "get_latest_prices" | "get_prices":
+                # Root is priced at 1 TAO; the mock's subnet at 0.5 TAO per alpha.
+                prices = {"0": {"value": 1_000_000_000}, str(self.netuid): {"value": 500_000_000}}
+                if call.name == "get_prices":
+                    block = {"number": int(call.params["block_number"]), "hash": self.block.hash}
+                return _json_response(200, {"block": block, "prices": prices})
+            case "get_latest_price" | "get_price":
+                if call.name == "get_price":
+                    block = {"number": int(call.params["block_number"]), "hash": self.block.hash}
+                netuid = int(call.params["netuid"])
+                value = 1_000_000_000 if netuid == 0 else 500_000_000
+                return _json_response(200, {"block": block, "netuid": netuid, "price": {"value": value}})
+            case "get_drand_last_stored_round":
+                return _json_response(200, {"last_stored_round": 20_000_000 + self.block.number})
+            case "get_latest_evm_associations":
+                return _json_response(200, {"block": block, "evm_associations": {}})
+            case "get_evm_logs":
+                window = {"from_block": int(call.params["from_block"]), "to_block": int(call.params["to_block"])}
+                return _json_response(200, {**window, "logs": []})
+        return None
+
     def _default(self, call: MockCall) -> httpx.Response:
+        if call.version == UNSTABLE and (answer := self._unstable_default(call)) is not None:
+            return answer
         block = self.block.model_dump(mode="json")
         hotkey = call.params.get("hotkey")
         match call.name:

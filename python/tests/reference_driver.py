@@ -25,7 +25,7 @@ def main() -> None:
     sent: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/v1/identities":
+        if request.url.path in ("/api/v1/identities", "/api/_unstable/identities"):
             return httpx.Response(200, json={"identities": {case["identity"]: case["netuid"] for case in cases}})
         request.read()
         sent.append(request)
@@ -54,7 +54,10 @@ def main() -> None:
     results = []
     with PylonClient(config) as client:
         for case in cases:
-            method = getattr(getattr(client, case["namespace"]), case["method"], None)
+            api = client
+            for part in case["namespace"].split("."):  # "open_access", or "unstable.identity"
+                api = getattr(api, part)
+            method = getattr(api, case["method"], None)
             if method is None:
                 results.append({"missing": True})
                 continue
@@ -63,7 +66,7 @@ def main() -> None:
             ]
             sent.clear()
             try:
-                method(*args)
+                method(*args, **case.get("kwargs", {}))
                 error = None
             except Exception as e:  # reported, not raised: the comparison names the case
                 error = repr(e)

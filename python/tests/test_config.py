@@ -155,8 +155,17 @@ def test_blocks_until_reveal_must_be_positive() -> None:
 
 
 def test_unknown_options_are_rejected() -> None:
-    with pytest.raises(pydantic.ValidationError, match="mtls_cert_path"):
-        Config(address=ADDRESS, mtls_cert_path="/tmp/cert.pem")  # type: ignore[call-arg]
+    with pytest.raises(pydantic.ValidationError, match="verify_tls"):
+        Config(address=ADDRESS, verify_tls=False)  # type: ignore[call-arg]
+
+
+def test_mtls_paths_come_together_and_must_exist(tmp_path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("x")
+    with pytest.raises(pydantic.ValidationError, match="given together"):
+        Config(address=ADDRESS, mtls_cert_path=str(cert))
+    with pytest.raises(pydantic.ValidationError, match="mtls_key_path does not exist"):
+        Config(address=ADDRESS, mtls_cert_path=str(cert), mtls_key_path=str(tmp_path / "missing.pem"))
 
 
 def test_an_address_with_a_path_prefix_keeps_it() -> None:

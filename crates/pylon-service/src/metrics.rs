@@ -1,5 +1,5 @@
 //! `/metrics`: Prometheus text for operators, guarded by `PYLON_METRICS_TOKEN` like the reference
-//! (empty → 403, missing / malformed / wrong bearer → 401).
+//! (empty, missing, malformed or wrong bearer → 403).
 //!
 //! Two kinds of series:
 //! - events (requests, chain calls, fallbacks, weights jobs) counted where they happen, in one
@@ -56,6 +56,8 @@ pub struct Metrics {
     chain_fallbacks: IntCounterVec,
     weights_job_duration: HistogramVec,
     weights_attempt_duration: HistogramVec,
+    commitment_job_duration: HistogramVec,
+    revealed_commitment_job_duration: HistogramVec,
     open_connections: IntGauge,
     refused_connections: IntCounter,
 }
@@ -129,7 +131,7 @@ impl Metrics {
                     "pylon_bittensor_operation_duration_seconds",
                     "Duration of chain calls, in seconds, by operation and outcome",
                     CHAIN_BUCKETS,
-                    &["operation", "status"],
+                    &["operation", "status", "uri", "netuid", "hotkey", "outcome"],
                 ),
             ),
             chain_fallbacks: register(
@@ -137,7 +139,7 @@ impl Metrics {
                 counter(
                     "pylon_bittensor_fallback_total",
                     "Chain calls sent to the other node than the one first chosen",
-                    &["reason", "operation"],
+                    &["reason", "operation", "hotkey"],
                 ),
             ),
             weights_job_duration: register(
@@ -146,7 +148,7 @@ impl Metrics {
                     "pylon_apply_weights_job_duration_seconds",
                     "Duration of weights jobs, from their start to their final state",
                     JOB_BUCKETS,
-                    &["job_status", "netuid", "hotkey"],
+                    &["operation", "status", "netuid", "hotkey", "job_status"],
                 ),
             ),
             weights_attempt_duration: register(
@@ -155,7 +157,32 @@ impl Metrics {
                     "pylon_apply_weights_attempt_duration_seconds",
                     "Duration of single weights extrinsic attempts",
                     ATTEMPT_BUCKETS,
-                    &["operation", "status", "netuid", "hotkey"],
+                    &[
+                        "operation",
+                        "status",
+                        "netuid",
+                        "hotkey",
+                        "extrinsic",
+                        "outcome",
+                    ],
+                ),
+            ),
+            commitment_job_duration: register(
+                &registry,
+                histogram(
+                    "pylon_set_commitment_job_duration_seconds",
+                    "Duration of commitment and certificate publications, to inclusion or failure",
+                    JOB_BUCKETS,
+                    &["operation", "status", "netuid"],
+                ),
+            ),
+            revealed_commitment_job_duration: register(
+                &registry,
+                histogram(
+                    "pylon_set_revealed_commitment_job_duration_seconds",
+                    "Duration of timelocked commitment publications, to inclusion or failure",
+                    JOB_BUCKETS,
+                    &["operation", "status", "netuid"],
                 ),
             ),
             open_connections: register(
@@ -215,27 +242,88 @@ pub fn job_status(state: &JobState) -> &'static str {
     }
 }
 
-/// Record a finished weights job: its final state and how long it ran.
+/// The reference's `status` label of a job: `success`, `error` or `cancelled` (replaced by a newer
+/// job before it finished).
+fn reference_status(state: &JobState) -> &'static str {
+    match state {
+        JobState::Included { .. } => SUCCESS,
+        JobState::Superseded { .. } => "cancelled",
+        _ => ERROR,
+    }
+}
+
+const SUCCESS: &str = "success";
+const ERROR: &str = "error";
+/// The value of a reference label this series cannot know (the reference writes the same).
+const NOT_APPLICABLE: &str = "N/A";
+
+/// Record a finished weights job: its final state and how long it ran. Labelled as the reference
+/// labels it (`operation="run_job"`, `status`), plus our `job_status`.
 pub fn observe_weights_job(netuid: u16, hotkey: &str, state: &JobState, elapsed: Duration) {
     global()
         .weights_job_duration
-        .with_label_values(&[job_status(state), &netuid.to_string(), hotkey])
+        .with_label_values(&[
+            "run_job",
+            reference_status(state),
+            &netuid.to_string(),
+            hotkey,
+            job_status(state),
+        ])
         .observe(elapsed.as_secs_f64());
 }
 
-/// Record one weights extrinsic attempt. `operation` is what was sent (`set_weights`,
-/// `commit_timelocked_weights`, …), `status` its outcome (`included`, `retryable`, `fatal`,
-/// `timeout`): both from a fixed set.
+/// Record one weights extrinsic attempt. `extrinsic` is what was sent (`set_weights`,
+/// `commit_timelocked_weights`, …), `outcome` how it ended (`included`, `retryable`, `fatal`,
+/// `timeout`): both from a fixed set. The reference's labels come first
+/// (`operation="_apply_weights"`, `status` success or error).
 pub fn observe_weights_attempt(
-    operation: &'static str,
-    status: &'static str,
+    extrinsic: &'static str,
+    outcome: &'static str,
     netuid: u16,
     hotkey: &str,
     elapsed: Duration,
 ) {
+    let status = if outcome == "included" {
+        SUCCESS
+    } else {
+        ERROR
+    };
     global()
         .weights_attempt_duration
-        .with_label_values(&[operation, status, &netuid.to_string(), hotkey])
+        .with_label_values(&[
+            "_apply_weights",
+            status,
+            &netuid.to_string(),
+            hotkey,
+            extrinsic,
+            outcome,
+        ])
+        .observe(elapsed.as_secs_f64());
+}
+
+/// What a publication was, for its duration series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publication {
+    Commitment,
+    RevealedCommitment,
+    Certificate,
+}
+
+/// Record a publication (commitment, timelocked commitment or certificate) from the request to
+/// its inclusion or failure, in the reference's series.
+pub fn observe_publication(kind: Publication, netuid: u16, included: bool, elapsed: Duration) {
+    let metrics = global();
+    let (series, operation) = match kind {
+        Publication::Commitment => (&metrics.commitment_job_duration, "set_commitment"),
+        Publication::Certificate => (&metrics.commitment_job_duration, "serve_axon_tls"),
+        Publication::RevealedCommitment => (
+            &metrics.revealed_commitment_job_duration,
+            "set_revealed_commitment",
+        ),
+    };
+    let status = if included { SUCCESS } else { ERROR };
+    series
+        .with_label_values(&[operation, status, &netuid.to_string()])
         .observe(elapsed.as_secs_f64());
 }
 
@@ -250,22 +338,38 @@ pub fn watch_weights_job(runner: JobTask, netuid: u16, hotkey: String) {
     });
 }
 
-/// Feeds the chain layer's reports into the registry.
+/// Feeds the chain layer's reports into the registry, labelled as the reference labels them.
+/// Chain reads are shared by every caller, so `netuid` and `hotkey` are `N/A` (as the reference
+/// writes for labels an operation lacks); `uri` is the main node's, with any credentials masked.
 #[derive(Debug)]
-pub struct ChainMetrics;
+pub struct ChainMetrics {
+    pub uri: String,
+}
 
 impl ChainObserver for ChainMetrics {
     fn operation(&self, operation: &'static str, outcome: Outcome, elapsed: Duration) {
+        let status = if outcome == Outcome::Success {
+            SUCCESS
+        } else {
+            ERROR
+        };
         global()
             .chain_operation_duration
-            .with_label_values(&[operation, outcome.as_str()])
+            .with_label_values(&[
+                operation,
+                status,
+                &self.uri,
+                NOT_APPLICABLE,
+                NOT_APPLICABLE,
+                outcome.as_str(),
+            ])
             .observe(elapsed.as_secs_f64());
     }
 
     fn fallback(&self, operation: &'static str, reason: FallbackReason) {
         global()
             .chain_fallbacks
-            .with_label_values(&[reason.as_str(), operation])
+            .with_label_values(&[reason.as_str(), operation, NOT_APPLICABLE])
             .inc();
     }
 }
@@ -297,8 +401,9 @@ async fn scrape(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respo
         .into_response()
 }
 
-/// Like the reference: no token configured → 403 (the endpoint is off); otherwise a missing,
-/// malformed or wrong bearer → 401. The comparison is constant-time ([`crate::Secret`]).
+/// Like the reference (service 2.x): 403 whether no token is configured (the endpoint is off) or
+/// the bearer is missing, malformed or wrong. The comparison is constant-time
+/// ([`crate::Secret`]).
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let token = &state.settings.metrics_token;
     if token.is_empty() {
@@ -306,11 +411,13 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
             "the metrics endpoint is not configured: set PYLON_METRICS_TOKEN".into(),
         ));
     }
-    let presented = crate::access::bearer(headers)?;
-    if !token.matches(presented) {
-        return Err(ApiError::Unauthorized("invalid metrics token".into()));
+    match crate::access::bearer(headers) {
+        Ok(presented) if token.matches(presented) => Ok(()),
+        Ok(_) => Err(ApiError::Forbidden("invalid metrics token".into())),
+        Err(_) => Err(ApiError::Forbidden(
+            "the metrics endpoint needs `Authorization: Bearer <PYLON_METRICS_TOKEN>`".into(),
+        )),
     }
-    Ok(())
 }
 
 /// The state series, read now from this service.
@@ -458,7 +565,7 @@ mod tests {
         let runner: JobTask = tokio::spawn(async { Ok(JobState::Expired) });
         watch_weights_job(runner, 41, hotkey.to_string());
         let series = format!(
-            "pylon_apply_weights_job_duration_seconds_count{{hotkey=\"{hotkey}\",job_status=\"expired\",netuid=\"41\"}} 1"
+            "pylon_apply_weights_job_duration_seconds_count{{hotkey=\"{hotkey}\",job_status=\"expired\",netuid=\"41\",operation=\"run_job\",status=\"error\"}} 1"
         );
         let mut seen = false;
         for _ in 0..200 {
@@ -479,7 +586,7 @@ mod tests {
             Duration::from_millis(700),
         );
         assert!(exposition().contains(&format!(
-            "pylon_apply_weights_attempt_duration_seconds_bucket{{hotkey=\"{hotkey}\",netuid=\"41\",operation=\"set_weights\",status=\"included\",le=\"1\"}} 1"
+            "pylon_apply_weights_attempt_duration_seconds_bucket{{extrinsic=\"set_weights\",hotkey=\"{hotkey}\",netuid=\"41\",operation=\"_apply_weights\",outcome=\"included\",status=\"success\",le=\"1\"}} 1"
         )));
     }
 

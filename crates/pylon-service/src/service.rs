@@ -52,7 +52,9 @@ impl Service {
             archive: settings.archive_network.clone(),
             archive_cutoff: settings.archive_blocks_cutoff,
         }));
-        chain.set_observer(Arc::new(metrics::ChainMetrics));
+        chain.set_observer(Arc::new(metrics::ChainMetrics {
+            uri: settings.network.redacted(),
+        }));
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| ServiceError::Bind {
@@ -61,6 +63,11 @@ impl Service {
             })?;
         let runner = RunnerConfig {
             reveal_rule: settings.weights_reveal_rule,
+            max_attempts: settings.weights_retry_attempts,
+            initial_backoff: settings.weights_retry_delay,
+            max_backoff: settings
+                .weights_retry_delay
+                .max(RunnerConfig::default().max_backoff),
             ..RunnerConfig::default()
         };
         let writer = Writer::open(&settings, chain.clone(), runner)?;

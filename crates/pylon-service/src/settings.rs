@@ -1,9 +1,15 @@
 //! Configuration from the environment (and `.env`, or the file named by `PYLON_ENV_FILE`), with
 //! the reference service's variable names and defaults. Invalid values name their variable.
+//!
+//! Each default has one home, [`Settings::new`]; [`Settings::from_vars`] starts from it, and the
+//! settings table of docs/SERVICE.md is checked against it by a test. Variables of the reference
+//! service that name the same thing under another name are read as aliases
+//! ([`REFERENCE_ALIASES`]); the ones that configure what Pylon reads from the chain instead are
+//! accepted and reported at start-up ([`Settings::ignored`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pylon_chain::Network;
@@ -39,82 +45,149 @@ fn identity_variable(name: &str, field: &str) -> String {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `PYLON_BITTENSOR_NETWORK` (finney).
+    /// `PYLON_BITTENSOR_NETWORK`.
     pub network: Network,
-    /// `PYLON_BITTENSOR_ARCHIVE_NETWORK` (archive); set `none` to disable.
+    /// `PYLON_BITTENSOR_ARCHIVE_NETWORK`; set `none` to disable.
     pub archive_network: Option<Network>,
-    /// `PYLON_BITTENSOR_ARCHIVE_BLOCKS_CUTOFF` (300).
+    /// `PYLON_BITTENSOR_ARCHIVE_BLOCKS_CUTOFF`.
     pub archive_blocks_cutoff: u32,
-    /// `PYLON_BITTENSOR_WALLET_PATH` (/root/.bittensor/wallets).
+    /// `PYLON_BITTENSOR_WALLET_PATH`.
     pub wallet_path: PathBuf,
     /// `PYLON_IDENTITIES` + `PYLON_ID_<NAME>_{WALLET_NAME,HOTKEY_NAME,NETUID,TOKEN}`, and
     /// `PYLON_ID_<NAME>_HOTKEY_PASSWORD` for an encrypted hotkey.
     pub identities: Vec<Identity>,
-    /// `PYLON_OPEN_ACCESS_TOKEN` (empty = open access needs no token).
+    /// `PYLON_OPEN_ACCESS_TOKEN`.
     pub open_access_token: Secret,
-    /// `PYLON_METRICS_TOKEN` (empty = metrics disabled).
+    /// `PYLON_METRICS_TOKEN`.
     pub metrics_token: Secret,
     /// `PYLON_RECENT_OBJECTS_NETUIDS`: subnets (besides identities') whose neurons are fetched on
     /// every new block and served by `block/recent/neurons`.
     pub recent_objects_netuids: Vec<u16>,
-    /// `PYLON_RECENT_OBJECTS_SOFT_LIMIT_BLOCKS` (100): recent neurons older than this are logged.
+    /// `PYLON_RECENT_OBJECTS_SOFT_LIMIT_BLOCKS`: recent neurons older than this are logged.
     pub recent_objects_soft_limit_blocks: u32,
-    /// `PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS` (150): recent neurons older than this are refused.
+    /// `PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS`: recent neurons older than this are refused.
     pub recent_objects_hard_limit_blocks: u32,
-    /// `PYLON_HOST` (0.0.0.0) and `PYLON_PORT` (8000).
+    /// `PYLON_HOST` and `PYLON_PORT`.
     pub host: IpAddr,
     pub port: u16,
-    /// `PYLON_DEFAULT_REQUEST_TIMEOUT_SECONDS` (60) and `PYLON_MAX_REQUEST_TIMEOUT_SECONDS` (300):
+    /// `PYLON_DEFAULT_REQUEST_TIMEOUT_SECONDS` and `PYLON_MAX_REQUEST_TIMEOUT_SECONDS`:
     /// a request's `X-Pylon-Timeout` is honoured up to the max.
     pub default_request_timeout: Duration,
     pub max_request_timeout: Duration,
-    /// `PYLON_CACHE_MAX_BYTES` (268435456): memory bound of the response cache.
+    /// `PYLON_CACHE_MAX_BYTES`: memory bound of the response cache.
     pub cache_max_bytes: usize,
-    /// `PYLON_MAX_BODY_BYTES` (1048576): request body limit.
+    /// `PYLON_MAX_BODY_BYTES`: request body limit.
     pub max_body_bytes: usize,
-    /// `PYLON_BODY_READ_TIMEOUT_SECONDS` (10): a request body must arrive in full within this
+    /// `PYLON_BODY_READ_TIMEOUT_SECONDS`: a request body must arrive in full within this
     /// (else 408: the client stalled, not the chain).
     pub body_read_timeout: Duration,
-    /// `PYLON_HEADER_READ_TIMEOUT_SECONDS` (10): a request's head must arrive in full within this
+    /// `PYLON_HEADER_READ_TIMEOUT_SECONDS`: a request's head must arrive in full within this
     /// from when the connection waits for it — after opening, and after each answer (so it is
     /// also the keep-alive idle timeout); else the connection is closed.
     pub header_read_timeout: Duration,
-    /// `PYLON_MAX_CONNECTIONS` (1024): open connections at most; one past it is answered 503
+    /// `PYLON_MAX_CONNECTIONS`: open connections at most; one past it is answered 503
     /// and closed.
     pub max_connections: usize,
-    /// `PYLON_MAX_HEADER_BYTES` (16384): a request head (start line and headers) larger than
+    /// `PYLON_MAX_HEADER_BYTES`: a request head (start line and headers) larger than
     /// this is refused with 431 and the connection closed.
     pub max_header_bytes: usize,
-    /// `PYLON_CONNECTION_BUFFER_BYTES` (65536): the most a connection buffers of what a client
+    /// `PYLON_CONNECTION_BUFFER_BYTES`: the most a connection buffers of what a client
     /// sends (≥ 8192 and ≥ `PYLON_MAX_HEADER_BYTES`); with the connection cap it bounds the
     /// memory clients can hold.
     pub connection_buffer_bytes: usize,
-    /// `PYLON_LATEST_REFRESH_WAIT_SECONDS` (0.25): how long a reader of a latest neurons or
+    /// `PYLON_LATEST_REFRESH_WAIT_SECONDS`: how long a reader of a latest neurons or
     /// validators answer waits for the new head's fetch before it is served the newest cached
     /// answer instead (the fetch goes on in the background).
     pub latest_refresh_wait: Duration,
-    /// `PYLON_DATA_DIR` (pylon-data): where the write path keeps its weights jobs
+    /// `PYLON_DATA_DIR`: where the write path keeps its weights jobs
     /// (`weights-jobs.redb`), so a restart resumes them. Only opened when identities exist.
     pub data_dir: PathBuf,
-    /// `PYLON_WEIGHTS_REVEAL_RULE` (`ingest-offset`): how a CRv4 commit's drand round is chosen —
+    /// `PYLON_WEIGHTS_REVEAL_RULE`: how a CRv4 commit's drand round is chosen —
     /// `ingest-offset` (the Bittensor SDK's: the round a full period old 3 blocks after the block
     /// the chain will reveal in, from the chain's epoch schedule and measured block time) or
     /// `pulse-delay` (the round published 24 rounds before that block, never one already out).
     pub weights_reveal_rule: RevealRule,
-    /// `PYLON_READY_MAX_HEAD_AGE_SECONDS` (60): `/ready` answers 503 when the newest head is
+    /// `PYLON_READY_MAX_HEAD_AGE_SECONDS`: `/ready` answers 503 when the newest head is
     /// older than this (five finney blocks: one late block is not an outage).
     pub ready_max_head_age: Duration,
-    /// `PYLON_SHUTDOWN_TIMEOUT_SECONDS` (30): after SIGTERM / Ctrl-C, how long in-flight requests
+    /// `PYLON_SHUTDOWN_TIMEOUT_SECONDS`: after SIGTERM / Ctrl-C, how long in-flight requests
     /// may take to finish before the process exits anyway.
     pub shutdown_timeout: Duration,
-    /// `PYLON_SENTRY_DSN` (empty = off) and `PYLON_SENTRY_ENVIRONMENT`: error reporting, in
-    /// builds with the `sentry` feature. The DSN carries a key, so it is kept as a secret.
+    /// `PYLON_WEIGHTS_RETRY_ATTEMPTS`: weights extrinsics sent at most per job (the epoch's end
+    /// usually comes first).
+    pub weights_retry_attempts: u32,
+    /// `PYLON_WEIGHTS_RETRY_DELAY_SECONDS`: the first wait after a failed weights attempt,
+    /// doubled after each one up to 30 s.
+    pub weights_retry_delay: Duration,
+    /// `PYLON_COMMITMENT_RETRY_ATTEMPTS`: tries of a commitment (or certificate) extrinsic on a
+    /// retryable chain failure before the request is answered with it.
+    pub commitment_retry_attempts: u32,
+    /// `PYLON_COMMITMENT_RETRY_DELAY_SECONDS`: the wait between those tries.
+    pub commitment_retry_delay: Duration,
+    /// `PYLON_ENVIRONMENT`: the deployment's name (`production`, `staging`, …), the default of
+    /// Sentry's environment and of the traces' `deployment.environment.name`.
+    pub environment: String,
+    /// `PYLON_SENTRY_DSN` and `PYLON_SENTRY_ENVIRONMENT` (else `PYLON_ENVIRONMENT`): error
+    /// reporting, in builds with the `sentry` feature. The DSN carries a key, so it is kept as a
+    /// secret.
     pub sentry_dsn: Secret,
-    pub sentry_environment: Option<String>,
-    /// `PYLON_OTLP_ENDPOINT` (empty = off): OpenTelemetry traces, in builds with the `otlp`
-    /// feature.
+    pub sentry_environment: String,
+    /// `PYLON_OTLP_ENDPOINT` (alias `PYLON_OTEL_COLLECTOR_ENDPOINT`): OpenTelemetry traces, in
+    /// builds with the `otlp` feature.
     pub otlp_endpoint: Option<String>,
+    /// `PYLON_OTEL_*`: the resource attributes of exported traces.
+    pub otel: OtelResource,
+    /// Reference settings that were set but configure what Pylon reads from the chain instead
+    /// (name and why), for the start-up log.
+    pub ignored: Vec<(&'static str, &'static str)>,
 }
+
+/// The resource attributes traces carry (`PYLON_OTEL_SERVICE_NAME`, `_SERVICE_NAMESPACE`,
+/// `_SERVICE_INSTANCE_ID`, `_SERVICE_VERSION`, `_DEPLOYMENT_ENVIRONMENT`, as the reference reads
+/// them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtelResource {
+    pub service_name: String,
+    pub service_namespace: String,
+    /// Empty: a random one per process.
+    pub service_instance_id: String,
+    /// Empty: Pylon's own version.
+    pub service_version: String,
+    pub deployment_environment: String,
+}
+
+/// Variables the reference service reads under another name than Pylon's: (reference, ours).
+/// Ours wins when both are set.
+pub const REFERENCE_ALIASES: &[(&str, &str)] =
+    &[("PYLON_OTEL_COLLECTOR_ENDPOINT", "PYLON_OTLP_ENDPOINT")];
+
+/// Reference settings Pylon accepts but does not need, and why: shown once at start-up when set.
+pub const REFERENCE_IGNORED: &[(&str, &str)] = &[
+    (
+        "PYLON_BLOCK_DURATION_SECONDS",
+        "block time is measured from the chain's own timestamps",
+    ),
+    (
+        "PYLON_COMMIT_CYCLE_LENGTH",
+        "commit-reveal windows follow the chain's epoch schedule",
+    ),
+    (
+        "PYLON_COMMIT_WINDOW_START_OFFSET",
+        "commit-reveal windows follow the chain's epoch schedule",
+    ),
+    (
+        "PYLON_COMMIT_WINDOW_END_BUFFER",
+        "commit-reveal windows follow the chain's epoch schedule",
+    ),
+    (
+        "PYLON_RECENT_OBJECTS_REFRESH_LEAD_BLOCKS",
+        "recent neurons are fetched on every new block",
+    ),
+    (
+        "PYLON_DOCKER_IMAGE_NAME",
+        "a client setting (its Docker manager), not the service's",
+    ),
+];
 
 /// hyper's smallest connection buffer.
 pub const MIN_CONNECTION_BUFFER_BYTES: usize = 8192;
@@ -164,9 +237,22 @@ impl Settings {
             weights_reveal_rule: RevealRule::IngestOffset,
             ready_max_head_age: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(30),
+            weights_retry_attempts: 30,
+            weights_retry_delay: Duration::from_secs(2),
+            commitment_retry_attempts: 10,
+            commitment_retry_delay: Duration::from_secs(1),
+            environment: "production".to_string(),
             sentry_dsn: Secret::default(),
-            sentry_environment: None,
+            sentry_environment: "production".to_string(),
             otlp_endpoint: None,
+            otel: OtelResource {
+                service_name: "pylon".to_string(),
+                service_namespace: "bittensor-pylon".to_string(),
+                service_instance_id: String::new(),
+                service_version: String::new(),
+                deployment_environment: "production".to_string(),
+            },
+            ignored: Vec::new(),
         }
     }
 
@@ -202,18 +288,24 @@ impl Settings {
             _ => {}
         }
         let mut settings = Settings::new(network("PYLON_BITTENSOR_NETWORK", "finney")?);
+        // Every default below is the one `Settings::new` set: `d` is that value.
+        let d = settings.clone();
         settings.archive_network = match get("PYLON_BITTENSOR_ARCHIVE_NETWORK") {
             Some("none") => None,
             _ => Some(network("PYLON_BITTENSOR_ARCHIVE_NETWORK", "archive")?),
         };
-        settings.archive_blocks_cutoff = parse(vars, "PYLON_BITTENSOR_ARCHIVE_BLOCKS_CUTOFF", 300)?;
+        settings.archive_blocks_cutoff = parse(
+            vars,
+            "PYLON_BITTENSOR_ARCHIVE_BLOCKS_CUTOFF",
+            d.archive_blocks_cutoff,
+        )?;
         if let Some(path) = get("PYLON_BITTENSOR_WALLET_PATH") {
             settings.wallet_path = PathBuf::from(path);
         }
         settings.open_access_token = Secret::new(get("PYLON_OPEN_ACCESS_TOKEN").unwrap_or(""));
         settings.metrics_token = Secret::new(get("PYLON_METRICS_TOKEN").unwrap_or(""));
         settings.recent_objects_netuids = match get("PYLON_RECENT_OBJECTS_NETUIDS") {
-            None => Vec::new(),
+            None => d.recent_objects_netuids.clone(),
             Some(text) => serde_json::from_str::<Vec<u16>>(text)
                 .or_else(|_| {
                     text.split(',')
@@ -227,29 +319,46 @@ impl Settings {
                     )
                 })?,
         };
-        settings.recent_objects_soft_limit_blocks =
-            parse(vars, "PYLON_RECENT_OBJECTS_SOFT_LIMIT_BLOCKS", 100)?;
-        settings.recent_objects_hard_limit_blocks =
-            parse(vars, "PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS", 150)?;
-        settings.host = parse(vars, "PYLON_HOST", settings.host)?;
-        settings.port = parse(vars, "PYLON_PORT", 8000)?;
-        settings.default_request_timeout =
-            seconds(vars, "PYLON_DEFAULT_REQUEST_TIMEOUT_SECONDS", 60.0)?;
-        settings.max_request_timeout = seconds(vars, "PYLON_MAX_REQUEST_TIMEOUT_SECONDS", 300.0)?;
-        settings.cache_max_bytes = parse(vars, "PYLON_CACHE_MAX_BYTES", settings.cache_max_bytes)?;
-        settings.max_body_bytes = parse(vars, "PYLON_MAX_BODY_BYTES", settings.max_body_bytes)?;
-        settings.body_read_timeout = seconds(vars, "PYLON_BODY_READ_TIMEOUT_SECONDS", 10.0)?;
-        settings.header_read_timeout = seconds(vars, "PYLON_HEADER_READ_TIMEOUT_SECONDS", 10.0)?;
-        settings.max_connections = parse(vars, "PYLON_MAX_CONNECTIONS", settings.max_connections)?;
+        settings.recent_objects_soft_limit_blocks = parse(
+            vars,
+            "PYLON_RECENT_OBJECTS_SOFT_LIMIT_BLOCKS",
+            d.recent_objects_soft_limit_blocks,
+        )?;
+        settings.recent_objects_hard_limit_blocks = parse(
+            vars,
+            "PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS",
+            d.recent_objects_hard_limit_blocks,
+        )?;
+        settings.host = parse(vars, "PYLON_HOST", d.host)?;
+        settings.port = parse(vars, "PYLON_PORT", d.port)?;
+        settings.default_request_timeout = seconds(
+            vars,
+            "PYLON_DEFAULT_REQUEST_TIMEOUT_SECONDS",
+            d.default_request_timeout,
+        )?;
+        settings.max_request_timeout = seconds(
+            vars,
+            "PYLON_MAX_REQUEST_TIMEOUT_SECONDS",
+            d.max_request_timeout,
+        )?;
+        settings.cache_max_bytes = parse(vars, "PYLON_CACHE_MAX_BYTES", d.cache_max_bytes)?;
+        settings.max_body_bytes = parse(vars, "PYLON_MAX_BODY_BYTES", d.max_body_bytes)?;
+        settings.body_read_timeout =
+            seconds(vars, "PYLON_BODY_READ_TIMEOUT_SECONDS", d.body_read_timeout)?;
+        settings.header_read_timeout = seconds(
+            vars,
+            "PYLON_HEADER_READ_TIMEOUT_SECONDS",
+            d.header_read_timeout,
+        )?;
+        settings.max_connections = parse(vars, "PYLON_MAX_CONNECTIONS", d.max_connections)?;
         if settings.max_connections == 0 {
             return Err(invalid("PYLON_MAX_CONNECTIONS", "expected at least 1"));
         }
-        settings.max_header_bytes =
-            parse(vars, "PYLON_MAX_HEADER_BYTES", settings.max_header_bytes)?;
+        settings.max_header_bytes = parse(vars, "PYLON_MAX_HEADER_BYTES", d.max_header_bytes)?;
         settings.connection_buffer_bytes = parse(
             vars,
             "PYLON_CONNECTION_BUFFER_BYTES",
-            settings.connection_buffer_bytes,
+            d.connection_buffer_bytes,
         )?;
         if settings.connection_buffer_bytes < MIN_CONNECTION_BUFFER_BYTES
             || settings.connection_buffer_bytes < settings.max_header_bytes
@@ -263,12 +372,25 @@ impl Settings {
                 ),
             ));
         }
-        settings.latest_refresh_wait = seconds(vars, "PYLON_LATEST_REFRESH_WAIT_SECONDS", 0.25)?;
-        if let Some(path) = get("PYLON_DATA_DIR") {
-            settings.data_dir = PathBuf::from(path);
-        }
+        settings.latest_refresh_wait = seconds(
+            vars,
+            "PYLON_LATEST_REFRESH_WAIT_SECONDS",
+            d.latest_refresh_wait,
+        )?;
+        settings.data_dir = match (get("PYLON_DATA_DIR"), get("PYLON_DATABASE_PATH")) {
+            (Some(path), _) => PathBuf::from(path),
+            // The reference keeps its SQLite file at PYLON_DATABASE_PATH, on the volume its
+            // operators mounted for it: keep the job store beside it, so it survives too.
+            (None, Some(file)) => Path::new(file)
+                .parent()
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            (None, None) => d.data_dir.clone(),
+        };
         settings.weights_reveal_rule = match get("PYLON_WEIGHTS_REVEAL_RULE") {
-            None | Some("ingest-offset") => RevealRule::IngestOffset,
+            None => d.weights_reveal_rule,
+            Some("ingest-offset") => RevealRule::IngestOffset,
             Some("pulse-delay") => RevealRule::PulseDelay,
             Some(other) => {
                 return Err(invalid(
@@ -277,11 +399,70 @@ impl Settings {
                 ))
             }
         };
-        settings.ready_max_head_age = seconds(vars, "PYLON_READY_MAX_HEAD_AGE_SECONDS", 60.0)?;
-        settings.shutdown_timeout = seconds(vars, "PYLON_SHUTDOWN_TIMEOUT_SECONDS", 30.0)?;
+        settings.ready_max_head_age = seconds(
+            vars,
+            "PYLON_READY_MAX_HEAD_AGE_SECONDS",
+            d.ready_max_head_age,
+        )?;
+        settings.shutdown_timeout =
+            seconds(vars, "PYLON_SHUTDOWN_TIMEOUT_SECONDS", d.shutdown_timeout)?;
+        settings.weights_retry_attempts = parse(
+            vars,
+            "PYLON_WEIGHTS_RETRY_ATTEMPTS",
+            d.weights_retry_attempts,
+        )?;
+        if settings.weights_retry_attempts == 0 {
+            return Err(invalid(
+                "PYLON_WEIGHTS_RETRY_ATTEMPTS",
+                "expected at least 1",
+            ));
+        }
+        settings.weights_retry_delay = seconds(
+            vars,
+            "PYLON_WEIGHTS_RETRY_DELAY_SECONDS",
+            d.weights_retry_delay,
+        )?;
+        settings.commitment_retry_attempts = parse(
+            vars,
+            "PYLON_COMMITMENT_RETRY_ATTEMPTS",
+            d.commitment_retry_attempts,
+        )?;
+        if settings.commitment_retry_attempts == 0 {
+            return Err(invalid(
+                "PYLON_COMMITMENT_RETRY_ATTEMPTS",
+                "expected at least 1",
+            ));
+        }
+        settings.commitment_retry_delay = seconds(
+            vars,
+            "PYLON_COMMITMENT_RETRY_DELAY_SECONDS",
+            d.commitment_retry_delay,
+        )?;
+        settings.environment = get("PYLON_ENVIRONMENT")
+            .map(str::to_owned)
+            .unwrap_or(d.environment.clone());
         settings.sentry_dsn = Secret::new(get("PYLON_SENTRY_DSN").unwrap_or(""));
-        settings.sentry_environment = get("PYLON_SENTRY_ENVIRONMENT").map(str::to_owned);
-        settings.otlp_endpoint = get("PYLON_OTLP_ENDPOINT").map(str::to_owned);
+        settings.sentry_environment = get("PYLON_SENTRY_ENVIRONMENT")
+            .map(str::to_owned)
+            .unwrap_or(settings.environment.clone());
+        settings.otlp_endpoint = aliased(vars, "PYLON_OTLP_ENDPOINT").map(str::to_owned);
+        let otel = |field: &str, default: &str| {
+            get(&format!("PYLON_OTEL_{field}"))
+                .unwrap_or(default)
+                .to_owned()
+        };
+        settings.otel = OtelResource {
+            service_name: otel("SERVICE_NAME", &d.otel.service_name),
+            service_namespace: otel("SERVICE_NAMESPACE", &d.otel.service_namespace),
+            service_instance_id: otel("SERVICE_INSTANCE_ID", &d.otel.service_instance_id),
+            service_version: otel("SERVICE_VERSION", &d.otel.service_version),
+            deployment_environment: otel("DEPLOYMENT_ENVIRONMENT", &settings.environment),
+        };
+        settings.ignored = REFERENCE_IGNORED
+            .iter()
+            .filter(|(name, _)| get(name).is_some())
+            .copied()
+            .collect();
         settings.identities = identities(vars)?;
         Ok(settings)
     }
@@ -333,13 +514,24 @@ fn parse<T: std::str::FromStr>(
 fn seconds(
     vars: &HashMap<String, String>,
     name: &str,
-    default: f64,
+    default: Duration,
 ) -> Result<Duration, SettingsError> {
-    let value: f64 = parse(vars, name, default)?;
+    let value: f64 = parse(vars, name, default.as_secs_f64())?;
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| invalid(name, "expected a positive number of seconds"))
+}
+
+/// `ours`, or the reference's name for it ([`REFERENCE_ALIASES`]) when ours is not set.
+fn aliased<'a>(vars: &'a HashMap<String, String>, ours: &str) -> Option<&'a str> {
+    let value = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    value(ours).or_else(|| {
+        REFERENCE_ALIASES
+            .iter()
+            .filter(|(_, target)| *target == ours)
+            .find_map(|(reference, _)| value(reference))
+    })
 }
 
 fn identities(vars: &HashMap<String, String>) -> Result<Vec<Identity>, SettingsError> {
@@ -407,6 +599,168 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    /// A duration as docs/SERVICE.md writes it: seconds, no trailing `.0`.
+    fn secs(d: Duration) -> String {
+        let text = d.as_secs_f64().to_string();
+        text.strip_suffix(".0").unwrap_or(&text).to_string()
+    }
+
+    /// The default column of docs/SERVICE.md's settings row whose first column is `key`.
+    fn documented(key: &str) -> String {
+        let doc = include_str!("../../../docs/SERVICE.md");
+        let row = doc
+            .lines()
+            .find(|line| line.starts_with(&format!("| {key} |")))
+            .unwrap_or_else(|| panic!("docs/SERVICE.md has no settings row for {key}"));
+        let column = row.split(" | ").nth(1).unwrap();
+        // `300`, `/root/.bittensor/wallets`, `0.0.0.0` / `8000`, `pylon-data` (image: …)
+        column
+            .split(" (")
+            .next()
+            .unwrap()
+            .replace('`', "")
+            .trim()
+            .to_string()
+    }
+
+    #[test]
+    fn the_documented_defaults_are_the_real_ones() {
+        let d = Settings::from_vars(&HashMap::new()).unwrap();
+        let rows: Vec<(&str, String)> = vec![
+            ("`PYLON_BITTENSOR_NETWORK`", "finney".into()),
+            ("`PYLON_BITTENSOR_ARCHIVE_NETWORK`", "archive".into()),
+            (
+                "`PYLON_BITTENSOR_ARCHIVE_BLOCKS_CUTOFF`",
+                d.archive_blocks_cutoff.to_string(),
+            ),
+            (
+                "`PYLON_BITTENSOR_WALLET_PATH`",
+                d.wallet_path.display().to_string(),
+            ),
+            (
+                "`PYLON_RECENT_OBJECTS_SOFT_LIMIT_BLOCKS`",
+                d.recent_objects_soft_limit_blocks.to_string(),
+            ),
+            (
+                "`PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS`",
+                d.recent_objects_hard_limit_blocks.to_string(),
+            ),
+            (
+                "`PYLON_HOST` / `PYLON_PORT`",
+                format!("{} / {}", d.host, d.port),
+            ),
+            (
+                "`PYLON_DEFAULT_REQUEST_TIMEOUT_SECONDS`",
+                secs(d.default_request_timeout),
+            ),
+            (
+                "`PYLON_MAX_REQUEST_TIMEOUT_SECONDS`",
+                secs(d.max_request_timeout),
+            ),
+            ("`PYLON_CACHE_MAX_BYTES`", d.cache_max_bytes.to_string()),
+            ("`PYLON_MAX_BODY_BYTES`", d.max_body_bytes.to_string()),
+            (
+                "`PYLON_BODY_READ_TIMEOUT_SECONDS`",
+                secs(d.body_read_timeout),
+            ),
+            (
+                "`PYLON_HEADER_READ_TIMEOUT_SECONDS`",
+                secs(d.header_read_timeout),
+            ),
+            ("`PYLON_MAX_CONNECTIONS`", d.max_connections.to_string()),
+            ("`PYLON_MAX_HEADER_BYTES`", d.max_header_bytes.to_string()),
+            (
+                "`PYLON_CONNECTION_BUFFER_BYTES`",
+                d.connection_buffer_bytes.to_string(),
+            ),
+            (
+                "`PYLON_LATEST_REFRESH_WAIT_SECONDS`",
+                secs(d.latest_refresh_wait),
+            ),
+            ("`PYLON_DATA_DIR`", d.data_dir.display().to_string()),
+            ("`PYLON_WEIGHTS_REVEAL_RULE`", "ingest-offset".into()),
+            (
+                "`PYLON_READY_MAX_HEAD_AGE_SECONDS`",
+                secs(d.ready_max_head_age),
+            ),
+            ("`PYLON_SHUTDOWN_TIMEOUT_SECONDS`", secs(d.shutdown_timeout)),
+            (
+                "`PYLON_WEIGHTS_RETRY_ATTEMPTS`",
+                d.weights_retry_attempts.to_string(),
+            ),
+            (
+                "`PYLON_WEIGHTS_RETRY_DELAY_SECONDS`",
+                secs(d.weights_retry_delay),
+            ),
+            (
+                "`PYLON_COMMITMENT_RETRY_ATTEMPTS`",
+                d.commitment_retry_attempts.to_string(),
+            ),
+            (
+                "`PYLON_COMMITMENT_RETRY_DELAY_SECONDS`",
+                secs(d.commitment_retry_delay),
+            ),
+            ("`PYLON_ENVIRONMENT`", d.environment.clone()),
+        ];
+        for (key, default) in rows {
+            assert_eq!(documented(key), default, "docs/SERVICE.md row {key}");
+        }
+        assert_eq!(d.weights_reveal_rule, RevealRule::IngestOffset);
+        assert_eq!(d.network.url(), Network::parse("finney").unwrap().url());
+    }
+
+    #[test]
+    fn a_reference_env_file_is_read_unchanged() {
+        let s = Settings::from_vars(&vars(&[
+            ("PYLON_WEIGHTS_RETRY_ATTEMPTS", "200"),
+            ("PYLON_WEIGHTS_RETRY_DELAY_SECONDS", "1"),
+            ("PYLON_COMMITMENT_RETRY_ATTEMPTS", "5"),
+            ("PYLON_COMMITMENT_RETRY_DELAY_SECONDS", "3"),
+            ("PYLON_ENVIRONMENT", "staging"),
+            ("PYLON_OTEL_COLLECTOR_ENDPOINT", "http://collector:4318/"),
+            ("PYLON_OTEL_SERVICE_NAME", "validator-pylon"),
+            ("PYLON_DATABASE_PATH", "/app/db/pylon.db"),
+            ("PYLON_BLOCK_DURATION_SECONDS", "12"),
+            ("PYLON_DOCKER_IMAGE_NAME", "bittensor_pylon"),
+        ]))
+        .unwrap();
+        assert_eq!(s.weights_retry_attempts, 200);
+        assert_eq!(s.weights_retry_delay, Duration::from_secs(1));
+        assert_eq!(
+            (s.commitment_retry_attempts, s.commitment_retry_delay),
+            (5, Duration::from_secs(3))
+        );
+        assert_eq!(s.sentry_environment, "staging");
+        assert_eq!(s.otel.deployment_environment, "staging");
+        assert_eq!(s.otel.service_name, "validator-pylon");
+        assert_eq!(s.otlp_endpoint.as_deref(), Some("http://collector:4318/"));
+        assert_eq!(s.data_dir, PathBuf::from("/app/db"));
+        let ignored: Vec<_> = s.ignored.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            ignored,
+            ["PYLON_BLOCK_DURATION_SECONDS", "PYLON_DOCKER_IMAGE_NAME"]
+        );
+        // Our names win over the reference's.
+        let s = Settings::from_vars(&vars(&[
+            ("PYLON_OTEL_COLLECTOR_ENDPOINT", "http://a:4318"),
+            ("PYLON_OTLP_ENDPOINT", "http://b:4318"),
+            ("PYLON_DATABASE_PATH", "/app/db/pylon.db"),
+            ("PYLON_DATA_DIR", "/var/lib/pylon"),
+            ("PYLON_SENTRY_ENVIRONMENT", "prod-eu"),
+        ]))
+        .unwrap();
+        assert_eq!(s.otlp_endpoint.as_deref(), Some("http://b:4318"));
+        assert_eq!(s.data_dir, PathBuf::from("/var/lib/pylon"));
+        assert_eq!(s.sentry_environment, "prod-eu");
+        assert_eq!(s.otel.deployment_environment, "production");
+        assert!(
+            Settings::from_vars(&vars(&[("PYLON_WEIGHTS_RETRY_ATTEMPTS", "0")]))
+                .unwrap_err()
+                .to_string()
+                .starts_with("PYLON_WEIGHTS_RETRY_ATTEMPTS:")
+        );
     }
 
     #[test]

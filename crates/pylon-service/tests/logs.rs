@@ -140,7 +140,7 @@ async fn debug_logs_of_reads_writes_and_metrics_carry_no_token_or_key() {
             403,
         ),
         ("/metrics".into(), bearer(METRICS_TOKEN), 200),
-        ("/metrics".into(), bearer(WRONG_TOKEN), 401),
+        ("/metrics".into(), bearer(WRONG_TOKEN), 403),
     ];
     for (path, headers, status) in &reads {
         let reply = request(addr, "GET", path, headers, b"").await;

@@ -89,7 +89,8 @@ async fn metrics_are_off_without_a_token_and_need_the_right_bearer() {
     ];
     for (case, headers) in refused {
         let reply = get(addr, "/metrics", &headers).await;
-        assert_eq!(reply.status, 401, "{case}: {}", reply.body);
+        // 403 for all of them, like the reference (service 2.x).
+        assert_eq!(reply.status, 403, "{case}: {}", reply.body);
         assert!(!reply.body.contains("pylon_requests_total"), "{case}");
     }
     // And the metrics token opens nothing else.
@@ -149,8 +150,12 @@ async fn metrics_count_requests_by_route_template_and_show_the_cache_and_chain()
     assert!(hits(&after) > hits(&before), "{after}");
     assert!(sample(&after, "pylon_cache_misses_total").unwrap() >= 2.0);
     assert!(sample(&after, "pylon_cache_bytes").unwrap() > 0.0);
-    let neurons_calls = "pylon_bittensor_operation_duration_seconds_count{operation=\"neurons\",status=\"success\"}";
-    assert!(sample(&after, neurons_calls).unwrap() >= 2.0, "{after}");
+    // The reference's labels (operation, status, uri, netuid, hotkey), plus our outcome.
+    let uri = chain.ws_url();
+    let neurons_calls = format!(
+        "pylon_bittensor_operation_duration_seconds_count{{hotkey=\"N/A\",netuid=\"N/A\",operation=\"neurons\",outcome=\"success\",status=\"success\",uri=\"{uri}\"}}"
+    );
+    assert!(sample(&after, &neurons_calls).unwrap() >= 2.0, "{after}");
     assert_eq!(sample(&after, "pylon_chain_connected"), Some(1.0));
     assert_eq!(
         sample(&after, "pylon_chain_head_block"),

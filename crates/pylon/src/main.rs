@@ -43,6 +43,9 @@ async fn serve() -> anyhow::Result<()> {
         }
     };
     logging::init(Some(&telemetry));
+    for (variable, why) in &settings.ignored {
+        tracing::info!(variable, "a reference setting Pylon does not need: {why}");
+    }
     pylon_service::run(settings, shutdown_signal()).await?;
     // `telemetry` lives to here: pending reports and traces are flushed after the service stopped.
     Ok(())

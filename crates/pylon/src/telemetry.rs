@@ -85,7 +85,7 @@ pub fn start(settings: &Settings) -> Result<Telemetry, TelemetryError> {
         traces: settings
             .otlp_endpoint
             .as_deref()
-            .map(otlp::Traces::start)
+            .map(|endpoint| otlp::Traces::start(endpoint, &settings.otel))
             .transpose()?,
     })
 }
@@ -101,7 +101,7 @@ fn start_sentry(settings: &Settings) -> Result<Option<sentry::ClientInitGuard>, 
         .map_err(|e| TelemetryError::InvalidDsn(e.to_string()))?;
     let mut options = sentry::ClientOptions::new();
     options.dsn = Some(dsn);
-    options.environment = settings.sentry_environment.clone().map(Into::into);
+    options.environment = Some(settings.sentry_environment.clone().into());
     options.release = sentry::release_name!();
     // No request data, user or host identifiers beyond what log events carry.
     options.send_default_pii = false;
@@ -130,6 +130,7 @@ mod otlp {
     //! in batches over OTLP/HTTP (protobuf) to a collector, from a background thread.
 
     use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry::KeyValue;
     use opentelemetry_otlp::{SpanExporter, WithExportConfig};
     use opentelemetry_sdk::trace::SdkTracerProvider;
     use opentelemetry_sdk::Resource;
@@ -137,6 +138,36 @@ mod otlp {
     use tracing_subscriber::Layer;
 
     use super::TelemetryError;
+    use pylon_service::settings::OtelResource;
+
+    /// The reference's resource attributes, from `PYLON_OTEL_*`.
+    fn resource_of(settings: &OtelResource) -> Resource {
+        let mut attributes = vec![
+            KeyValue::new("service.namespace", settings.service_namespace.clone()),
+            KeyValue::new(
+                "deployment.environment.name",
+                settings.deployment_environment.clone(),
+            ),
+            KeyValue::new(
+                "service.version",
+                if settings.service_version.is_empty() {
+                    env!("CARGO_PKG_VERSION").to_owned()
+                } else {
+                    settings.service_version.clone()
+                },
+            ),
+        ];
+        if !settings.service_instance_id.is_empty() {
+            attributes.push(KeyValue::new(
+                "service.instance.id",
+                settings.service_instance_id.clone(),
+            ));
+        }
+        Resource::builder()
+            .with_service_name(settings.service_name.clone())
+            .with_attributes(attributes)
+            .build()
+    }
 
     pub struct Traces {
         provider: SdkTracerProvider,
@@ -145,7 +176,7 @@ mod otlp {
     impl Traces {
         /// `endpoint` is the collector's base URL (`http://collector:4318`), like
         /// `OTEL_EXPORTER_OTLP_ENDPOINT`; traces go to its `/v1/traces`.
-        pub fn start(endpoint: &str) -> Result<Self, TelemetryError> {
+        pub fn start(endpoint: &str, resource: &OtelResource) -> Result<Self, TelemetryError> {
             let invalid = |reason: &str| TelemetryError::InvalidOtlpEndpoint(reason.to_owned());
             let base = endpoint.trim_end_matches('/');
             if base.starts_with("https://") {
@@ -165,7 +196,7 @@ mod otlp {
                 .map_err(|e| invalid(&e.to_string()))?;
             let provider = SdkTracerProvider::builder()
                 .with_batch_exporter(exporter)
-                .with_resource(Resource::builder().with_service_name("pylon").build())
+                .with_resource(resource_of(resource))
                 .build();
             Ok(Traces { provider })
         }

@@ -10,6 +10,7 @@
 //! Every write route is an identity route: the identity's own hotkey signs.
 
 pub mod publish;
+mod retry;
 pub mod submitter;
 pub mod weights;
 

@@ -14,9 +14,10 @@ use pylon_chain::publish::{AxonServe, NewCertificate, MAX_TIMELOCK_COMMITMENT_SI
 use pylon_chain::Included;
 use serde::de::DeserializeOwned;
 
-use super::acting_identity;
+use super::{acting_identity, retry};
 use crate::access::Scope;
 use crate::error::ApiError;
+use crate::metrics::Publication;
 use crate::render::hex0x;
 use crate::state::AppState;
 use crate::wire::{
@@ -98,10 +99,13 @@ pub async fn set_commitment(State(state): St, scope: Scope, body: Bytes) -> AppR
             limits.raw_field_max
         )));
     }
-    let included = state
-        .chain
-        .set_commitment(signer, scope.netuid, &data)
-        .await?;
+    let included = retry::publish(
+        &state.settings,
+        Publication::Commitment,
+        scope.netuid,
+        || state.chain.set_commitment(signer, scope.netuid, &data),
+    )
+    .await?;
     tracing::info!(identity = %identity.name, netuid = scope.netuid, block = included.block_number, "commitment set");
     let (block, extrinsic_hash) = landed(&included);
     Ok(created(wire::SetCommitmentResponse {
@@ -138,10 +142,20 @@ pub async fn set_revealed_commitment(State(state): St, scope: Scope, body: Bytes
                 body.blocks_until_reveal
             ))
         })?;
-    let set = state
-        .chain
-        .set_revealed_commitment(signer, scope.netuid, body.commitment.as_bytes(), blocks)
-        .await?;
+    let set = retry::publish(
+        &state.settings,
+        Publication::RevealedCommitment,
+        scope.netuid,
+        || {
+            state.chain.set_revealed_commitment(
+                signer,
+                scope.netuid,
+                body.commitment.as_bytes(),
+                blocks,
+            )
+        },
+    )
+    .await?;
     tracing::info!(identity = %identity.name, netuid = scope.netuid, block = set.included.block_number, reveal_round = set.reveal_round, "timelocked commitment set");
     let (block, extrinsic_hash) = landed(&set.included);
     Ok(created(wire::SetRevealedCommitmentResponse {
@@ -200,10 +214,12 @@ pub async fn generate_certificate(State(state): St, scope: Scope, body: Bytes) -
         port: axon.port,
         protocol: axon.protocol,
     };
-    let included = state
-        .chain
-        .serve_axon_tls(signer, netuid, &serve, &certificate)
-        .await?;
+    let included = retry::publish(&state.settings, Publication::Certificate, netuid, || {
+        state
+            .chain
+            .serve_axon_tls(signer, netuid, &serve, &certificate)
+    })
+    .await?;
     tracing::info!(identity = %identity.name, netuid, block = included.block_number, "certificate published");
     Ok(created(wire::CertificateKeypair {
         algorithm: 1,
