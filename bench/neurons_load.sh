@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Load benchmark of the product's hot path: latest neurons of a 256-neuron subnet, 64 connections.
 #
-# Runs `pylon dev` (release build), then wrk against Pylon and against a bare server answering the same
-# pre-serialized bytes (the ceiling). Reports req/s, p50/p99 latency, Pylon's peak RSS, and the chain
-# RPCs the devnet served per 1000 HTTP requests. Results go to bench/results/neurons_load.md.
+# Runs `pylon dev` (release build), then, for each content coding a client asks for (identity, gzip,
+# zstd), wrk against Pylon and against a bare server answering the same bytes Pylon sends for that
+# coding (the ceiling), side by side in one run. Reports req/s, p50/p99 latency, the ratio to the
+# ceiling, Pylon's peak RSS, and the chain RPCs the devnet served per 1000 HTTP requests.
+# Results go to bench/results/neurons_load.md.
 #
 # Usage: bench/neurons_load.sh [duration, default 30s] [connections, default 64]
 set -euo pipefail
@@ -30,9 +32,15 @@ path="/api/v1/subnet/1/block/latest/neurons"
 curl -sf -H "Authorization: Bearer $token" "$url$path" > "$work/neurons.json"
 neurons=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['neurons']))" "$work/neurons.json")
 
-target/release/examples/bare_bytes "$work/neurons.json" 0 > "$work/bare.out" &
-for _ in $(seq 1 50); do grep -q listening "$work/bare.out" 2>/dev/null && break; sleep 0.1; done
-bare_url=$(sed 's/^listening on //' "$work/bare.out")
+codings="identity gzip zstd"
+# The exact bytes Pylon answers each coding with (curl without --compressed keeps them encoded).
+declare -A bare_url
+for coding in $codings; do
+    curl -sf -H "Authorization: Bearer $token" -H "Accept-Encoding: $coding" "$url$path" > "$work/body.$coding"
+    target/release/examples/bare_bytes "$work/body.$coding" 0 "$coding" > "$work/bare.$coding.out" &
+    for _ in $(seq 1 50); do grep -q listening "$work/bare.$coding.out" 2>/dev/null && break; sleep 0.1; done
+    bare_url[$coding]=$(sed 's/^listening on //' "$work/bare.$coding.out")
+done
 
 rpc_count() {
     curl -sf -H 'Content-Type: application/json' \
@@ -40,7 +48,7 @@ rpc_count() {
         python3 -c "import json,sys; print(json.load(sys.stdin).get('result', 'n/a'))"
 }
 
-run_wrk() { wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "Authorization: Bearer $token" "$1"; }
+run_wrk() { wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "Authorization: Bearer $token" -H "Accept-Encoding: $2" "$1"; }
 summarize() {
     python3 - "$1" <<'PY'
 import re, sys
@@ -53,14 +61,13 @@ PY
 }
 
 rpc_before=$(rpc_count)
-run_wrk "$url$path" > "$work/pylon.txt"
+run_wrk "$url$path" identity > "$work/pylon.identity.txt"
 rpc_after=$(rpc_count)
-pylon_requests=$(grep -oE '^\s+[0-9]+ requests in' "$work/pylon.txt" | grep -oE '[0-9]+')
+pylon_requests=$(grep -oE '^\s+[0-9]+ requests in' "$work/pylon.identity.txt" | grep -oE '[0-9]+')
+for coding in gzip zstd; do run_wrk "$url$path" "$coding" > "$work/pylon.$coding.txt"; done
 rss_kb=$(grep VmHWM "/proc/$pylon_pid/status" | grep -oE '[0-9]+')
-run_wrk "$bare_url$path" > "$work/bare.txt"
+for coding in $codings; do run_wrk "${bare_url[$coding]}$path" "$coding" > "$work/bare.$coding.txt"; done
 
-pylon_line=$(summarize "$work/pylon.txt")
-bare_line=$(summarize "$work/bare.txt")
 if [[ "$rpc_before" =~ ^[0-9]+$ && "$rpc_after" =~ ^[0-9]+$ ]]; then
     rpc_per_1000=$(python3 -c "print(f'{($rpc_after - $rpc_before) * 1000 / $pylon_requests:.3f}')")
 else
@@ -74,12 +81,27 @@ mkdir -p bench/results
     echo "Command: \`bench/neurons_load.sh $duration $connections\` ($(date -u +%Y-%m-%d), $(nproc) cores, wrk -t$threads -c$connections -d$duration)."
     echo "Subnet: netuid 1 of the built-in devnet scenario, $neurons neurons, $(wc -c < "$work/neurons.json") bytes of JSON per response."
     echo
-    echo "| server | req/s | p50 | p99 | non-2xx |"
-    echo "|---|---|---|---|---|"
-    echo "| Pylon (\`pylon dev\`, release) | $pylon_line |"
-    echo "| bare server, same bytes (ceiling) | $bare_line |"
+    echo "| coding | bytes | server | req/s | p50 | p99 | non-2xx |"
+    echo "|---|---|---|---|---|---|---|"
+    for coding in $codings; do
+        bytes=$(wc -c < "$work/body.$coding")
+        echo "| $coding | $bytes | Pylon (\`pylon dev\`, release) | $(summarize "$work/pylon.$coding.txt") |"
+        echo "| $coding | $bytes | bare server, same bytes (ceiling) | $(summarize "$work/bare.$coding.txt") |"
+    done
     echo
-    echo "- Pylon reaches $(python3 -c "print(round(100 * float('${pylon_line%% *}') / float('${bare_line%% *}')))") % of the ceiling's throughput."
+    for coding in $codings; do
+        python3 - "$coding" "$work/pylon.$coding.txt" "$work/bare.$coding.txt" <<'PY'
+import re, sys
+def read(path):
+    text = open(path).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\b", text, re.M)
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
+    return rps, float(p99.group(1)) * scale
+coding, (p_rps, p_p99), (b_rps, b_p99) = sys.argv[1], read(sys.argv[2]), read(sys.argv[3])
+print(f"- {coding}: Pylon {p_rps / b_rps:.2f}x the ceiling's throughput, p99 {p_p99 / b_p99:.2f}x the ceiling's.")
+PY
+    done
     echo "- Pylon peak RSS during the run (whole \`pylon dev\` process, devnet included): $((rss_kb / 1024)) MiB."
     echo "- Chain RPCs served by the devnet per 1000 HTTP requests: $rpc_per_1000 (all of them the"
     echo "  per-block prefetch of the new head: no reader request reached the chain)."

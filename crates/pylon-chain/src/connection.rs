@@ -5,6 +5,14 @@
 //! The node is spoken to with the legacy JSON-RPC methods (`chain_*`, `state_*`, `author_*`)
 //! through subxt's `LegacyBackend`, chosen on purpose even when the node also offers the new
 //! `chainHead_v1_*` / `archive_v1_*` API (docs/SERVICE.md, "Connecting to a node", says why).
+//!
+//! Beside the one node: [`client`] (the main node plus an optional archive node, and which
+//! answers a block), [`network`] (which node to talk to) and [`observe`] (what this layer
+//! reports about its own calls).
+
+pub mod client;
+pub mod network;
+pub mod observe;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

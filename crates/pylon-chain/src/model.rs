@@ -36,7 +36,7 @@ pub struct Stakes {
 
 /// One neuron of `NeuronInfoRuntimeApi.get_neurons_lite`, plus its stakes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Neuron {
+pub struct NeuronInfo {
     pub uid: u16,
     /// ss58 (prefix 42).
     pub hotkey: String,

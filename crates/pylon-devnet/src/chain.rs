@@ -23,7 +23,7 @@ use crate::version::{RuntimeSpec, RuntimeVersion};
 const SLOT_MS: u64 = 12_000;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ChainError {
+pub enum NodeError {
     #[error("UnknownBlock: Header was not found in the database: 0x{}", hex::encode(.0))]
     UnknownBlock(Hash),
     #[error("UnknownBlock: State already discarded for 0x{}", hex::encode(.0))]
@@ -145,7 +145,7 @@ impl Chain {
 
     /// The runtime version of a block; without `at`, the latest (an announced upgrade counts
     /// before the next block is sealed, so clients reacting to the notification see it).
-    pub fn version_at(&self, at: Option<Hash>) -> Result<RuntimeVersion, ChainError> {
+    pub fn version_at(&self, at: Option<Hash>) -> Result<RuntimeVersion, NodeError> {
         match at {
             None => Ok(self.version.clone()),
             Some(_) => Ok(self.runtime_of(self.block(at)?).0.clone()),
@@ -153,7 +153,7 @@ impl Chain {
     }
 
     /// The metadata of a block's runtime; without `at`, the latest (as [`Self::version_at`]).
-    pub fn metadata_at(&self, at: Option<Hash>) -> Result<Arc<ChainMetadata>, ChainError> {
+    pub fn metadata_at(&self, at: Option<Hash>) -> Result<Arc<ChainMetadata>, NodeError> {
         match at {
             None => Ok(self.meta.clone()),
             Some(_) => Ok(self.runtime_of(self.block(at)?).1.clone()),
@@ -194,24 +194,24 @@ impl Chain {
         self.blocks.get(number as usize)
     }
 
-    pub fn block(&self, at: Option<Hash>) -> Result<&Block, ChainError> {
+    pub fn block(&self, at: Option<Hash>) -> Result<&Block, NodeError> {
         match at {
             None => Ok(self.best()),
             Some(hash) => self
                 .by_hash
                 .get(&hash)
                 .map(|n| &self.blocks[*n as usize])
-                .ok_or(ChainError::UnknownBlock(hash)),
+                .ok_or(NodeError::UnknownBlock(hash)),
         }
     }
 
     /// The post-state of a block (best when `at` is `None`), addressed by names.
-    pub fn state_at(&self, at: Option<Hash>) -> Result<BlockState, ChainError> {
+    pub fn state_at(&self, at: Option<Hash>) -> Result<BlockState, NodeError> {
         let block = self.block(at)?;
         let raw = block
             .state
             .clone()
-            .ok_or(ChainError::StatePruned(block.hash))?;
+            .ok_or(NodeError::StatePruned(block.hash))?;
         let meta = self.runtime_of(block).1.clone();
         Ok(BlockState::new(meta, raw, block.header.number))
     }
@@ -250,17 +250,17 @@ impl Chain {
     }
 
     /// Validate a transaction against the pending state and queue it for the next block.
-    pub fn submit(&mut self, bytes: Vec<u8>, now_ms: u64) -> Result<Hash, ChainError> {
+    pub fn submit(&mut self, bytes: Vec<u8>, now_ms: u64) -> Result<Hash, NodeError> {
         let hash = sp_crypto_hashing::blake2_256(&bytes);
         if self.pool.iter().any(|tx| tx.hash == hash) {
-            return Err(ChainError::AlreadyImported);
+            return Err(NodeError::AlreadyImported);
         }
         let ctx = self.context(self.pool.len() as u32 + 1, now_ms);
         let meta = self.exec_meta();
         let mut state = BlockState::new(meta.clone(), self.pending_state.clone(), ctx.block_number);
         state.set_phase(Phase::ApplyExtrinsic(ctx.extrinsic_index));
         apply_guarded(&meta, &mut state, &bytes, &ctx)
-            .map_err(|(code, reason)| ChainError::InvalidTransaction { code, reason })?;
+            .map_err(|(code, reason)| NodeError::InvalidTransaction { code, reason })?;
         self.pending_state = state.raw;
         self.pool.push(PendingTx { hash, bytes });
         Ok(hash)

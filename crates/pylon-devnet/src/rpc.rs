@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use crate::blocks::{hex0x, Hash};
-use crate::chain::ChainError;
+use crate::chain::NodeError;
 use crate::node::{now_ms, Node};
 use crate::runtime_api;
 
@@ -38,12 +38,12 @@ fn invalid_params(reason: impl std::fmt::Display) -> ErrorObjectOwned {
     )
 }
 
-pub(crate) fn chain_error(e: ChainError) -> ErrorObjectOwned {
+pub(crate) fn chain_error(e: NodeError) -> ErrorObjectOwned {
     match e {
-        ChainError::InvalidTransaction { code, reason } => {
+        NodeError::InvalidTransaction { code, reason } => {
             ErrorObjectOwned::owned(code, crate::chain::rejection_message(code), Some(reason))
         }
-        ChainError::AlreadyImported => {
+        NodeError::AlreadyImported => {
             ErrorObjectOwned::owned(ALREADY_IMPORTED, "Transaction Already Imported", None::<()>)
         }
         other => {

@@ -33,7 +33,7 @@ use serde_json::{json, Value as Json};
 use tokio::sync::{mpsc, Notify};
 
 use crate::blocks::{hex0x, Hash};
-use crate::chain::ChainError;
+use crate::chain::NodeError;
 use crate::node::Node;
 use crate::rpc::{chain_error, faults, method, parse, raw, BlockHash, Bytes};
 use crate::runtime_api;
@@ -793,7 +793,7 @@ fn register_archive(m: &mut RpcModule<Arc<Node>>) {
             function,
             call_parameters,
         } = parse(&p)?;
-        if let Err(ChainError::UnknownBlock(_)) = node.chain.lock().block(Some(hash.0)) {
+        if let Err(NodeError::UnknownBlock(_)) = node.chain.lock().block(Some(hash.0)) {
             return Err(invalid_block());
         }
         Ok(

@@ -1,6 +1,7 @@
 //! Reads through the cache: each answer is fetched once per block, rendered once, and the same
 //! bytes are served to every reader.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use pylon_chain::{BlockRef, ChainError};
@@ -11,6 +12,27 @@ use crate::render;
 use crate::state::{AppState, CacheKey, View};
 
 pub type Read = Result<Arc<Rendered>, ChainError>;
+
+/// The one cached read: the answer under `key` if cached, else `fetch` from the chain (once,
+/// however many readers ask at the same time) and `render` it at `block`.
+async fn cached_read<T, Fut>(
+    state: &AppState,
+    key: CacheKey,
+    block: &BlockRef,
+    fetch: Fut,
+    render: impl FnOnce(&BlockRef, T) -> Vec<u8>,
+) -> Read
+where
+    Fut: Future<Output = Result<T, ChainError>>,
+{
+    state
+        .cache
+        .get_or_fetch(key, || async {
+            let value = fetch.await?;
+            Ok(Rendered::new(block.clone(), render(block, value)))
+        })
+        .await
+}
 
 /// Neurons of a subnet at a block; the validators view of the same fetch is cached alongside.
 pub async fn neurons(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
@@ -103,16 +125,11 @@ pub async fn validators(state: &Arc<AppState>, netuid: u16, block: &BlockRef) ->
         Some(hit) => Ok(hit),
         // The neurons were cached but their validators view was evicted: render it again.
         None => {
-            state
-                .cache
-                .get_or_fetch(key, || async {
-                    let neurons = state.chain.neurons(netuid, block).await?;
-                    Ok(Rendered::new(
-                        block.clone(),
-                        render::validators(block, &neurons),
-                    ))
-                })
-                .await
+            let fetch = state.chain.neurons(netuid, block);
+            cached_read(state, key, block, fetch, |at, all| {
+                render::validators(at, &all)
+            })
+            .await
         }
     }
 }
@@ -150,56 +167,40 @@ pub async fn recent_neurons(state: &Arc<AppState>, netuid: u16) -> Result<Arc<Re
 }
 
 pub async fn block_info(state: &Arc<AppState>, block: &BlockRef) -> Read {
-    state
-        .cache
-        .get_or_fetch(CacheKey::BlockInfo(block.hash), || async {
-            let timestamp = state.chain.timestamp(block).await?;
-            Ok(Rendered::new(
-                block.clone(),
-                render::block_info(block, timestamp),
-            ))
-        })
-        .await
+    let key = CacheKey::BlockInfo(block.hash);
+    cached_read(
+        state,
+        key,
+        block,
+        state.chain.timestamp(block),
+        render::block_info,
+    )
+    .await
 }
 
 pub async fn certificates(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
-    state
-        .cache
-        .get_or_fetch(CacheKey::Certificates(netuid, block.hash), || async {
-            let all = state.chain.certificates(netuid, block).await?;
-            Ok(Rendered::new(
-                block.clone(),
-                render::certificates(block, &all),
-            ))
-        })
-        .await
+    let key = CacheKey::Certificates(netuid, block.hash);
+    let fetch = state.chain.certificates(netuid, block);
+    cached_read(state, key, block, fetch, |at, all| {
+        render::certificates(at, &all)
+    })
+    .await
 }
 
 pub async fn commitments(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
-    state
-        .cache
-        .get_or_fetch(CacheKey::Commitments(netuid, block.hash), || async {
-            let all = state.chain.commitments(netuid, block).await?;
-            Ok(Rendered::new(
-                block.clone(),
-                render::commitments(block, &all),
-            ))
-        })
-        .await
+    let key = CacheKey::Commitments(netuid, block.hash);
+    let fetch = state.chain.commitments(netuid, block);
+    cached_read(state, key, block, fetch, |at, all| {
+        render::commitments(at, &all)
+    })
+    .await
 }
 
 pub async fn revealed_commitments(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
-    state
-        .cache
-        .get_or_fetch(
-            CacheKey::RevealedCommitments(netuid, block.hash),
-            || async {
-                let all = state.chain.revealed_commitments(netuid, block).await?;
-                Ok(Rendered::new(
-                    block.clone(),
-                    render::revealed_commitments(block, &all),
-                ))
-            },
-        )
-        .await
+    let key = CacheKey::RevealedCommitments(netuid, block.hash);
+    let fetch = state.chain.revealed_commitments(netuid, block);
+    cached_read(state, key, block, fetch, |at, all| {
+        render::revealed_commitments(at, &all)
+    })
+    .await
 }

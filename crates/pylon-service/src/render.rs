@@ -27,7 +27,7 @@ pub fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
-pub fn neuron(n: &chain::Neuron) -> wire::Neuron {
+pub fn neuron(n: &chain::NeuronInfo) -> wire::Neuron {
     wire::Neuron {
         uid: n.uid,
         coldkey: n.coldkey.clone(),
@@ -57,7 +57,7 @@ pub fn neuron(n: &chain::Neuron) -> wire::Neuron {
     }
 }
 
-pub fn neurons(at: &BlockRef, neurons: &[chain::Neuron]) -> Vec<u8> {
+pub fn neurons(at: &BlockRef, neurons: &[chain::NeuronInfo]) -> Vec<u8> {
     to_bytes(&wire::NeuronsResponse {
         block: block(at),
         neurons: neurons
@@ -68,8 +68,8 @@ pub fn neurons(at: &BlockRef, neurons: &[chain::Neuron]) -> Vec<u8> {
 }
 
 /// Neurons holding a validator permit, largest total stake first (ties by uid).
-pub fn validators(at: &BlockRef, neurons: &[chain::Neuron]) -> Vec<u8> {
-    let mut permitted: Vec<&chain::Neuron> =
+pub fn validators(at: &BlockRef, neurons: &[chain::NeuronInfo]) -> Vec<u8> {
+    let mut permitted: Vec<&chain::NeuronInfo> =
         neurons.iter().filter(|n| n.validator_permit).collect();
     permitted.sort_by(|a, b| b.stakes.total.cmp(&a.stakes.total).then(a.uid.cmp(&b.uid)));
     to_bytes(&wire::ValidatorsResponse {

@@ -6,7 +6,7 @@
 //! attempt read them, commits waiting to be revealed); anything else fails the job at once rather
 //! than sending the same doomed extrinsic until the epoch ends.
 
-use crate::runner::ChainError;
+use crate::runner::AttemptError;
 
 /// `SubtensorModule` errors that can clear up before the epoch ends.
 const RETRYABLE_SUBTENSOR_ERRORS: &[&str] = &[
@@ -23,16 +23,16 @@ const RETRYABLE_SUBTENSOR_ERRORS: &[&str] = &[
 ];
 
 /// Classify a decoded module error, keeping its words for the job's `failed` reason.
-pub fn classify_module_error(pallet: &str, name: &str, docs: &str) -> ChainError {
+pub fn classify_module_error(pallet: &str, name: &str, docs: &str) -> AttemptError {
     let words = if docs.trim().is_empty() {
         format!("{pallet}.{name}")
     } else {
         format!("{pallet}.{name}: {}", docs.trim())
     };
     if pallet == "SubtensorModule" && RETRYABLE_SUBTENSOR_ERRORS.contains(&name) {
-        ChainError::Retryable(words)
+        AttemptError::Retryable(words)
     } else {
-        ChainError::Fatal(words)
+        AttemptError::Fatal(words)
     }
 }
 
@@ -50,7 +50,7 @@ mod tests {
             assert!(
                 matches!(
                     classify_module_error("SubtensorModule", name, ""),
-                    ChainError::Retryable(_)
+                    AttemptError::Retryable(_)
                 ),
                 "{name}"
             );
@@ -65,7 +65,7 @@ mod tests {
                 "HotKeyNotRegisteredInSubNet",
                 " The hotkey is not registered in subnet\n"
             ),
-            ChainError::Fatal(
+            AttemptError::Fatal(
                 "SubtensorModule.HotKeyNotRegisteredInSubNet: The hotkey is not registered in subnet"
                     .into()
             )
@@ -77,7 +77,7 @@ mod tests {
         ] {
             assert!(matches!(
                 classify_module_error("SubtensorModule", name, ""),
-                ChainError::Fatal(_)
+                AttemptError::Fatal(_)
             ));
         }
     }
@@ -86,7 +86,7 @@ mod tests {
     fn a_retryable_name_from_another_pallet_is_not_retried() {
         assert_eq!(
             classify_module_error("Other", "SettingWeightsTooFast", ""),
-            ChainError::Fatal("Other.SettingWeightsTooFast".into())
+            AttemptError::Fatal("Other.SettingWeightsTooFast".into())
         );
     }
 }

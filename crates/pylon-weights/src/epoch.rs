@@ -114,6 +114,21 @@ pub enum Schedule {
     Fixed { netuid: u16, tempo: u16, block: u64 },
 }
 
+/// A subnet's epoch schedule at one block, and where the chain says the epoch ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinnedSchedule {
+    pub schedule: Schedule,
+    /// `get_next_epoch_start_block` as the runtime API answered it, where the chain has it.
+    pub next_epoch_start: Option<u64>,
+}
+
+impl PinnedSchedule {
+    /// The epoch containing the pinned block; `None` for tempo 0.
+    pub fn epoch(&self) -> Option<Epoch> {
+        self.schedule.epoch(self.next_epoch_start)
+    }
+}
+
 /// Where the chain stands for one subnet: the head, and its `SubnetEpochIndex` when it has one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainPosition {

@@ -12,7 +12,7 @@ use crate::echo::{bounded_list, echo};
 
 /// A registered neuron: its hotkey and uid on the subnet.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Neuron {
+pub struct UidHotkey {
     pub hotkey: AccountId32,
     pub uid: u16,
 }
@@ -40,7 +40,7 @@ fn listed(hotkeys: &[String]) -> String {
 /// Map a validated request's hotkeys to uids.
 pub fn map_to_uids(
     request: &WeightsRequest,
-    neurons: &[Neuron],
+    neurons: &[UidHotkey],
 ) -> Result<UidWeights, MappingError> {
     let uid_of: HashMap<[u8; 32], u16> = neurons
         .iter()
@@ -82,17 +82,17 @@ mod tests {
         }
     }
 
-    fn neurons() -> Vec<Neuron> {
+    fn neurons() -> Vec<UidHotkey> {
         vec![
-            Neuron {
+            UidHotkey {
                 hotkey: account(1),
                 uid: 7,
             },
-            Neuron {
+            UidHotkey {
                 hotkey: account(2),
                 uid: 3,
             },
-            Neuron {
+            UidHotkey {
                 hotkey: account(3),
                 uid: 0,
             },

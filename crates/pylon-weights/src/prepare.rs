@@ -2,7 +2,7 @@
 
 use crate::body::WeightsRequest;
 use crate::convert::{to_chain_weights, ChainWeights};
-use crate::mapping::{map_to_uids, MappingError, Neuron};
+use crate::mapping::{map_to_uids, MappingError, UidHotkey};
 
 /// What a `PUT …/weights` turns into, and what its answer reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub struct PreparedWeights {
 /// Map and convert a validated request against the subnet's neurons at the latest block.
 pub fn prepare_weights(
     request: &WeightsRequest,
-    neurons: &[Neuron],
+    neurons: &[UidHotkey],
 ) -> Result<PreparedWeights, MappingError> {
     let mapped = map_to_uids(request, neurons)?;
     Ok(PreparedWeights {
@@ -40,11 +40,11 @@ mod tests {
         );
         let request = parse_weights_body(body.as_bytes()).unwrap();
         let neurons = [
-            Neuron {
+            UidHotkey {
                 hotkey: registered[0],
                 uid: 9,
             },
-            Neuron {
+            UidHotkey {
                 hotkey: registered[1],
                 uid: 2,
             },

@@ -44,7 +44,7 @@ pub struct Inclusion {
 
 /// A chain call that did not succeed, classified by whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChainError {
+pub enum AttemptError {
     /// Connection trouble, timeouts, a full pool, a rate limit (`SettingWeightsTooFast`), a stale
     /// nonce, a version key that changed under us: the next attempt may succeed.
     #[error("{0}")]
@@ -85,16 +85,16 @@ pub trait WeightsSubmitter: Send + Sync {
     fn position(
         &self,
         netuid: u16,
-    ) -> impl Future<Output = Result<ChainPosition, ChainError>> + Send;
+    ) -> impl Future<Output = Result<ChainPosition, AttemptError>> + Send;
 
     /// Settings, schedule, block time and (commit-reveal on) beacon, at one pinned block.
     fn subnet_settings(
         &self,
         netuid: u16,
-    ) -> impl Future<Output = Result<SubnetSettings, ChainError>> + Send;
+    ) -> impl Future<Output = Result<SubnetSettings, AttemptError>> + Send;
 
     /// The identity's hotkey public key (what a CRv4 payload must carry).
-    fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], ChainError>;
+    fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], AttemptError>;
 
     /// `set_weights` (mechanism 0) or `set_mechanism_weights`, signed by the identity's hotkey.
     fn submit_direct(
@@ -103,7 +103,7 @@ pub trait WeightsSubmitter: Send + Sync {
         weights: &ChainWeights,
         version_key: u64,
         note: &SignedNote<'_>,
-    ) -> impl Future<Output = Result<Inclusion, ChainError>> + Send;
+    ) -> impl Future<Output = Result<Inclusion, AttemptError>> + Send;
 
     /// `commit_timelocked_weights` (mechanism 0) or `commit_timelocked_mechanism_weights`, with
     /// `commit_reveal_version` 4.
@@ -112,7 +112,7 @@ pub trait WeightsSubmitter: Send + Sync {
         key: &JobKey,
         commit: &TimelockedCommit,
         note: &SignedNote<'_>,
-    ) -> impl Future<Output = Result<Inclusion, ChainError>> + Send;
+    ) -> impl Future<Output = Result<Inclusion, AttemptError>> + Send;
 
     /// After a restart: did a weights extrinsic of this key's hotkey for its subnet and mechanism
     /// land at or after `since_block` (the one with `extrinsic_hash`, when it was noted)? Lets a
@@ -122,7 +122,7 @@ pub trait WeightsSubmitter: Send + Sync {
         key: &JobKey,
         since_block: u64,
         extrinsic_hash: Option<&str>,
-    ) -> impl Future<Output = Result<Option<Inclusion>, ChainError>> + Send;
+    ) -> impl Future<Output = Result<Option<Inclusion>, AttemptError>> + Send;
 }
 
 /// How a job is driven: how patiently, and how CRv4 rounds are chosen.
@@ -242,22 +242,22 @@ pub async fn run_job<S: WeightsSubmitter>(
             ),
         )
         .await
-        .unwrap_or_else(|_| Err(ChainError::Retryable("the attempt timed out".to_owned())));
+        .unwrap_or_else(|_| Err(AttemptError::Retryable("the attempt timed out".to_owned())));
         match outcome {
             Ok(inclusion) => {
                 tracing::info!(job = id, block = inclusion.block, "weights included");
                 return finish(store, id, included(inclusion));
             }
-            Err(ChainError::Fatal(reason)) => {
+            Err(AttemptError::Fatal(reason)) => {
                 tracing::warn!(job = id, %reason, "weights refused");
                 return finish(store, id, JobState::Failed { reason });
             }
-            Err(ChainError::Retryable(reason)) if attempt >= config.max_attempts => {
+            Err(AttemptError::Retryable(reason)) if attempt >= config.max_attempts => {
                 let reason = format!("gave up after {attempt} attempts: {reason}");
                 tracing::warn!(job = id, %reason, "weights job failed");
                 return finish(store, id, JobState::Failed { reason });
             }
-            Err(ChainError::Retryable(reason)) => {
+            Err(AttemptError::Retryable(reason)) => {
                 tracing::warn!(job = id, attempt, %reason, "weights attempt failed; retrying");
                 store.retry_later(id, &reason)?;
                 backoff.wait().await;
@@ -272,17 +272,16 @@ async fn attempt_once<S: WeightsSubmitter>(
     submitter: &S,
     reveal_rule: RevealRule,
     note: &SignedNote<'_>,
-) -> Result<Inclusion, ChainError> {
+) -> Result<Inclusion, AttemptError> {
     let settings = submitter.subnet_settings(job.key.netuid).await?;
     if !settings.commit_reveal_enabled {
         return submitter
             .submit_direct(&job.key, &job.weights, settings.version_key, note)
             .await;
     }
-    let beacon = settings
-        .beacon
-        .as_ref()
-        .ok_or_else(|| ChainError::Retryable("the chain's drand beacon was not read".to_owned()))?;
+    let beacon = settings.beacon.as_ref().ok_or_else(|| {
+        AttemptError::Retryable("the chain's drand beacon was not read".to_owned())
+    })?;
     let hotkey = submitter.hotkey_public_key(&job.key.identity)?;
     let inputs = RevealInputs {
         schedule: settings.schedule,
@@ -291,7 +290,7 @@ async fn attempt_once<S: WeightsSubmitter>(
         now_unix_secs: now_unix_secs(),
     };
     let target = reveal_target(&inputs, beacon.clock(), reveal_rule).ok_or_else(|| {
-        ChainError::Fatal(format!(
+        AttemptError::Fatal(format!(
             "netuid {} has tempo 0: it never reveals commits",
             job.key.netuid
         ))
@@ -315,7 +314,7 @@ async fn attempt_once<S: WeightsSubmitter>(
         target.reveal_round,
         beacon,
     )
-    .map_err(|error| ChainError::Fatal(format!("cannot build the commit: {error}")))?;
+    .map_err(|error| AttemptError::Fatal(format!("cannot build the commit: {error}")))?;
     submitter.submit_commit(&job.key, &commit, note).await
 }
 

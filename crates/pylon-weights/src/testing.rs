@@ -14,7 +14,7 @@ use crate::convert::ChainWeights;
 use crate::epoch::{ChainPosition, Epoch, Schedule};
 use crate::job::{JobKey, NewJob};
 use crate::runner::{
-    ChainError, Inclusion, RunnerConfig, SignedNote, SubnetSettings, WeightsSubmitter,
+    AttemptError, Inclusion, RunnerConfig, SignedNote, SubnetSettings, WeightsSubmitter,
 };
 use crate::store::JobStore;
 
@@ -23,7 +23,7 @@ pub(crate) const VERSION_KEY: u64 = 4242;
 
 /// What the scripted chain answers to a submission.
 pub(crate) enum Outcome {
-    Answer(Result<Inclusion, ChainError>),
+    Answer(Result<Inclusion, AttemptError>),
     /// Never answers: a stalled node.
     Stall,
 }
@@ -107,7 +107,7 @@ impl ScriptedChain {
         self.last_read.load(Ordering::SeqCst)
     }
 
-    async fn answer(&self) -> Result<Inclusion, ChainError> {
+    async fn answer(&self) -> Result<Inclusion, AttemptError> {
         let next = self.outcomes.lock().unwrap().pop_front();
         match next {
             Some(Outcome::Answer(answer)) => answer,
@@ -121,7 +121,7 @@ impl ScriptedChain {
 }
 
 impl WeightsSubmitter for ScriptedChain {
-    async fn position(&self, netuid: u16) -> Result<ChainPosition, ChainError> {
+    async fn position(&self, netuid: u16) -> Result<ChainPosition, AttemptError> {
         assert_eq!(netuid, 7);
         let read = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(hook) = &self.on_read {
@@ -132,7 +132,7 @@ impl WeightsSubmitter for ScriptedChain {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
         {
-            return Err(ChainError::Retryable("connection refused".into()));
+            return Err(AttemptError::Retryable("connection refused".into()));
         }
         let block = self.block.fetch_add(self.blocks_per_read, Ordering::SeqCst);
         self.last_read.store(block, Ordering::SeqCst);
@@ -146,7 +146,7 @@ impl WeightsSubmitter for ScriptedChain {
     }
 
     /// The scripted settings, pinned at the block `position` reported last.
-    async fn subnet_settings(&self, netuid: u16) -> Result<SubnetSettings, ChainError> {
+    async fn subnet_settings(&self, netuid: u16) -> Result<SubnetSettings, AttemptError> {
         assert_eq!(netuid, 7);
         let mut settings = self.settings.clone();
         let pinned = self.last_read();
@@ -167,7 +167,7 @@ impl WeightsSubmitter for ScriptedChain {
         Ok(settings)
     }
 
-    fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], ChainError> {
+    fn hotkey_public_key(&self, identity: &str) -> Result<[u8; 32], AttemptError> {
         assert_eq!(identity, "validator");
         Ok(HOTKEY)
     }
@@ -178,7 +178,7 @@ impl WeightsSubmitter for ScriptedChain {
         weights: &ChainWeights,
         version_key: u64,
         note: &SignedNote<'_>,
-    ) -> Result<Inclusion, ChainError> {
+    ) -> Result<Inclusion, AttemptError> {
         assert_eq!(key, &job_key());
         note.signed(&self.hash_of_next());
         self.calls.lock().unwrap().push(Call::Direct {
@@ -195,7 +195,7 @@ impl WeightsSubmitter for ScriptedChain {
         key: &JobKey,
         commit: &TimelockedCommit,
         note: &SignedNote<'_>,
-    ) -> Result<Inclusion, ChainError> {
+    ) -> Result<Inclusion, AttemptError> {
         assert_eq!(key, &job_key());
         note.signed(&self.hash_of_next());
         self.calls.lock().unwrap().push(Call::Commit {
@@ -210,7 +210,7 @@ impl WeightsSubmitter for ScriptedChain {
         key: &JobKey,
         since_block: u64,
         extrinsic_hash: Option<&str>,
-    ) -> Result<Option<Inclusion>, ChainError> {
+    ) -> Result<Option<Inclusion>, AttemptError> {
         assert_eq!(key, &job_key());
         self.calls.lock().unwrap().push(Call::FindLanded {
             since_block,
@@ -280,7 +280,7 @@ pub(crate) fn store() -> (tempfile::TempDir, JobStore) {
 }
 
 pub(crate) fn retryable(reason: &str) -> Outcome {
-    Outcome::Answer(Err(ChainError::Retryable(reason.into())))
+    Outcome::Answer(Err(AttemptError::Retryable(reason.into())))
 }
 
 pub(crate) fn direct_blocks(calls: &[Call]) -> Vec<u64> {

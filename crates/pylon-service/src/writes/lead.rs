@@ -26,7 +26,7 @@ use pylon_weights::store::NOTIFY_CHANNEL;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use super::metered::MeteredSubmitter;
+use super::submitter::ChainWeightsSubmitter;
 
 const PING_EVERY: Duration = Duration::from_secs(2);
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
@@ -78,7 +78,7 @@ impl Leadership {
 pub(super) fn spawn(
     url: String,
     identities: Vec<String>,
-    jobs: WeightsJobs<MeteredSubmitter>,
+    jobs: WeightsJobs<ChainWeightsSubmitter>,
     chain: Arc<ChainClient>,
     leadership: Arc<Leadership>,
     hotkeys: Arc<HashMap<String, String>>,
@@ -103,7 +103,7 @@ pub(super) fn new_leadership(identities: &[String]) -> Arc<Leadership> {
 struct Follower {
     url: String,
     identity: String,
-    jobs: WeightsJobs<MeteredSubmitter>,
+    jobs: WeightsJobs<ChainWeightsSubmitter>,
     chain: Arc<ChainClient>,
     leadership: Arc<Leadership>,
     hotkeys: Arc<HashMap<String, String>>,

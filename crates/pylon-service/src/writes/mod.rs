@@ -10,17 +10,16 @@
 //! Every write route is an identity route: the identity's own hotkey signs.
 
 pub mod lead;
-mod metered;
 pub mod publish;
 mod retry;
+pub mod submitter;
 pub mod weights;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pylon_chain::{ChainClient, ChainWeightsSubmitter};
+use pylon_chain::ChainClient;
 use pylon_wallet::{HotkeySigner, KeyfileError};
 use pylon_weights::job::JobKey;
 use pylon_weights::jobs::{JobTask, WeightsJobs};
@@ -29,7 +28,7 @@ use pylon_weights::store::{JobStore, StoreError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use self::metered::MeteredSubmitter;
+use self::submitter::{ChainWeightsSubmitter, Hotkeys};
 use crate::access::Scope;
 use crate::error::ApiError;
 use crate::settings::{Identity, Settings};
@@ -77,17 +76,10 @@ pub enum WriterError {
 pub const KEEP_FINISHED: Duration = Duration::from_secs(7 * 24 * 3600);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// An identity's loaded hotkey and its ss58 address (derived once: responses, logs and metric
-/// labels all name it).
-struct LoadedHotkey {
-    signer: Arc<HotkeySigner>,
-    address: String,
-}
-
 /// What signs and remembers the identities' writes.
 pub struct Writer {
-    hotkeys: HashMap<String, LoadedHotkey>,
-    pub jobs: WeightsJobs<MeteredSubmitter>,
+    hotkeys: Arc<Hotkeys>,
+    pub jobs: WeightsJobs<ChainWeightsSubmitter>,
     /// With a shared store (`PYLON_DATABASE_URL`): the identities this instance leads.
     pub leadership: Option<Arc<lead::Leadership>>,
 }
@@ -103,40 +95,27 @@ impl Writer {
         if settings.identities.is_empty() {
             return Ok(None);
         }
-        let mut hotkeys = HashMap::new();
+        let mut hotkeys = Hotkeys::default();
         for identity in &settings.identities {
-            let signer = load_signer(settings, identity)?;
-            let address = signer.ss58_address();
+            let signer = Arc::new(load_signer(settings, identity)?);
+            let loaded = hotkeys.insert(identity.name.clone(), signer);
             tracing::info!(
                 identity = %identity.name,
                 netuid = identity.netuid,
-                hotkey = %address,
+                hotkey = %loaded.address,
                 "identity hotkey loaded"
             );
-            let signer = Arc::new(signer);
-            hotkeys.insert(identity.name.clone(), LoadedHotkey { signer, address });
         }
+        let hotkeys = Arc::new(hotkeys);
         let store = if settings.database_url.is_empty() {
             open_embedded(settings)?
         } else {
             JobStore::connect(settings.database_url.expose()).map_err(WriterError::SharedStore)?
         };
-        let signers = hotkeys
-            .iter()
-            .map(|(name, loaded)| (name.clone(), Arc::clone(&loaded.signer)))
-            .collect();
-        let labels: HashMap<String, String> = hotkeys
-            .iter()
-            .map(|(name, loaded)| (name.clone(), loaded.address.clone()))
-            .collect();
-        let mut submitter = MeteredSubmitter::new(
-            ChainWeightsSubmitter::new(chain.clone(), signers),
-            labels.clone(),
-        );
+        let mut submitter = ChainWeightsSubmitter::new(chain.clone(), Arc::clone(&hotkeys));
         let mut leadership = None;
         if store.is_shared() {
-            let mut names: Vec<String> = hotkeys.keys().cloned().collect();
-            names.sort();
+            let names = hotkeys.names();
             let leading = lead::new_leadership(&names);
             submitter = submitter.fenced(Arc::clone(&leading));
             leadership = Some((leading, names));
@@ -153,7 +132,7 @@ impl Writer {
                 jobs.clone(),
                 chain,
                 Arc::clone(&leading),
-                Arc::new(labels),
+                Arc::new(hotkeys.addresses()),
             );
             leading
         });
@@ -209,16 +188,12 @@ impl Writer {
     }
 
     pub fn signer(&self, identity: &str) -> Option<&HotkeySigner> {
-        self.hotkeys
-            .get(identity)
-            .map(|loaded| loaded.signer.as_ref())
+        self.hotkeys.signer(identity).map(Arc::as_ref)
     }
 
     /// The identity's hotkey ss58 address.
     pub fn hotkey(&self, identity: &str) -> Option<&str> {
-        self.hotkeys
-            .get(identity)
-            .map(|loaded| loaded.address.as_str())
+        self.hotkeys.address(identity)
     }
 }
 

@@ -12,10 +12,11 @@ use pylon_weights::body::{parse_weights_body, InvalidWeights};
 use pylon_weights::commit::{CommitPlan, RevealRule};
 use pylon_weights::epoch::Schedule;
 use pylon_weights::job::{Job, JobKey, JobState, NewJob};
-use pylon_weights::mapping::Neuron;
+use pylon_weights::mapping::UidHotkey;
 use pylon_weights::prepare::prepare_weights;
 
 use super::acting_identity;
+use super::submitter::EpochSchedules;
 use crate::access::Scope;
 use crate::error::ApiError;
 use crate::paths::{MechanismBlockPath, MechanismPath, Params};
@@ -73,13 +74,13 @@ async fn submit(state: &AppState, scope: &Scope, mechid: u8, body: &[u8]) -> App
             "netuid {netuid} has tempo 0: it never runs an epoch, so weights set on it never count"
         ))
         })?;
-    let neurons: Vec<Neuron> = state
+    let neurons: Vec<UidHotkey> = state
         .chain
         .neurons(netuid, &head)
         .await?
         .iter()
         .filter_map(|n| {
-            Some(Neuron {
+            Some(UidHotkey {
                 hotkey: n.hotkey.parse().ok()?,
                 uid: n.uid,
             })

@@ -61,7 +61,7 @@ async fn transient_failures_are_retried_until_included() {
 async fn a_refusal_fails_the_job_with_its_reason() {
     let (_dir, store) = store();
     let chain = ScriptedChain::new(direct_settings()).script([Outcome::Answer(Err(
-        ChainError::Fatal("SubtensorModule.HotKeyNotRegisteredInSubNet".into()),
+        AttemptError::Fatal("SubtensorModule.HotKeyNotRegisteredInSubNet".into()),
     ))]);
     let id = store.submit(new_job(1000)).unwrap().id;
 

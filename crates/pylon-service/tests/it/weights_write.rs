@@ -2,15 +2,15 @@
 //! errors by name, and weights jobs driven by the runner through `ChainWeightsSubmitter` into the
 //! devnet's `Weights` storage, across a restart.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pylon_chain::pool_refusal::{RefusalReason, SubtensorRefusal};
 use pylon_chain::weights::{commit_timelocked_weights_call, set_weights_call};
-use pylon_chain::{ChainClient, ChainConfig, ChainWeightsSubmitter, Network, SubmitError};
+use pylon_chain::{ChainClient, ChainConfig, Network, SubmitError};
 use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use pylon_service::writes::submitter::{ChainWeightsSubmitter, EpochSchedules, Hotkeys};
 use pylon_wallet::HotkeySigner;
 use pylon_weights::commit::{build_commit, reveal_target, BeaconInfo, RevealInputs, RevealRule};
 use pylon_weights::convert::ChainWeights;
@@ -94,7 +94,10 @@ impl Setup {
     fn submitter(&self) -> Arc<ChainWeightsSubmitter> {
         Arc::new(ChainWeightsSubmitter::new(
             Arc::clone(&self.chain),
-            HashMap::from([(IDENTITY.to_owned(), Arc::clone(&self.alice))]),
+            Arc::new(Hotkeys::from_iter([(
+                IDENTITY.to_owned(),
+                Arc::clone(&self.alice),
+            )])),
         ))
     }
 
@@ -636,7 +639,10 @@ fn the_submitter_shows_identities_and_addresses_but_no_key() {
     }));
     let submitter = ChainWeightsSubmitter::new(
         chain,
-        HashMap::from([(IDENTITY.to_owned(), Arc::clone(&signer))]),
+        Arc::new(Hotkeys::from_iter([(
+            IDENTITY.to_owned(),
+            Arc::clone(&signer),
+        )])),
     );
     let shown = format!("{submitter:?}");
     assert!(

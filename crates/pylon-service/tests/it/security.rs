@@ -13,7 +13,7 @@
 //!   side in `pylon-weights`' `tests/unknown_fields.rs`);
 //! - CORS is off: no `Access-Control-Allow-*` header on a cross-origin request or a preflight.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

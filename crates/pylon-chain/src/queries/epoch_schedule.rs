@@ -3,10 +3,12 @@
 //! Spec 423+ keeps the schedule in storage (`LastEpochBlock`, `PendingEpochAt`,
 //! `SubnetEpochIndex`, `BlocksSinceLastStep`, with `Tempo`); older runtimes fire on a fixed grid
 //! computed from `Tempo`. Which model applies is decided by the block's metadata: the stateful
-//! items present → [`Schedule::Stateful`], absent → [`Schedule::Fixed`]. Never by spec number,
+//! items present → [`EpochStorage::stateful`] is `Some`, absent → `None`. Never by spec number,
 //! so a chain that upgrades mid-way is read right on both sides of the upgrade.
+//!
+//! This module only reads; what the values mean (when an epoch fires, which epoch contains a
+//! block) is `pylon_weights::epoch`'s one formula, applied by the service's chain adapter.
 
-use pylon_weights::epoch::{EpochState, Schedule};
 use subxt::dynamic;
 
 use crate::client::ChainClient;
@@ -27,19 +29,27 @@ const STATEFUL_ITEMS: [&str; 4] = [
 /// The runtime API that answers the next epoch start (`SubnetInfoRuntimeApi`).
 const NEXT_EPOCH_START_API: (&str, &str) = ("SubnetInfoRuntimeApi", "get_next_epoch_start_block");
 
-/// A subnet's epoch schedule at one block, and where it says the epoch ends.
+/// A subnet's epoch storage at one pinned block, as the chain keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PinnedSchedule {
-    pub schedule: Schedule,
+pub struct EpochStorage {
+    pub netuid: u16,
+    /// The pinned block every other field was read at.
+    pub block: u64,
+    pub tempo: u16,
+    /// The stateful scheduler's items; `None` where the block's metadata has none of them
+    /// (the fixed grid of spec ≤ 422).
+    pub stateful: Option<StatefulEpochItems>,
     /// `get_next_epoch_start_block` as the runtime API answered it, where the metadata has it.
     pub next_epoch_start: Option<u64>,
 }
 
-impl PinnedSchedule {
-    /// The epoch containing the pinned block; `None` for tempo 0.
-    pub fn epoch(&self) -> Option<pylon_weights::epoch::Epoch> {
-        self.schedule.epoch(self.next_epoch_start)
-    }
+/// `LastEpochBlock`, `PendingEpochAt`, `SubnetEpochIndex`, `BlocksSinceLastStep` of one subnet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatefulEpochItems {
+    pub last_epoch_block: u64,
+    pub pending_epoch_at: u64,
+    pub epoch_index: u64,
+    pub blocks_since_last_step: u64,
 }
 
 fn has_storage(at: &AtBlock, item: &str) -> bool {
@@ -68,25 +78,24 @@ async fn netuid_number(at: &AtBlock, item: &'static str, netuid: u16) -> Result<
 }
 
 impl ChainClient {
-    /// The epoch schedule of `netuid` at `block`, every item read at that one block, with the
+    /// The epoch storage of `netuid` at `block`, every item read at that one block, with the
     /// runtime API's next epoch start where the block's metadata has the API.
-    pub async fn epoch_schedule(
+    pub async fn epoch_storage(
         &self,
         netuid: u16,
         block: &BlockRef,
-    ) -> Result<PinnedSchedule, ChainError> {
+    ) -> Result<EpochStorage, ChainError> {
         self.route("epoch_schedule", block.number, |connection| async move {
             let at = connection.at(block).await?;
             let number = u64::from(block.number);
             let tempo = u16::try_from(netuid_number(&at, "Tempo", netuid).await?)
                 .map_err(|_| ChainError::Decode(format!("{SM}.Tempo is not a u16")))?;
             if !STATEFUL_ITEMS.iter().all(|item| has_storage(&at, item)) {
-                return Ok(PinnedSchedule {
-                    schedule: Schedule::Fixed {
-                        netuid,
-                        tempo,
-                        block: number,
-                    },
+                return Ok(EpochStorage {
+                    netuid,
+                    block: number,
+                    tempo,
+                    stateful: None,
                     next_epoch_start: None,
                 });
             }
@@ -109,10 +118,11 @@ impl ChainClient {
             } else {
                 None
             };
-            Ok(PinnedSchedule {
-                schedule: Schedule::Stateful(EpochState {
-                    block: number,
-                    tempo,
+            Ok(EpochStorage {
+                netuid,
+                block: number,
+                tempo,
+                stateful: Some(StatefulEpochItems {
                     last_epoch_block,
                     pending_epoch_at,
                     epoch_index,

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 use common::{
     bearer, dev_wallets, devnet, identity, local_settings, manual_devnet_config, request, serve,

@@ -6,7 +6,7 @@
 //! `pylon-chain/tests/weights_write.rs` (two requests in one epoch → one extrinsic with the
 //! second's weights; a job landing through failing calls and a dropped connection).
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -13,7 +13,7 @@ use crate::client::ChainClient;
 use crate::connection::{AtBlock, Connection};
 use crate::decode::{runtime_list, ss58};
 use crate::error::ChainError;
-use crate::model::{AxonInfo, BlockRef, Neuron, Stakes};
+use crate::model::{AxonInfo, BlockRef, NeuronInfo, Stakes};
 
 const ROOT_NETUID: u16 = 0;
 
@@ -50,7 +50,11 @@ struct RawAxonInfo {
 
 impl ChainClient {
     /// Every neuron of `netuid` at `block`, in uid order. An unknown subnet has none.
-    pub async fn neurons(&self, netuid: u16, block: &BlockRef) -> Result<Vec<Neuron>, ChainError> {
+    pub async fn neurons(
+        &self,
+        netuid: u16,
+        block: &BlockRef,
+    ) -> Result<Vec<NeuronInfo>, ChainError> {
         self.route("neurons", block.number, |connection| async move {
             fetch_neurons(&connection, netuid, block).await
         })
@@ -62,7 +66,7 @@ async fn fetch_neurons(
     connection: &Connection,
     netuid: u16,
     block: &BlockRef,
-) -> Result<Vec<Neuron>, ChainError> {
+) -> Result<Vec<NeuronInfo>, ChainError> {
     let at = connection.at(block).await?;
     let raw = neurons_lite(&at, netuid).await?;
     let hotkeys: Vec<[u8; 32]> = raw.iter().map(|n| n.hotkey.0).collect();
@@ -111,8 +115,8 @@ async fn neurons_lite(at: &AtBlock, netuid: u16) -> Result<Vec<NeuronInfoLite>, 
     runtime_list(&bytes, output_ty, metadata.types(), "NeuronInfoLite")
 }
 
-fn into_neuron(raw: NeuronInfoLite, stake: u64, stakes: Stakes) -> Neuron {
-    Neuron {
+fn into_neuron(raw: NeuronInfoLite, stake: u64, stakes: Stakes) -> NeuronInfo {
+    NeuronInfo {
         uid: raw.uid,
         hotkey: ss58(raw.hotkey.0),
         coldkey: ss58(raw.coldkey.0),
@@ -279,10 +283,10 @@ mod tests {
 
     /// finney's answer to `get_neurons_lite(1)` at block 6,852,690 (spec 343), as recorded.
     const RECORDED: &[u8] =
-        include_bytes!("../tests/fixtures/finney-6852690-get-neurons-lite-netuid1.scale");
+        include_bytes!("../../tests/fixtures/finney-6852690-get-neurons-lite-netuid1.scale");
     /// The metadata of the runtime that gave it.
     const SPEC_343_V15: &[u8] =
-        include_bytes!("../../pylon-devnet/assets/finney-spec343-metadata-v15.scale");
+        include_bytes!("../../../pylon-devnet/assets/finney-spec343-metadata-v15.scale");
 
     /// Spec 343's metadata, with `get_neurons_lite`'s declared output replaced by `Vec<u8>` when
     /// `opaque` (what spec 218 and older declare). Returns the registry and the output type.

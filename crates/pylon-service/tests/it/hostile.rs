@@ -14,7 +14,7 @@
 //! | ss58 addresses of other networks | 400 / 422 naming the expected prefix (42) | [`addresses_of_other_networks_are_refused_naming_the_prefix`] |
 //! | An identity route with another netuid | 308 with `Location` | [`another_netuid_is_redirected_with_a_location`] |
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

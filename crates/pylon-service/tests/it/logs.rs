@@ -5,7 +5,7 @@
 //!
 //! Its own test binary: the capture is the process's global subscriber.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-mod common;
+use crate::common;
 
 use common::{
     bearer, dev_wallets, devnet, identity, local_settings, manual_devnet_config, request, serve,

@@ -1,7 +1,7 @@
 //! Chain trouble: archive fallback for pruned state (two devnets), and a devnet that dies and comes
 //! back — cached reads keep being served meanwhile, and the service reconnects unaided.
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;

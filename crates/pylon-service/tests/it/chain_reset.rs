@@ -2,7 +2,7 @@
 //! node serves the new chain, every answer comes from it — latest and by number — and nothing
 //! cached from the old chain is served again.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! The request series live in one process-wide registry, so every test here uses its own routes
 //! and the counts are compared before and after.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Duration;

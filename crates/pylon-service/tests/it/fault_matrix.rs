@@ -13,7 +13,7 @@
 //! | Archive node down | a historic read the main node pruned answers 503 naming the archive (not a 404: the block exists), whether the block is past the archive cutoff or not; latest reads are unaffected | [`archive_node_down_makes_historic_reads_503_and_leaves_latest_reads_alone`] |
 //! | Archive node up, main node pruned | the archive answers | `resilience.rs`: `state_the_main_node_pruned_is_read_from_the_archive` |
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
