@@ -15,8 +15,10 @@ pub mod connection;
 mod decode;
 pub mod epoch_schedule;
 pub mod error;
+pub mod evm_associations;
 pub mod extrinsic;
 mod frozen_types;
+pub mod market;
 pub mod model;
 pub mod network;
 pub mod neurons;
@@ -33,6 +35,7 @@ pub mod weights_traces;
 
 pub use client::{ChainClient, ChainConfig};
 pub use error::ChainError;
+pub use evm_associations::EvmAssociation;
 pub use model::{
     AxonInfo, BlockRef, Certificate, Commitment, Extrinsic, ExtrinsicArg, Neuron,
     RevealedCommitment, Stakes,
