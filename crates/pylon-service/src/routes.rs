@@ -15,7 +15,7 @@ use crate::cache::Rendered;
 use crate::error::ApiError;
 use crate::respond::cached;
 use crate::state::{AppState, View};
-use crate::{reads, render, wire, writes};
+use crate::{evm, market, reads, render, wire, writes};
 
 type AppResult = Result<Response, ApiError>;
 type St = State<Arc<AppState>>;
@@ -49,6 +49,12 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             "/block/latest/commitments/revealed/{hotkey}",
             get(revealed_commitment),
+        )
+        .route("/block/latest/price", get(market::latest_price))
+        .route("/block/{block_number}/price", get(market::price_at))
+        .route(
+            "/block/latest/evm_associations",
+            get(market::latest_evm_associations),
         );
     Router::new()
         .route("/api/v1/identities", get(identities))
@@ -57,6 +63,19 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             "/api/v1/block/{block_number}/extrinsic/{extrinsic_index}",
             get(extrinsic),
+        )
+        .route("/api/v1/block/latest/prices", get(market::latest_prices))
+        .route(
+            "/api/v1/block/{block_number}/prices",
+            get(market::prices_at),
+        )
+        .route(
+            "/api/v1/block/latest/drand/last_stored_round",
+            get(market::drand_last_stored_round),
+        )
+        .route(
+            "/api/v1/evm/contracts/{contract_address}/logs",
+            axum::routing::post(evm::contract_logs),
         )
         .nest(
             "/api/v1/subnet/{netuid}",

@@ -114,6 +114,9 @@ pub struct Settings {
     /// `PYLON_OTLP_ENDPOINT` (empty = off): OpenTelemetry traces, in builds with the `otlp`
     /// feature.
     pub otlp_endpoint: Option<String>,
+    /// `PYLON_EVM_RPC_URL`, `PYLON_EVM_ARCHIVE_RPC_URL`, `PYLON_EVM_ARCHIVE_BLOCKS_CUTOFF`,
+    /// `PYLON_EVM_REQUEST_TIMEOUT_SECONDS`: the EVM node(s) for contract logs.
+    pub evm: crate::evm::EvmSettings,
 }
 
 /// hyper's smallest connection buffer.
@@ -138,6 +141,7 @@ impl Settings {
     /// Settings for a chain at `network`, everything else at its default.
     pub fn new(network: Network) -> Self {
         Settings {
+            evm: crate::evm::EvmSettings::for_network(&network),
             network,
             archive_network: None,
             archive_blocks_cutoff: 300,
@@ -283,6 +287,7 @@ impl Settings {
         settings.sentry_environment = get("PYLON_SENTRY_ENVIRONMENT").map(str::to_owned);
         settings.otlp_endpoint = get("PYLON_OTLP_ENDPOINT").map(str::to_owned);
         settings.identities = identities(vars)?;
+        settings.evm = crate::evm::EvmSettings::from_vars(vars, &settings.network)?;
         Ok(settings)
     }
 }
