@@ -16,10 +16,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pylon_chain::Network;
 use pylon_evm::{EvmClient, EvmConfig, EvmError, EvmLog};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::access::{parse_field, Scope};
 use crate::error::ApiError;
+use crate::paths::Params;
 use crate::settings::SettingsError;
 use crate::state::AppState;
 
@@ -157,6 +159,58 @@ struct LogsResponse<'a> {
     to_block: u64,
 }
 
+/// `{contract_address}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ContractPath {
+    /// The contract: `0x` and 40 hex digits (any case; checksums are not enforced).
+    pub contract_address: String,
+}
+
+/// The block range, both ends included (query parameters; read by [`block_range`], which names
+/// the field that is missing or malformed).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogsRange {
+    pub from_block: u64,
+    pub to_block: u64,
+}
+
+/// The request body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = evm::LogsBody)]
+pub struct LogsBody {
+    /// The contract's JSON ABI (as solc writes it); its `event` entries decode the logs.
+    #[schema(value_type = Vec<Object>)]
+    pub abi: Vec<serde_json::Value>,
+}
+
+/// One decoded log (the reference's `EvmLog`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = evm::EvmLog)]
+pub struct EvmLogDoc {
+    /// The event's name in the ABI.
+    pub event: String,
+    /// Arguments by name: addresses EIP-55 checksummed, bytes `0x` hex, integers exact.
+    #[schema(value_type = Object)]
+    pub args: serde_json::Value,
+    /// The emitting contract, checksummed.
+    pub address: String,
+    pub block_number: u64,
+    pub transaction_hash: String,
+    pub transaction_index: u64,
+    pub log_index: u64,
+}
+
+/// The answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = evm::EvmLogs)]
+pub struct EvmLogsDoc {
+    pub logs: Vec<EvmLogDoc>,
+    pub from_block: u64,
+    pub to_block: u64,
+}
+
 /// Both `from_block` and `to_block` from the query string.
 fn block_range(query: Option<&str>) -> Result<(u64, u64), ApiError> {
     let mut from = None;
@@ -216,14 +270,19 @@ fn evm_error(error: EvmError) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// `POST …/evm/contracts/{contract_address}/logs`.
+/// A contract's logs in a block range, decoded with the given ABI (through the EVM node of
+/// `PYLON_EVM_RPC_URL`; older ranges from `PYLON_EVM_ARCHIVE_RPC_URL`).
+#[utoipa::path(post, path = "/evm/contracts/{contract_address}/logs",
+    params(ContractPath, LogsRange), request_body = LogsBody,
+    responses((status = 200, body = EvmLogsDoc)))]
 pub async fn contract_logs(
     State(state): State<Arc<AppState>>,
-    scope: Scope,
+    _scope: Scope,
+    Params(path): Params<ContractPath>,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let address = scope.param("contract_address")?.to_owned();
+    let address = path.contract_address;
     let (from, to) = block_range(query.as_deref())?;
     let abi = abi_of(&body)?;
     let client = state.evm.client()?;

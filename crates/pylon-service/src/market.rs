@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
 use pylon_chain::BlockRef;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -22,22 +21,23 @@ use utoipa::ToSchema;
 use crate::access::Scope;
 use crate::cache::Rendered;
 use crate::error::ApiError;
+use crate::paths::{BlockPath, Params};
 use crate::render::{block, to_bytes};
 use crate::respond::cached;
+use crate::routes::{AppResult, St};
 use crate::state::{AppState, CacheKey};
 use crate::wire::Block;
 
-type AppResult = Result<Response, ApiError>;
-type St = State<Arc<AppState>>;
-
 /// A price in rao of TAO per alpha.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = market::PriceEntry)]
 pub struct PriceEntry {
     pub value: u64,
 }
 
 /// Every subnet's alpha price at a block.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = market::SubnetPrices)]
 pub struct SubnetPrices {
     pub block: Block,
     /// By netuid: root and stable subnets 1 TAO (10⁹ rao), dynamic ones from their pool.
@@ -46,6 +46,7 @@ pub struct SubnetPrices {
 
 /// One subnet's alpha price at a block.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = market::SubnetPrice)]
 pub struct SubnetPrice {
     pub block: Block,
     pub netuid: u16,
@@ -53,6 +54,7 @@ pub struct SubnetPrice {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = market::EvmAssociation)]
 pub struct EvmAssociation {
     /// ss58.
     pub hotkey: String,
@@ -62,6 +64,7 @@ pub struct EvmAssociation {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = market::SubnetEvmAssociations)]
 pub struct SubnetEvmAssociations {
     pub block: Block,
     /// By hotkey (ss58).
@@ -69,13 +72,14 @@ pub struct SubnetEvmAssociations {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = market::DrandLastStoredRound)]
 pub struct DrandLastStoredRound {
     /// `Drand.LastStoredRound` at the latest block.
     pub last_stored_round: u64,
 }
 
-async fn block_at(state: &AppState, scope: &Scope) -> Result<BlockRef, ApiError> {
-    Ok(state.chain.block(scope.block_number()?).await?)
+async fn block_at(state: &AppState, number: u32) -> Result<BlockRef, ApiError> {
+    Ok(state.chain.block(number).await?)
 }
 
 fn latest(state: &AppState) -> Result<BlockRef, ApiError> {
@@ -132,19 +136,30 @@ async fn price_read(
         .await?)
 }
 
-/// `GET …/block/latest/prices`: every subnet's alpha price at the latest block.
+/// Every subnet's alpha price at the latest block (rao of TAO per alpha).
+#[utoipa::path(get, path = "/block/latest/prices",
+    responses((status = 200, body = SubnetPrices), (status = 304, description = "Not modified")))]
 pub async fn latest_prices(State(state): St, _scope: Scope, headers: HeaderMap) -> AppResult {
     let head = latest(&state)?;
     Ok(cached(&prices_read(&state, &head).await?, &headers))
 }
 
-/// `GET …/block/{block_number}/prices`.
-pub async fn prices_at(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
-    let at = block_at(&state, &scope).await?;
+/// Every subnet's alpha price at a block (rao of TAO per alpha).
+#[utoipa::path(get, path = "/block/{block_number}/prices", params(BlockPath),
+    responses((status = 200, body = SubnetPrices), (status = 304, description = "Not modified")))]
+pub async fn prices_at(
+    State(state): St,
+    _scope: Scope,
+    Params(path): Params<BlockPath>,
+    headers: HeaderMap,
+) -> AppResult {
+    let at = block_at(&state, path.block_number).await?;
     Ok(cached(&prices_read(&state, &at).await?, &headers))
 }
 
-/// `GET …/subnet/{netuid}/block/latest/price`.
+/// The subnet's alpha price at the latest block (rao of TAO per alpha).
+#[utoipa::path(get, path = "/block/latest/price",
+    responses((status = 200, body = SubnetPrice), (status = 304, description = "Not modified")))]
 pub async fn latest_price(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = latest(&state)?;
     Ok(cached(
@@ -153,16 +168,25 @@ pub async fn latest_price(State(state): St, scope: Scope, headers: HeaderMap) ->
     ))
 }
 
-/// `GET …/subnet/{netuid}/block/{block_number}/price`.
-pub async fn price_at(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
-    let at = block_at(&state, &scope).await?;
+/// The subnet's alpha price at a block (rao of TAO per alpha).
+#[utoipa::path(get, path = "/block/{block_number}/price", params(BlockPath),
+    responses((status = 200, body = SubnetPrice), (status = 304, description = "Not modified")))]
+pub async fn price_at(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<BlockPath>,
+    headers: HeaderMap,
+) -> AppResult {
+    let at = block_at(&state, path.block_number).await?;
     Ok(cached(
         &price_read(&state, scope.netuid, &at).await?,
         &headers,
     ))
 }
 
-/// `GET …/subnet/{netuid}/block/latest/evm_associations`.
+/// EVM addresses associated with the subnet's hotkeys, at the latest block.
+#[utoipa::path(get, path = "/block/latest/evm_associations",
+    responses((status = 200, body = SubnetEvmAssociations), (status = 304, description = "Not modified")))]
 pub async fn latest_evm_associations(
     State(state): St,
     scope: Scope,
@@ -199,12 +223,11 @@ pub async fn latest_evm_associations(
     Ok(cached(&rendered, &headers))
 }
 
-/// `GET …/block/latest/drand/last_stored_round`.
-pub async fn drand_last_stored_round(
-    State(state): St,
-    _scope: Scope,
-    headers: HeaderMap,
-) -> AppResult {
+/// The newest drand round whose pulse the chain stored, at the latest block. Public: the
+/// published client sends no token for it.
+#[utoipa::path(get, path = "/block/latest/drand/last_stored_round", security(()),
+    responses((status = 200, body = DrandLastStoredRound), (status = 304, description = "Not modified")))]
+pub async fn drand_last_stored_round(State(state): St, headers: HeaderMap) -> AppResult {
     let head = latest(&state)?;
     let rendered = state
         .cache

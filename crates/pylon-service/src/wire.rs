@@ -84,16 +84,13 @@ pub struct ValidatorsResponse {
 pub struct NeuronCertificate {
     /// 1 = ED25519.
     pub algorithm: u8,
-    /// `0x`-prefixed hex.
+    /// Hex without `0x` (the reference's form).
     pub public_key: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CertificatesResponse {
-    pub block: Block,
-    /// By hotkey.
-    pub certificates: BTreeMap<String, NeuronCertificate>,
-}
+/// `GET …/block/latest/certificates`: every certificate by hotkey, a bare map as the reference
+/// answers (no `block`).
+pub type CertificatesResponse = BTreeMap<String, NeuronCertificate>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommitmentsResponse {
@@ -197,14 +194,31 @@ pub struct SetWeightsResponse {
     pub unknown_hotkeys: Vec<String>,
 }
 
+/// Where a weights job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Recorded, not yet sent.
+    Pending,
+    /// Sent, waiting for inclusion.
+    Submitted,
+    /// On chain (`included_block`).
+    Included,
+    /// Given up (`reason`).
+    Failed,
+    /// Its epoch ended before it landed.
+    Expired,
+    /// A newer job for the same identity, subnet and mechanism replaced it (`superseded_by`).
+    Superseded,
+}
+
 /// `GET …/weights/status`: the identity's newest weights job.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WeightsJob {
     pub job_id: u64,
     pub netuid: u16,
     pub mechanism_id: u8,
-    /// `pending`, `submitted`, `included`, `failed`, `expired` or `superseded`.
-    pub status: String,
+    pub status: JobStatus,
     /// Whether the weights are on chain (status `included`).
     pub weights_submitted: bool,
     pub epoch: Epoch,
@@ -283,9 +297,9 @@ pub struct SetRevealedCommitmentResponse {
 pub struct CertificateKeypair {
     /// 1: EdDSA using Ed25519.
     pub algorithm: u8,
-    /// `0x` hex of the 32-byte public key.
+    /// Hex (no `0x`) of the 32-byte public key.
     pub public_key: String,
-    /// `0x` hex of the 32-byte Ed25519 secret seed.
+    /// Hex (no `0x`) of the 32-byte Ed25519 secret seed.
     pub private_key: String,
 }
 
