@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 from async_substrate_interface import SubstrateInterface
 from bittensor_wallet import Keypair
+from conftest import ROOT, devnet_command, running_devnet
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
-
-from conftest import ROOT, devnet_command, running_devnet
 
 TOKEN = "0x00000000000000000000000000000000000000aa"
 STAKED = "Staked(address,uint256,string,int32[])"
@@ -75,7 +74,9 @@ def logs_spec() -> list[dict]:
             "address": TOKEN,
             "topics": [topic(keccak(text=STAKED)), topic(bob)],
             "data": "0x"
-            + encode(["uint256", "string", "int32[]"], [12345, "pylon ✓", [-1, 2, -3]]).hex(),
+            + encode(
+                ["uint256", "string", "int32[]"], [12345, "pylon ✓", [-1, 2, -3]]
+            ).hex(),
             "block": 3,
             "transaction_index": 4,
         },
@@ -144,8 +145,12 @@ def http_url(ws_url: str) -> str:
 
 
 def rpc(url: str, method: str, params: list) -> object:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    ).encode()
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         answer = json.load(response)
     assert "error" not in answer, answer
@@ -182,7 +187,11 @@ def pylon(devnet_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     log = workdir / "pylon.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(pylon_binary()), "serve"], env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT
+            [str(pylon_binary()), "serve"],
+            env=env,
+            cwd=workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -195,7 +204,9 @@ def pylon(devnet_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             except (urllib.error.URLError, ConnectionError):
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail(f"pylon serve did not come up at block 3:\n{log.read_text()}")
+                pytest.fail(
+                    f"pylon serve did not come up at block 3:\n{log.read_text()}"
+                )
             time.sleep(0.1)
         yield url
     finally:
@@ -213,7 +224,9 @@ def get(url: str, path: str) -> tuple[int, dict]:
 
 def post(url: str, path: str, body: dict) -> tuple[int, dict]:
     request = urllib.request.Request(
-        url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        url + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -256,13 +269,15 @@ def test_prices_follow_the_pool_storage(pylon, substrate):
     assert status == 200, answer
     block_hash = answer["block"]["hash"]
     expected = {}
-    for netuid in POOLS:
-        read = lambda module, item: substrate.query(module, item, [netuid], block_hash=block_hash)
-        mechanism = read("SubtensorModule", "SubnetMechanism").value
-        tao_in = read("SubtensorModule", "SubnetTAO").value
-        alpha_in = read("SubtensorModule", "SubnetAlphaIn").value
-        quote = read("Swap", "SwapBalancer").value["quote"]
-        scenario = POOLS[netuid]
+    for netuid, scenario in POOLS.items():
+
+        def read(module: str, item: str, netuid: int = netuid):
+            return substrate.query(module, item, [netuid], block_hash=block_hash).value
+
+        mechanism = read("SubtensorModule", "SubnetMechanism")
+        tao_in = read("SubtensorModule", "SubnetTAO")
+        alpha_in = read("SubtensorModule", "SubnetAlphaIn")
+        quote = read("Swap", "SwapBalancer")["quote"]
         assert (tao_in, alpha_in, mechanism) == scenario[:3]
         assert quote == (scenario[3] or 500_000_000_000_000_000)
         expected[str(netuid)] = {"value": price_rao(mechanism, tao_in, alpha_in, quote)}
@@ -272,9 +287,20 @@ def test_prices_follow_the_pool_storage(pylon, substrate):
     # 5000 / 3000 × 0.65 / 0.35: 3.0952… TAO.
     assert expected["2"]["value"] // 10**6 == 3095
     for netuid in POOLS:
-        status, one = get(pylon, f"/api/v1/subnet/{netuid}/block/{answer['block']['number']}/price")
+        status, one = get(
+            pylon, f"/api/v1/subnet/{netuid}/block/{answer['block']['number']}/price"
+        )
         assert status == 200, one
         assert one["price"] == expected[str(netuid)] and one["netuid"] == netuid
+
+
+def h160(value) -> str:
+    """An H160 as the decoder gives it (hex text, or bytes / ints, possibly in a 1-tuple)."""
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        return h160(value[0])
+    return "0x" + bytes(value).hex()
 
 
 def test_evm_associations_are_the_storage_joined_with_keys(pylon, substrate):
@@ -286,16 +312,20 @@ def test_evm_associations_are_the_storage_joined_with_keys(pylon, substrate):
         "SubtensorModule", "AssociatedEvmAddress", [1], block_hash=block_hash
     ):
         uid = key.value if hasattr(key, "value") else key
-        hotkey = substrate.query("SubtensorModule", "Keys", [1, uid], block_hash=block_hash).value
+        hotkey = substrate.query(
+            "SubtensorModule", "Keys", [1, uid], block_hash=block_hash
+        ).value
         address, proven = value.value
-        address = address if isinstance(address, str) else "0x" + bytes(address[0]).hex()
         expected[hotkey] = {
             "hotkey": hotkey,
-            "evm_address": address.lower(),
+            "evm_address": h160(address),
             "last_block_where_ownership_was_proven": proven,
         }
     assert len(expected) == 2
-    assert expected[Keypair.create_from_uri("//Bob").ss58_address]["evm_address"] == "0x" + "ab" * 20
+    assert (
+        expected[Keypair.create_from_uri("//Bob").ss58_address]["evm_address"]
+        == "0x" + "ab" * 20
+    )
     assert answer["evm_associations"] == expected
 
 
@@ -303,7 +333,9 @@ def test_drand_round_is_the_chains(pylon, substrate):
     status, answer = get(pylon, "/api/v1/block/latest/drand/last_stored_round")
     assert status == 200, answer
     _, latest = get(pylon, "/api/v1/block/latest")
-    stored = substrate.query("Drand", "LastStoredRound", block_hash=latest["hash"]).value
+    stored = substrate.query(
+        "Drand", "LastStoredRound", block_hash=latest["hash"]
+    ).value
     assert stored > 0
     assert answer == {"last_stored_round": stored}
 
@@ -316,8 +348,16 @@ def test_evm_logs_match_eth_getlogs_decoded_by_eth_abi(pylon, devnet_url):
     )
     assert len(raw) == 2
     by_topic = {
-        "0x" + keccak(text=TRANSFER).hex(): ("Transfer", ["address", "address"], ["uint256"]),
-        "0x" + keccak(text=STAKED).hex(): ("Staked", ["address"], ["uint256", "string", "int32[]"]),
+        "0x" + keccak(text=TRANSFER).hex(): (
+            "Transfer",
+            ["address", "address"],
+            ["uint256"],
+        ),
+        "0x" + keccak(text=STAKED).hex(): (
+            "Staked",
+            ["address"],
+            ["uint256", "string", "int32[]"],
+        ),
     }
     names = {event["name"]: [i["name"] for i in event["inputs"]] for event in ABI}
     expected = []
@@ -329,12 +369,16 @@ def test_evm_logs_match_eth_getlogs_decoded_by_eth_abi(pylon, devnet_url):
         ]
         body = list(decode(body_types, bytes.fromhex(log["data"][2:])))
         values = [
-            to_checksum_address(v) if t == "address" else (list(v) if isinstance(v, tuple) else v)
+            to_checksum_address(v)
+            if t == "address"
+            else (list(v) if isinstance(v, tuple) else v)
             for t, v in zip(indexed_types + body_types, indexed + body, strict=True)
         ]
         # Indexed arguments come first in `values`; the ABI orders them as declared.
         event = next(e for e in ABI if e["name"] == name)
-        order = [i for i in event["inputs"] if i["indexed"]] + [i for i in event["inputs"] if not i["indexed"]]
+        order = [i for i in event["inputs"] if i["indexed"]] + [
+            i for i in event["inputs"] if not i["indexed"]
+        ]
         args = {i["name"]: v for i, v in zip(order, values, strict=True)}
         assert list(args) != [] and set(args) == set(names[name])
         expected.append(
@@ -349,7 +393,9 @@ def test_evm_logs_match_eth_getlogs_decoded_by_eth_abi(pylon, devnet_url):
             }
         )
     status, answer = post(
-        pylon, f"/api/v1/evm/contracts/{TOKEN}/logs?from_block=0&to_block=3", {"abi": ABI}
+        pylon,
+        f"/api/v1/evm/contracts/{TOKEN}/logs?from_block=0&to_block=3",
+        {"abi": ABI},
     )
     assert status == 200, answer
     assert answer == {"logs": expected, "from_block": 0, "to_block": 3}
@@ -364,13 +410,29 @@ def test_evm_logs_match_eth_getlogs_decoded_by_eth_abi(pylon, devnet_url):
 
 
 def test_evm_logs_refuse_bad_input_precisely(pylon):
-    status, answer = post(pylon, "/api/v1/evm/contracts/0xnothex/logs?from_block=0&to_block=3", {"abi": ABI})
+    status, answer = post(
+        pylon,
+        "/api/v1/evm/contracts/0xnothex/logs?from_block=0&to_block=3",
+        {"abi": ABI},
+    )
     assert status == 400 and "address" in answer["detail"]
-    status, answer = post(pylon, f"/api/v1/evm/contracts/{TOKEN}/logs?from_block=3&to_block=1", {"abi": ABI})
+    status, answer = post(
+        pylon,
+        f"/api/v1/evm/contracts/{TOKEN}/logs?from_block=3&to_block=1",
+        {"abi": ABI},
+    )
     assert status == 400 and "from_block 3" in answer["detail"]
     status, answer = post(
         pylon,
         f"/api/v1/evm/contracts/{TOKEN}/logs?from_block=0&to_block=3",
-        {"abi": [{"type": "event", "name": "X", "inputs": [{"name": "a", "type": "uint7"}]}]},
+        {
+            "abi": [
+                {
+                    "type": "event",
+                    "name": "X",
+                    "inputs": [{"name": "a", "type": "uint7"}],
+                }
+            ]
+        },
     )
     assert status == 422 and "abi[0]" in answer["detail"]
