@@ -315,7 +315,7 @@ def test_evm_associations_are_the_storage_joined_with_keys(pylon, substrate):
         hotkey = substrate.query(
             "SubtensorModule", "Keys", [1, uid], block_hash=block_hash
         ).value
-        address, proven = value.value
+        address, proven = value.value if hasattr(value, "value") else value
         expected[hotkey] = {
             "hotkey": hotkey,
             "evm_address": h160(address),
