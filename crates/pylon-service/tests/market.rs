@@ -64,12 +64,12 @@ fn evm_logs() -> EvmSpec {
         TOKEN,
         vec![NOTE.into(), format!("0x{}", word("7"))],
         format!(
-            "0x{}{}{}{}{}",
+            "0x{}{}{}{}{:0<64}",
             word("60"),
             "ab".repeat(32),
             "f".repeat(63) + "b",
             word("5"),
-            format!("{:0<64}", hex_of("hello"))
+            hex_of("hello")
         ),
         3,
     );
