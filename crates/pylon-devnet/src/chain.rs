@@ -68,6 +68,8 @@ pub struct Chain {
     pruning: Option<u32>,
     /// Publishes drand pulses every block (absent when the scenario turns pulses off).
     beacon: Option<DrandBeacon>,
+    /// The scenario's EVM chain id and logs (`eth_*` methods).
+    evm: crate::evm::EvmLogs,
 }
 
 impl Chain {
@@ -81,6 +83,7 @@ impl Chain {
         // Genesis state depends on the scenario only (no clock), so the genesis hash is stable
         // across restarts, as on a real chain.
         write_genesis(&mut state, scenario)?;
+        let evm = crate::evm::EvmLogs::from_spec(&scenario.evm).map_err(ScenarioError::Invalid)?;
         let raw = state.raw;
         let mut root_input = Vec::new();
         for (k, v) in raw.iter() {
@@ -117,7 +120,13 @@ impl Chain {
                 .drand
                 .pulses
                 .then(|| DrandBeacon::from_seed(&scenario.drand.seed)),
+            evm,
         })
+    }
+
+    /// The scenario's EVM side (`eth_chainId`, `eth_getLogs`).
+    pub fn evm(&self) -> &crate::evm::EvmLogs {
+        &self.evm
     }
 
     pub fn metadata(&self) -> &Arc<ChainMetadata> {

@@ -210,6 +210,33 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
             u(total_alpha.min(u64::MAX as u128) as u64),
         );
 
+        if let Some(pool) = &subnet.pool {
+            write_pool(state, subnet.netuid, pool);
+        }
+        for association in &subnet.evm_associations {
+            if !has(state, sm, "AssociatedEvmAddress") {
+                return Err(ScenarioError::Invalid(
+                    "this runtime has no SubtensorModule.AssociatedEvmAddress".into(),
+                ));
+            }
+            if usize::from(association.uid) >= neurons.len() {
+                return Err(ScenarioError::Invalid(format!(
+                    "netuid {}: EVM association for uid {} but the subnet has {} neurons",
+                    subnet.netuid,
+                    association.uid,
+                    neurons.len()
+                )));
+            }
+            let address = crate::evm::parse_hex_n::<20>(&association.evm_address)
+                .map_err(ScenarioError::Invalid)?;
+            state.write(
+                sm,
+                "AssociatedEvmAddress",
+                &[netuid.clone(), u(association.uid)],
+                Value::unnamed_composite([Value::from_bytes(address), u(association.block)]),
+            );
+        }
+
         for commitment in &subnet.commitments {
             let who = commitment.hotkey.account()?;
             state.write(
@@ -267,6 +294,26 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
         );
     }
     Ok(())
+}
+
+/// A subnet's pool as subtensor stores it: reserves, mechanism and (where the runtime has the
+/// balancer swap) the quote weight.
+fn write_pool(state: &mut BlockState, netuid: u16, pool: &crate::scenario::PoolSpec) {
+    let k = [u(netuid)];
+    let sm = "SubtensorModule";
+    state.write(sm, "SubnetMechanism", &k, u(pool.mechanism));
+    state.write(sm, "SubnetTAO", &k, u(pool.tao_in));
+    state.write(sm, "SubnetAlphaIn", &k, u(pool.alpha_in));
+    if let Some(quote) = pool.quote_weight {
+        if has(state, "Swap", "SwapBalancer") {
+            state.write(
+                "Swap",
+                "SwapBalancer",
+                &k,
+                Value::named_composite([("quote", u(quote))]),
+            );
+        }
+    }
 }
 
 /// Whether the runtime has storage item `pallet.item` (profiles differ in layout).

@@ -9,6 +9,7 @@ pub mod codec;
 mod counting;
 pub mod drand;
 pub mod epochs;
+pub mod evm;
 pub mod extrinsics;
 pub mod genesis;
 pub mod keys;

@@ -494,6 +494,7 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     register_version_subscription(&mut m);
     register_watch_extrinsic(&mut m);
     crate::rpc_v2::register(&mut m);
+    crate::evm::register(&mut m);
 
     let names: Vec<String> = m.method_names().map(str::to_owned).collect();
     m.register_method(

@@ -59,6 +59,9 @@ pub struct Scenario {
     /// overrides it. Spec 424 when neither says.
     #[serde(default)]
     pub runtime: Option<crate::version::RuntimeSpec>,
+    /// The EVM side: chain id and the logs `eth_getLogs` serves (see docs/DEVNET.md).
+    #[serde(default)]
+    pub evm: crate::evm::EvmSpec,
 }
 
 fn default_balance() -> u64 {
@@ -98,6 +101,46 @@ pub struct SubnetSpec {
     pub generated_neurons: u16,
     #[serde(default)]
     pub commitments: Vec<CommitmentSpec>,
+    /// The subnet's liquidity pool (`SubnetTAO`, `SubnetAlphaIn`, `SubnetMechanism`, the
+    /// balancer's weight); absent: no reserves (price 0 on a dynamic subnet).
+    #[serde(default)]
+    pub pool: Option<PoolSpec>,
+    /// `AssociatedEvmAddress(netuid, uid)` entries.
+    #[serde(default)]
+    pub evm_associations: Vec<EvmAssociationSpec>,
+}
+
+/// A subnet's pool reserves, as subtensor stores them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSpec {
+    /// `SubtensorModule.SubnetTAO`, rao.
+    pub tao_in: u64,
+    /// `SubtensorModule.SubnetAlphaIn`, rao of alpha.
+    pub alpha_in: u64,
+    /// `SubtensorModule.SubnetMechanism`: 1 is dynamic (priced by the pool), 0 stable (1 TAO).
+    #[serde(default = "dynamic_mechanism")]
+    pub mechanism: u16,
+    /// `Swap.SwapBalancer.quote`, the TAO side's weight in `Perquintill` parts (10^18 = 1);
+    /// absent: the pallet's default, one half.
+    #[serde(default)]
+    pub quote_weight: Option<u64>,
+}
+
+fn dynamic_mechanism() -> u16 {
+    1
+}
+
+/// One hotkey's associated EVM address (`SubtensorModule.AssociatedEvmAddress`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvmAssociationSpec {
+    pub uid: u16,
+    /// 20 bytes, `0x` hex.
+    pub evm_address: String,
+    /// The block where ownership was last proven.
+    #[serde(default)]
+    pub block: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -272,6 +315,25 @@ impl Scenario {
                     data: format!("pylon-devnet commitment for netuid {netuid}"),
                     block: 0,
                 }],
+                // Distinct prices per subnet: 0.25, 0.222… and (weights 0.6/0.4) 0.75 TAO.
+                pool: Some(PoolSpec {
+                    tao_in: 1_000_000_000_000 * u64::from(netuid),
+                    alpha_in: [0, 4, 9, 6][usize::from(netuid) % 4] * 1_000_000_000_000,
+                    mechanism: 1,
+                    quote_weight: (netuid == 3).then_some(400_000_000_000_000_000),
+                }),
+                // Alice (uid 0) and Charlie (uid 2, where there is one) hold EVM addresses.
+                evm_associations: (0..validator_count.min(3) as u16)
+                    .step_by(2)
+                    .map(|uid| EvmAssociationSpec {
+                        uid,
+                        evm_address: format!(
+                            "0x{}",
+                            hex::encode([0x10 * (uid as u8 + 1) + netuid as u8; 20])
+                        ),
+                        block: u64::from(uid) + 1,
+                    })
+                    .collect(),
             }
         };
         Scenario {
@@ -284,6 +346,7 @@ impl Scenario {
             balance: default_balance(),
             drand: DrandSpec::default(),
             runtime: None,
+            evm: crate::evm::EvmSpec::default(),
         }
     }
 

@@ -20,7 +20,7 @@ use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
 use crate::respond::{self, cached};
 use crate::state::{AppState, View};
 use crate::table::{Api, Tier};
-use crate::{reads, render, unstable, wire, writes};
+use crate::{evm, market, reads, render, unstable, wire, writes};
 
 pub(crate) type AppResult = Result<Response, ApiError>;
 pub(crate) type St = State<Arc<AppState>>;
@@ -61,6 +61,9 @@ fn subnet_reads() -> Table {
         .routes(routes!(certificate))
         .routes(routes!(revealed_commitments))
         .routes(routes!(revealed_commitment))
+        .routes(routes!(market::latest_price))
+        .routes(routes!(market::price_at))
+        .routes(routes!(market::latest_evm_associations))
 }
 
 /// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
@@ -86,7 +89,11 @@ fn v1_own_reads() -> Table {
 pub fn chain_table(api: Api) -> Table {
     let table = OpenApiRouter::new()
         .routes(routes!(latest_block))
-        .routes(routes!(extrinsic));
+        .routes(routes!(extrinsic))
+        .routes(routes!(market::latest_prices))
+        .routes(routes!(market::prices_at))
+        .routes(routes!(market::drand_last_stored_round))
+        .routes(routes!(evm::contract_logs));
     match api {
         Api::V1 => table,
         Api::Unstable => table.merge(unstable::chain_reads()),

@@ -146,6 +146,9 @@ pub struct Settings {
     /// each identity is then signed for only by the instance holding its advisory lock. May
     /// carry a password, so it is kept as a secret.
     pub database_url: Secret,
+    /// `PYLON_EVM_RPC_URL`, `PYLON_EVM_ARCHIVE_RPC_URL`, `PYLON_EVM_ARCHIVE_BLOCKS_CUTOFF`,
+    /// `PYLON_EVM_REQUEST_TIMEOUT_SECONDS`: the EVM node(s) for contract logs.
+    pub evm: crate::evm::EvmSettings,
 }
 
 /// The resource attributes traces carry (`PYLON_OTEL_SERVICE_NAME`, `_SERVICE_NAMESPACE`,
@@ -217,6 +220,7 @@ impl Settings {
     /// Settings for a chain at `network`, everything else at its default.
     pub fn new(network: Network) -> Self {
         Settings {
+            evm: crate::evm::EvmSettings::for_network(&network),
             network,
             archive_network: None,
             archive_blocks_cutoff: 300,
@@ -481,6 +485,7 @@ impl Settings {
             }
             settings.database_url = Secret::new(url);
         }
+        settings.evm = crate::evm::EvmSettings::from_vars(vars, &settings.network)?;
         Ok(settings)
     }
 }

@@ -41,6 +41,11 @@ pub enum CacheKey {
     Commitments(u16, [u8; 32]),
     RevealedCommitments(u16, [u8; 32]),
     Extrinsic([u8; 32], u32),
+    // crate::market
+    Prices([u8; 32]),
+    Price(u16, [u8; 32]),
+    EvmAssociations(u16, [u8; 32]),
+    DrandLastStoredRound([u8; 32]),
 }
 
 pub struct AppState {
@@ -57,12 +62,15 @@ pub struct AppState {
     refreshing: Mutex<HashSet<u16>>,
     /// Signing and weights jobs; `None` when no identity is configured.
     pub writer: Option<Writer>,
+    /// The EVM node(s) for contract logs (`PYLON_EVM_*`), or why there are none.
+    pub evm: crate::evm::EvmAccess,
 }
 
 impl AppState {
     pub fn new(settings: Settings, chain: Arc<ChainClient>, writer: Option<Writer>) -> Self {
         AppState {
             cache: ResponseCache::new(settings.cache_max_bytes),
+            evm: crate::evm::EvmAccess::new(&settings.evm),
             settings,
             chain,
             recent: Mutex::new(HashMap::new()),

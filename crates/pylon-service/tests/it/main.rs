@@ -6,6 +6,7 @@ mod common;
 mod fault_matrix;
 mod hostile;
 mod logs;
+mod market;
 mod operations;
 mod read_path;
 mod resilience;
