@@ -5,28 +5,33 @@
 //! then input (netuid → 400), then the identity's netuid must be the URL's → 308 (the reference's
 //! answer, on which its clients look the netuid up again).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, OriginalUri, Path};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
+use serde::Deserialize;
 
-use pylon_weights::body::{parse_hotkey, HotkeyError};
 use pylon_weights::echo::echo;
 
 use crate::error::ApiError;
 use crate::settings::Identity;
 use crate::state::AppState;
 
-/// The caller's scope on an authorised request.
+/// The caller's scope on an authorised request: who (the identity, on identity prefixes) and on
+/// which subnet. The route's own path segments are typed extractors ([`crate::paths`]).
 #[derive(Debug, Clone)]
 pub struct Scope {
     pub netuid: u16,
     pub identity: Option<Identity>,
-    /// The route's other path parameters, by name (validated by the handler that reads them).
-    pub params: HashMap<String, String>,
+}
+
+/// The prefix segments Scope authorises; kept as text so that auth is checked before input.
+#[derive(Deserialize)]
+struct PrefixSegments {
+    name: Option<String>,
+    netuid: Option<String>,
 }
 
 impl FromRequestParts<Arc<AppState>> for Scope {
@@ -36,14 +41,10 @@ impl FromRequestParts<Arc<AppState>> for Scope {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let raw = RawPathParams::from_request_parts(parts, state)
+        let Path(prefix) = Path::<PrefixSegments>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::BadRequest(format!("path: {e}")))?;
-        let params: HashMap<String, String> = raw
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let identity = match params.get("name") {
+        let identity = match &prefix.name {
             Some(name) => {
                 let identity = state.identity(name).ok_or_else(|| {
                     ApiError::NotFound(format!("identity `{}` is not configured", echo(name)))
@@ -66,43 +67,42 @@ impl FromRequestParts<Arc<AppState>> for Scope {
                 None
             }
         };
-        let netuid = match params.get("netuid") {
+        let netuid = match &prefix.netuid {
             Some(text) => parse_field::<u16>("netuid", text)?,
             None => identity.as_ref().map(|i| i.netuid).unwrap_or_default(),
         };
         if let Some(identity) = &identity {
             if identity.netuid != netuid {
+                let uri = match parts.extensions.get::<OriginalUri>() {
+                    Some(OriginalUri(uri)) => uri,
+                    None => &parts.uri,
+                };
                 return Err(ApiError::NetuidMismatch {
                     detail: format!(
                         "identity `{}` works on netuid {}, not {netuid}",
                         identity.name, identity.netuid
                     ),
-                    location: with_netuid(&parts.uri, &identity.name, identity.netuid),
+                    location: with_netuid(uri, &identity.name, identity.netuid),
                 });
             }
         }
-        Ok(Scope {
-            netuid,
-            identity,
-            params,
-        })
+        Ok(Scope { netuid, identity })
     }
 }
 
-/// The identity route `uri` with `netuid` in place of its netuid segment (the query kept). Inside
-/// the nested identity router the URI is the part after `/api/v1/identity/{name}/subnet/{netuid}`;
-/// a full path is handled too.
+/// The identity route `uri` with `netuid` in place of its netuid segment (the rest of the path
+/// and the query kept), under whichever API prefix (`/api/v1`, `/api/_unstable`) it came.
 fn with_netuid(uri: &axum::http::Uri, name: &str, netuid: u16) -> String {
     let path = uri.path();
-    let tail = match path.strip_prefix("/api/v1/identity/") {
+    let (api, tail) = match path.split_once("/identity/") {
         // [name, "subnet", netuid, rest…]
-        Some(rest) => match rest.splitn(4, '/').collect::<Vec<_>>().as_slice() {
-            [_, "subnet", _, rest] => format!("/{rest}"),
-            _ => String::new(),
+        Some((api, rest)) => match rest.splitn(4, '/').collect::<Vec<_>>().as_slice() {
+            [_, "subnet", _, rest] => (api, format!("/{rest}")),
+            _ => (api, String::new()),
         },
-        None => path.to_owned(),
+        None => ("/api/v1", path.to_owned()),
     };
-    let mut location = format!("/api/v1/identity/{name}/subnet/{netuid}{tail}");
+    let mut location = format!("{api}/identity/{name}/subnet/{netuid}{tail}");
     if let Some(query) = uri.query() {
         location.push('?');
         location.push_str(query);
@@ -135,45 +135,6 @@ pub fn parse_field<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, A
     })
 }
 
-impl Scope {
-    pub fn param(&self, field: &str) -> Result<&str, ApiError> {
-        self.params
-            .get(field)
-            .map(String::as_str)
-            .ok_or_else(|| ApiError::BadRequest(format!("{field}: missing")))
-    }
-
-    pub fn block_number(&self) -> Result<u32, ApiError> {
-        parse_field("block_number", self.param("block_number")?)
-    }
-
-    /// The `mechanism_id` path parameter (a subnet's mechanism, 0 for the main one).
-    pub fn mechanism_id(&self) -> Result<u8, ApiError> {
-        parse_field("mechanism_id", self.param("mechanism_id")?)
-    }
-
-    pub fn extrinsic_index(&self) -> Result<u32, ApiError> {
-        parse_field("extrinsic_index", self.param("extrinsic_index")?)
-    }
-
-    /// The `hotkey` path parameter as an account id (with its ss58 text): an ss58 address with
-    /// this chain's prefix, else a 400 saying which.
-    pub fn hotkey(&self) -> Result<(String, [u8; 32]), ApiError> {
-        let text = self.param("hotkey")?;
-        match parse_hotkey(text) {
-            Ok(account) => Ok((text.to_string(), account.0)),
-            Err(HotkeyError::Malformed(_)) => Err(ApiError::BadRequest(format!(
-                "hotkey: `{}` is not an ss58 address",
-                echo(text)
-            ))),
-            Err(error @ HotkeyError::OtherNetwork(_)) => Err(ApiError::BadRequest(format!(
-                "hotkey: `{}` is {error}",
-                echo(text)
-            ))),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +155,10 @@ mod tests {
         assert_eq!(
             at("/api/v1/identity/v/subnet/7/weights"),
             "/api/v1/identity/v/subnet/1/weights"
+        );
+        assert_eq!(
+            at("/api/_unstable/identity/v/subnet/7/block/latest/neurons"),
+            "/api/_unstable/identity/v/subnet/1/block/latest/neurons"
         );
     }
 

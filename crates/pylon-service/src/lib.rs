@@ -2,7 +2,9 @@
 //! write path ([`writes`]) signing with the identities' hotkeys.
 //!
 //! - [`settings`]: configuration from the environment; [`secret`]: tokens.
-//! - [`access`]: bearer auth and path parameters; [`error`]: every failure as a status + JSON.
+//! - [`access`]: bearer auth; [`paths`]: typed path parameters; [`error`]: every failure as a
+//!   status + JSON.
+//! - [`table`]: the route tables mounted under every API prefix, router and OpenAPI together.
 //! - [`routes`] → [`reads`] (cache + single-flight) → [`render`] → [`wire`] (reference JSON
 //!   shapes, also the OpenAPI document's schemas via [`schema`]).
 //! - [`prefetch`]: hot subnets fetched on each new head; [`respond`]: ETag / 304.
@@ -20,6 +22,7 @@ pub mod health;
 pub mod http_metrics;
 pub mod json_errors;
 pub mod metrics;
+pub mod paths;
 pub mod prefetch;
 pub mod reads;
 pub mod render;
@@ -31,7 +34,9 @@ pub mod secret;
 pub mod service;
 pub mod settings;
 pub mod state;
+pub mod table;
 pub mod timeout;
+pub mod unstable;
 pub mod wire;
 pub mod writes;
 

@@ -89,18 +89,18 @@ pub fn block_info(at: &BlockRef, timestamp: u64) -> Vec<u8> {
 pub fn certificate(c: &chain::Certificate) -> wire::NeuronCertificate {
     wire::NeuronCertificate {
         algorithm: c.algorithm,
-        public_key: hex0x(&c.public_key),
+        public_key: hex::encode(&c.public_key),
     }
 }
 
-pub fn certificates(at: &BlockRef, all: &[(String, chain::Certificate)]) -> Vec<u8> {
-    to_bytes(&wire::CertificatesResponse {
-        block: block(at),
-        certificates: all
-            .iter()
-            .map(|(hotkey, c)| (hotkey.clone(), certificate(c)))
-            .collect(),
-    })
+/// A bare `{hotkey: certificate}` map: the block read is not in the body (the reference's shape);
+/// the answer's `X-Pylon-Block`/ETag still name it.
+pub fn certificates(_at: &BlockRef, all: &[(String, chain::Certificate)]) -> Vec<u8> {
+    let map: wire::CertificatesResponse = all
+        .iter()
+        .map(|(hotkey, c)| (hotkey.clone(), certificate(c)))
+        .collect();
+    to_bytes(&map)
 }
 
 pub fn commitments(at: &BlockRef, all: &[(String, chain::Commitment)]) -> Vec<u8> {

@@ -1,93 +1,131 @@
-//! The v1 routes: reads here, writes in [`crate::writes`]. Each is registered under both `/api/v1/subnet/{netuid}` (open access) and
-//! `/api/v1/identity/{name}/subnet/{netuid}` (identity); [`Scope`] does the auth for both.
+//! The read routes (writes in [`crate::writes`]), each a handler with its `#[utoipa::path]`
+//! operation, collected in tables ([`subnet_table`], [`chain_table`], [`public_table`]) that
+//! [`crate::table`] mounts under every API prefix. [`Scope`] does the auth; the route's own
+//! segments are typed ([`crate::paths`]).
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use pylon_chain::BlockRef;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::access::Scope;
 use crate::cache::Rendered;
 use crate::error::ApiError;
+use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
 use crate::respond::cached;
 use crate::state::{AppState, View};
-use crate::{reads, render, wire, writes};
+use crate::table::{Api, Tier};
+use crate::{reads, render, unstable, wire, writes};
 
-type AppResult = Result<Response, ApiError>;
-type St = State<Arc<AppState>>;
+pub(crate) type AppResult = Result<Response, ApiError>;
+pub(crate) type St = State<Arc<AppState>>;
 
-pub fn router() -> Router<Arc<AppState>> {
-    let subnet = Router::new()
-        .route("/block/latest", get(latest_block))
-        .route("/block/latest/neurons", get(latest_neurons))
-        .route("/block/recent/neurons", get(recent_neurons))
-        .route("/block/{block_number}/neurons", get(neurons_at))
-        .route("/block/latest/validators", get(latest_validators))
-        .route("/block/{block_number}/validators", get(validators_at))
-        .route(
-            "/block/{block_number}/extrinsic/{extrinsic_index}",
-            get(extrinsic),
-        )
-        .route("/block/latest/certificates", get(certificates))
-        .route("/block/latest/certificates/self", get(own_certificate))
-        .route("/block/latest/certificates/{hotkey}", get(certificate))
-        .route("/block/latest/commitments", get(commitments))
-        .route("/block/latest/commitments/self", get(own_commitment))
-        .route("/block/latest/commitments/{hotkey}", get(commitment))
-        .route(
-            "/block/latest/commitments/revealed",
-            get(revealed_commitments),
-        )
-        .route(
-            "/block/latest/commitments/revealed/self",
-            get(own_revealed_commitments),
-        )
-        .route(
-            "/block/latest/commitments/revealed/{hotkey}",
-            get(revealed_commitment),
-        );
-    Router::new()
-        .route("/api/v1/identities", get(identities))
-        // Chain-level routes (no subnet), open access like the subnet routes.
-        .route("/api/v1/block/latest", get(latest_block))
-        .route(
-            "/api/v1/block/{block_number}/extrinsic/{extrinsic_index}",
-            get(extrinsic),
-        )
-        .nest(
-            "/api/v1/subnet/{netuid}",
-            subnet.clone().merge(writes::open_access_router()),
-        )
-        .nest(
-            "/api/v1/identity/{name}/subnet/{netuid}",
-            subnet.merge(writes::identity_router()),
-        )
+/// A set of routes with their OpenAPI operations (one `routes!` per handler registers both).
+pub type Table = OpenApiRouter<Arc<AppState>>;
+
+/// Every route under a subnet prefix (`…/subnet/{netuid}`) of an API, for a tier: open access
+/// gets the reads; identities also get their own objects (`…/self`) and the writes.
+pub fn subnet_table(api: Api, tier: Tier) -> Table {
+    let table = subnet_reads().merge(match api {
+        Api::V1 => v1_subnet_reads(),
+        Api::Unstable => unstable::subnet_reads(),
+    });
+    match tier {
+        Tier::OpenAccess => table,
+        Tier::Identity => table
+            .merge(own_reads())
+            .merge(match api {
+                Api::V1 => v1_own_reads(),
+                Api::Unstable => unstable::own_reads(),
+            })
+            .merge(writes::table()),
+    }
 }
 
-fn head(state: &AppState, scope: &Scope) -> Result<BlockRef, ApiError> {
+/// The reads of a subnet answered alike by every API (a new subnet read goes here).
+fn subnet_reads() -> Table {
+    OpenApiRouter::new()
+        .routes(routes!(latest_block))
+        .routes(routes!(latest_neurons))
+        .routes(routes!(recent_neurons))
+        .routes(routes!(neurons_at))
+        .routes(routes!(latest_validators))
+        .routes(routes!(validators_at))
+        .routes(routes!(extrinsic))
+        .routes(routes!(certificates))
+        .routes(routes!(certificate))
+        .routes(routes!(revealed_commitments))
+        .routes(routes!(revealed_commitment))
+}
+
+/// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
+fn v1_subnet_reads() -> Table {
+    OpenApiRouter::new()
+        .routes(routes!(commitments))
+        .routes(routes!(commitment))
+}
+
+/// `…/self`: the identity's own hotkey's objects (identity tier only).
+fn own_reads() -> Table {
+    OpenApiRouter::new()
+        .routes(routes!(own_certificate))
+        .routes(routes!(own_revealed_commitments))
+}
+
+fn v1_own_reads() -> Table {
+    OpenApiRouter::new().routes(routes!(own_commitment))
+}
+
+/// Routes about the chain rather than a subnet, under the API's root (v1: open access;
+/// `_unstable`: under `openaccess` and under `identity/{name}` alike).
+pub fn chain_table(api: Api) -> Table {
+    let table = OpenApiRouter::new()
+        .routes(routes!(latest_block))
+        .routes(routes!(extrinsic));
+    match api {
+        Api::V1 => table,
+        Api::Unstable => table.merge(unstable::chain_reads()),
+    }
+}
+
+/// Public routes under the API's root (no token).
+pub fn public_table() -> Table {
+    OpenApiRouter::new().routes(routes!(identities))
+}
+
+pub(crate) fn head(state: &AppState, scope: &Scope) -> Result<BlockRef, ApiError> {
     state.note_requested(scope.netuid);
     Ok(state.chain.latest_block()?)
 }
 
-async fn block_at(state: &AppState, scope: &Scope) -> Result<BlockRef, ApiError> {
-    let number = scope.block_number()?;
+async fn block_at(state: &AppState, scope: &Scope, number: u32) -> Result<BlockRef, ApiError> {
     state.note_requested(scope.netuid);
     Ok(state.chain.block(number).await?)
 }
 
-fn ok(rendered: Result<Arc<Rendered>, pylon_chain::ChainError>, headers: &HeaderMap) -> AppResult {
+pub(crate) fn ok(
+    rendered: Result<Arc<Rendered>, pylon_chain::ChainError>,
+    headers: &HeaderMap,
+) -> AppResult {
     Ok(cached(&rendered?, headers))
 }
 
+/// Latest block: number, hash, timestamp.
+#[utoipa::path(get, path = "/block/latest",
+    responses((status = 200, body = wire::BlockInfo), (status = 304, description = "Not modified")))]
 async fn latest_block(State(state): St, _scope: Scope, headers: HeaderMap) -> AppResult {
     let head = state.chain.latest_block()?;
     ok(reads::block_info(&state, &head).await, &headers)
 }
 
+/// Neurons at the latest block.
+#[utoipa::path(get, path = "/block/latest/neurons",
+    responses((status = 200, body = wire::NeuronsResponse), (status = 304, description = "Not modified")))]
 async fn latest_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = head(&state, &scope)?;
     ok(
@@ -96,6 +134,9 @@ async fn latest_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> A
     )
 }
 
+/// Newest neurons already fetched.
+#[utoipa::path(get, path = "/block/recent/neurons",
+    responses((status = 200, body = wire::NeuronsResponse), (status = 304, description = "Not modified")))]
 async fn recent_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     state.note_requested(scope.netuid);
     Ok(cached(
@@ -104,11 +145,22 @@ async fn recent_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> A
     ))
 }
 
-async fn neurons_at(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
-    let block = block_at(&state, &scope).await?;
+/// Neurons at a block.
+#[utoipa::path(get, path = "/block/{block_number}/neurons", params(BlockPath),
+    responses((status = 200, body = wire::NeuronsResponse), (status = 304, description = "Not modified")))]
+async fn neurons_at(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<BlockPath>,
+    headers: HeaderMap,
+) -> AppResult {
+    let block = block_at(&state, &scope, path.block_number).await?;
     ok(reads::neurons(&state, scope.netuid, &block).await, &headers)
 }
 
+/// Validators at the latest block.
+#[utoipa::path(get, path = "/block/latest/validators",
+    responses((status = 200, body = wire::ValidatorsResponse), (status = 304, description = "Not modified")))]
 async fn latest_validators(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = head(&state, &scope)?;
     ok(
@@ -117,17 +169,31 @@ async fn latest_validators(State(state): St, scope: Scope, headers: HeaderMap) -
     )
 }
 
-async fn validators_at(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
-    let block = block_at(&state, &scope).await?;
+/// Validators at a block.
+#[utoipa::path(get, path = "/block/{block_number}/validators", params(BlockPath),
+    responses((status = 200, body = wire::ValidatorsResponse), (status = 304, description = "Not modified")))]
+async fn validators_at(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<BlockPath>,
+    headers: HeaderMap,
+) -> AppResult {
+    let block = block_at(&state, &scope, path.block_number).await?;
     ok(
         reads::validators(&state, scope.netuid, &block).await,
         &headers,
     )
 }
 
-async fn extrinsic(State(state): St, scope: Scope) -> AppResult {
-    let number = scope.block_number()?;
-    let index = scope.extrinsic_index()?;
+/// One extrinsic, decoded by the chain's metadata.
+#[utoipa::path(get, path = "/block/{block_number}/extrinsic/{extrinsic_index}", params(ExtrinsicPath),
+    responses((status = 200, body = wire::ExtrinsicResponse)))]
+async fn extrinsic(
+    State(state): St,
+    _scope: Scope,
+    Params(path): Params<ExtrinsicPath>,
+) -> AppResult {
+    let (number, index) = (path.block_number, path.extrinsic_index);
     let block = state.chain.block(number).await?;
     let extrinsic =
         state.chain.extrinsic(&block, index).await?.ok_or_else(|| {
@@ -136,6 +202,11 @@ async fn extrinsic(State(state): St, scope: Scope) -> AppResult {
     Ok(json_bytes(render::extrinsic(&extrinsic)))
 }
 
+/// Every certificate on the subnet.
+#[utoipa::path(get, path = "/block/latest/certificates",
+    responses((status = 200, body = BTreeMap<String, wire::NeuronCertificate>,
+        description = "By hotkey (a bare map, as the reference answers)"),
+        (status = 304, description = "Not modified")))]
 async fn certificates(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = head(&state, &scope)?;
     ok(
@@ -144,11 +215,21 @@ async fn certificates(State(state): St, scope: Scope, headers: HeaderMap) -> App
     )
 }
 
-async fn certificate(State(state): St, scope: Scope) -> AppResult {
-    let (hotkey, id) = scope.hotkey()?;
+/// A hotkey's certificate.
+#[utoipa::path(get, path = "/block/latest/certificates/{hotkey}", params(HotkeyPath),
+    responses((status = 200, body = wire::NeuronCertificate)))]
+async fn certificate(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<HotkeyPath>,
+) -> AppResult {
+    let (hotkey, id) = hotkey_of(&state, &scope, path.hotkey).await?;
     certificate_of(&state, &scope, &hotkey, id).await
 }
 
+/// The identity's certificate.
+#[utoipa::path(get, path = "/block/latest/certificates/self",
+    responses((status = 200, body = wire::NeuronCertificate)))]
 async fn own_certificate(State(state): St, scope: Scope) -> AppResult {
     let (hotkey, id) = own_hotkey(&state, &scope).await?;
     certificate_of(&state, &scope, &hotkey, id).await
@@ -166,19 +247,58 @@ async fn certificate_of(state: &AppState, scope: &Scope, hotkey: &str, id: [u8; 
     Ok(Json(render::certificate(&found)).into_response())
 }
 
+/// Every commitment of a hotkey registered on the subnet.
+#[utoipa::path(get, path = "/block/latest/commitments",
+    responses((status = 200, body = wire::CommitmentsResponse), (status = 304, description = "Not modified")))]
 async fn commitments(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = head(&state, &scope)?;
-    ok(
-        reads::commitments(&state, scope.netuid, &head).await,
-        &headers,
-    )
+    let (all, registered) = tokio::try_join!(
+        async { Ok::<_, ApiError>(reads::commitments(&state, scope.netuid, &head).await?) },
+        unstable::registered_hotkeys(&state, scope.netuid, &head),
+    )?;
+    Ok(cached(&registered_only(all, &registered)?, &headers))
 }
 
-async fn commitment(State(state): St, scope: Scope) -> AppResult {
-    let (hotkey, id) = scope.hotkey()?;
+/// The cached commitments answer with only registered hotkeys' entries (the reference's filter);
+/// the cached bytes themselves when every entry is registered, the usual case.
+fn registered_only(
+    all: Arc<Rendered>,
+    registered: &std::collections::BTreeSet<String>,
+) -> Result<Arc<Rendered>, ApiError> {
+    #[derive(serde::Deserialize, serde::Serialize)]
+    struct Answer {
+        block: serde_json::Value,
+        commitments: std::collections::BTreeMap<String, String>,
+    }
+    let mut answer: Answer = serde_json::from_slice(&all.body).map_err(|e| {
+        ApiError::Chain(pylon_chain::ChainError::Decode(format!(
+            "commitments answer unreadable: {e}"
+        )))
+    })?;
+    let before = answer.commitments.len();
+    answer
+        .commitments
+        .retain(|hotkey, _| registered.contains(hotkey));
+    if answer.commitments.len() == before {
+        return Ok(all);
+    }
+    Ok(Arc::new(Rendered::new(
+        all.block.clone(),
+        render::to_bytes(&answer),
+    )))
+}
+
+/// A hotkey's commitment.
+#[utoipa::path(get, path = "/block/latest/commitments/{hotkey}", params(HotkeyPath),
+    responses((status = 200, body = wire::CommitmentResponse)))]
+async fn commitment(State(state): St, scope: Scope, Params(path): Params<HotkeyPath>) -> AppResult {
+    let (hotkey, id) = hotkey_of(&state, &scope, path.hotkey).await?;
     commitment_of(&state, &scope, &hotkey, id).await
 }
 
+/// The identity's commitment.
+#[utoipa::path(get, path = "/block/latest/commitments/self",
+    responses((status = 200, body = wire::CommitmentResponse)))]
 async fn own_commitment(State(state): St, scope: Scope) -> AppResult {
     let (hotkey, id) = own_hotkey(&state, &scope).await?;
     commitment_of(&state, &scope, &hotkey, id).await
@@ -196,6 +316,9 @@ async fn commitment_of(state: &AppState, scope: &Scope, hotkey: &str, id: [u8; 3
     Ok(json_bytes(render::commitment(&head, hotkey, &found)))
 }
 
+/// Every revealed commitment on the subnet.
+#[utoipa::path(get, path = "/block/latest/commitments/revealed",
+    responses((status = 200, body = wire::RevealedCommitmentsResponse), (status = 304, description = "Not modified")))]
 async fn revealed_commitments(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
     let head = head(&state, &scope)?;
     ok(
@@ -204,11 +327,21 @@ async fn revealed_commitments(State(state): St, scope: Scope, headers: HeaderMap
     )
 }
 
-async fn revealed_commitment(State(state): St, scope: Scope) -> AppResult {
-    let (hotkey, id) = scope.hotkey()?;
+/// A hotkey's revealed commitments.
+#[utoipa::path(get, path = "/block/latest/commitments/revealed/{hotkey}", params(HotkeyPath),
+    responses((status = 200, body = wire::HotkeyRevealedCommitmentsResponse)))]
+async fn revealed_commitment(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<HotkeyPath>,
+) -> AppResult {
+    let (hotkey, id) = hotkey_of(&state, &scope, path.hotkey).await?;
     revealed_of(&state, &scope, &hotkey, id).await
 }
 
+/// The identity's revealed commitments.
+#[utoipa::path(get, path = "/block/latest/commitments/revealed/self",
+    responses((status = 200, body = wire::HotkeyRevealedCommitmentsResponse)))]
 async fn own_revealed_commitments(State(state): St, scope: Scope) -> AppResult {
     let (hotkey, id) = own_hotkey(&state, &scope).await?;
     revealed_of(&state, &scope, &hotkey, id).await
@@ -225,8 +358,23 @@ async fn revealed_of(state: &AppState, scope: &Scope, hotkey: &str, id: [u8; 32]
     )))
 }
 
+/// A `{hotkey}` segment's account: `self` on an open-access prefix is the 404 of [`own_hotkey`].
+pub(crate) async fn hotkey_of(
+    state: &AppState,
+    scope: &Scope,
+    hotkey: HotkeyArg,
+) -> Result<(String, [u8; 32]), ApiError> {
+    match hotkey {
+        HotkeyArg::Address { ss58, id } => Ok((ss58, id)),
+        HotkeyArg::Own => own_hotkey(state, scope).await,
+    }
+}
+
 /// `self` routes exist only for identities: the identity's own hotkey.
-async fn own_hotkey(state: &AppState, scope: &Scope) -> Result<(String, [u8; 32]), ApiError> {
+pub(crate) async fn own_hotkey(
+    state: &AppState,
+    scope: &Scope,
+) -> Result<(String, [u8; 32]), ApiError> {
     let identity = scope.identity.as_ref().ok_or_else(|| {
         ApiError::NotFound("`self` needs an identity route: /api/v1/identity/{name}/…".into())
     })?;
@@ -239,6 +387,9 @@ async fn own_hotkey(state: &AppState, scope: &Scope) -> Result<(String, [u8; 32]
     Ok((hotkey, id))
 }
 
+/// Configured identities and their netuids.
+#[utoipa::path(get, path = "/identities", security(()),
+    responses((status = 200, body = wire::IdentitiesResponse)))]
 async fn identities(State(state): St) -> Json<wire::IdentitiesResponse> {
     Json(wire::IdentitiesResponse {
         identities: state
@@ -250,7 +401,7 @@ async fn identities(State(state): St) -> Json<wire::IdentitiesResponse> {
     })
 }
 
-fn json_bytes(body: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(body: Vec<u8>) -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         body,

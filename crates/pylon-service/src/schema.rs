@@ -1,13 +1,14 @@
 //! `/schema/openapi.json`, built from the wire types' own schemas, and `/schema/swagger` (Swagger
 //! UI loaded from a CDN, so nothing is bundled at build time).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
 
 use crate::state::AppState;
@@ -28,7 +29,6 @@ use crate::wire;
         wire::NeuronsResponse,
         wire::ValidatorsResponse,
         wire::NeuronCertificate,
-        wire::CertificatesResponse,
         wire::CommitmentsResponse,
         wire::CommitmentResponse,
         wire::RevealedCommitment,
@@ -55,342 +55,121 @@ use crate::wire;
 )]
 struct Components;
 
-/// (path relative to the subnet prefix, summary, response schema); all are GETs.
-const SUBNET_ROUTES: &[(&str, &str, &str)] = &[
-    (
-        "/block/latest",
-        "Latest block: number, hash, timestamp",
-        "BlockInfo",
-    ),
-    (
-        "/block/latest/neurons",
-        "Neurons at the latest block",
-        "NeuronsResponse",
-    ),
-    (
-        "/block/recent/neurons",
-        "Newest neurons already fetched",
-        "NeuronsResponse",
-    ),
-    (
-        "/block/{block_number}/neurons",
-        "Neurons at a block",
-        "NeuronsResponse",
-    ),
-    (
-        "/block/latest/validators",
-        "Validators at the latest block",
-        "ValidatorsResponse",
-    ),
-    (
-        "/block/{block_number}/validators",
-        "Validators at a block",
-        "ValidatorsResponse",
-    ),
-    (
-        "/block/{block_number}/extrinsic/{extrinsic_index}",
-        "One extrinsic, decoded by the chain's metadata",
-        "ExtrinsicResponse",
-    ),
-    (
-        "/block/latest/certificates",
-        "Every certificate on the subnet",
-        "CertificatesResponse",
-    ),
-    (
-        "/block/latest/certificates/self",
-        "The identity's certificate",
-        "NeuronCertificate",
-    ),
-    (
-        "/block/latest/certificates/{hotkey}",
-        "A hotkey's certificate",
-        "NeuronCertificate",
-    ),
-    (
-        "/block/latest/commitments",
-        "Every commitment on the subnet",
-        "CommitmentsResponse",
-    ),
-    (
-        "/block/latest/commitments/self",
-        "The identity's commitment",
-        "CommitmentResponse",
-    ),
-    (
-        "/block/latest/commitments/{hotkey}",
-        "A hotkey's commitment",
-        "CommitmentResponse",
-    ),
-    (
-        "/block/latest/commitments/revealed",
-        "Every revealed commitment on the subnet",
-        "RevealedCommitmentsResponse",
-    ),
-    (
-        "/block/latest/commitments/revealed/self",
-        "The identity's revealed commitments",
-        "HotkeyRevealedCommitmentsResponse",
-    ),
-    (
-        "/block/latest/commitments/revealed/{hotkey}",
-        "A hotkey's revealed commitments",
-        "HotkeyRevealedCommitmentsResponse",
-    ),
-];
-
-/// A write route of identities (relative to the identity prefix).
-struct WriteRoute {
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    body: Option<&'static str>,
-    status: &'static str,
-    response: &'static str,
+/// The document's info and the shared components (bodies, error shape, the bearer scheme); the
+/// paths come from the route tables ([`crate::table::api`]).
+pub fn base() -> utoipa::openapi::OpenApi {
+    let mut document = Components::openapi();
+    let components = document.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    document
 }
 
-const WRITE_ROUTES: &[WriteRoute] = &[
-    WriteRoute {
-        method: "put",
-        path: "/weights",
-        summary: "Set weights: recorded as a job and submitted in the background (CRv4 commit when the subnet has commit-reveal on)",
-        body: Some("SetWeightsBody"),
-        status: "200",
-        response: "SetWeightsResponse",
-    },
-    WriteRoute {
-        method: "put",
-        path: "/mechanism/{mechanism_id}/weights",
-        summary: "Set weights for one mechanism of the subnet",
-        body: Some("SetWeightsBody"),
-        status: "200",
-        response: "SetWeightsResponse",
-    },
-    WriteRoute {
-        method: "get",
-        path: "/weights/status",
-        summary: "The identity's newest weights job",
-        body: None,
-        status: "200",
-        response: "WeightsJob",
-    },
-    WriteRoute {
-        method: "get",
-        path: "/mechanism/{mechanism_id}/weights/status",
-        summary: "The identity's newest weights job for a mechanism",
-        body: None,
-        status: "200",
-        response: "WeightsJob",
-    },
-    WriteRoute {
-        method: "get",
-        path: "/mechanism/{mechanism_id}/block/{block_number}/weights/status",
-        summary: "Whether weights were included during the epoch containing the block",
-        body: None,
-        status: "200",
-        response: "WeightsSubmitted",
-    },
-    WriteRoute {
-        method: "post",
-        path: "/commitments",
-        summary: "Publish the identity's commitment (answered once included)",
-        body: Some("SetCommitmentBody"),
-        status: "201",
-        response: "SetCommitmentResponse",
-    },
-    WriteRoute {
-        method: "post",
-        path: "/commitments/revealed",
-        summary: "Publish a commitment timelocked until a drand round (answered once included)",
-        body: Some("SetRevealedCommitmentBody"),
-        status: "201",
-        response: "SetRevealedCommitmentResponse",
-    },
-    WriteRoute {
-        method: "post",
-        path: "/certificates/self",
-        summary: "Generate an Ed25519 keypair and publish its certificate with the identity's axon",
-        body: Some("GenerateCertificateBody"),
-        status: "201",
-        response: "CertificateKeypair",
-    },
-];
-
-/// Routes about the chain rather than a subnet (open-access token): relative to `/api/v1`.
-const CHAIN_ROUTES: &[(&str, &str, &str)] = &[
-    (
-        "/block/latest",
-        "Latest block: number, hash, timestamp",
-        "BlockInfo",
-    ),
-    (
-        "/block/{block_number}/extrinsic/{extrinsic_index}",
-        "One extrinsic, decoded by the chain's metadata",
-        "ExtrinsicResponse",
-    ),
-];
-
-pub fn router() -> Router<Arc<AppState>> {
+/// `/schema/openapi.json` (the document rendered once) and `/schema/swagger`.
+pub fn router(api: utoipa::openapi::OpenApi) -> Router<Arc<AppState>> {
+    let document = Arc::new(document(api).to_string());
     Router::new()
         .route(
             "/schema/openapi.json",
-            get(|| async {
-                ([(CONTENT_TYPE, "application/json")], document().to_string()).into_response()
+            get(move || {
+                let document = Arc::clone(&document);
+                async move {
+                    ([(CONTENT_TYPE, "application/json")], document.to_string()).into_response()
+                }
             }),
         )
         .route("/schema/swagger", get(|| async { Html(SWAGGER) }))
 }
 
-/// A path parameter with the range or shape its parser accepts, so that every request the
-/// document calls valid gets past input validation (anything else is a 400 naming the field).
-fn parameter(name: &str) -> Value {
-    let schema = match name {
-        "netuid" => json!({"type": "integer", "minimum": 0, "maximum": u16::MAX}),
-        "mechanism_id" => json!({"type": "integer", "minimum": 0, "maximum": u8::MAX}),
-        "block_number" | "extrinsic_index" => {
-            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
-        }
-        // Neither the base58 alphabet's use nor the checksum is a JSON-schema pattern: the format
-        // names the rule, and an address breaking it is a 400 naming the field.
-        "hotkey" => json!({"type": "string", "format": "ss58",
-                           "description": "An SS58 address (checksum included), e.g. 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"}),
-        _ => json!({"type": "string"}),
-    };
-    json!({"name": name, "in": "path", "required": true, "schema": schema})
-}
-
-fn schema_ref(name: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{name}")})
-}
-
 fn error(description: &str) -> Value {
     json!({"description": description,
-           "content": {"application/json": {"schema": schema_ref("ErrorResponse")}}})
+           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}})
 }
 
-/// The whole document (built once).
-pub fn document() -> &'static Value {
-    static DOCUMENT: OnceLock<Value> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let mut document = serde_json::to_value(Components::openapi()).expect("serializable");
-        let mut paths = Map::new();
-        for (prefix, identity) in [
-            ("/api/v1/subnet/{netuid}", false),
-            ("/api/v1/identity/{name}/subnet/{netuid}", true),
-        ] {
-            for (path, summary, response) in SUBNET_ROUTES {
-                if path.ends_with("/self") && !identity {
-                    continue; // `self` is the identity's own hotkey
-                }
-                let mut params = vec![parameter("netuid")];
-                if identity {
-                    params.push(parameter("name"));
-                }
-                for field in ["block_number", "extrinsic_index", "hotkey"] {
-                    if path.contains(&format!("{{{field}}}")) {
-                        params.push(parameter(field));
-                    }
-                }
-                paths.insert(
-                    format!("{prefix}{path}"),
-                    json!({"get": {
-                        "summary": summary,
-                        "parameters": params,
-                        "security": [{"bearer": []}],
-                        "responses": {
-                            "200": {"description": "OK",
-                                    "content": {"application/json": {"schema": schema_ref(response)}}},
-                            "304": {"description": "Not modified (If-None-Match matched the ETag)"},
-                            "400": error("Malformed path parameter (named in detail)"),
-                            "401": error("Missing or malformed bearer token"),
-                            "403": error("Wrong token"),
-                            "308": error("The identity works on another netuid: look it up again (GET /api/v1/identities)"),
-                            "404": error("Unknown identity, block not found or in the future, or no such object"),
-                            "502": error("The chain answered with an error"),
-                            "503": error("The chain is unreachable and nothing is cached"),
-                            "504": error("Not answered within X-Pylon-Timeout"),
-                        }
-                    }}),
-                );
+/// The answers every operation of a kind can give, added where its annotation does not say
+/// otherwise: auth and input failures, and chain trouble, are the same everywhere.
+pub fn document(api: utoipa::openapi::OpenApi) -> Value {
+    let mut document = serde_json::to_value(api).expect("serializable");
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return document;
+    };
+    for (path, item) in paths.iter_mut() {
+        let identity = path.contains("/identity/{name}/");
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            if !matches!(method.as_str(), "get" | "put" | "post") {
+                continue;
             }
-        }
-        for (path, summary, response) in CHAIN_ROUTES {
-            let mut params = Vec::new();
-            for field in ["block_number", "extrinsic_index"] {
-                if path.contains(&format!("{{{field}}}")) {
-                    params.push(parameter(field));
-                }
-            }
-            paths.insert(
-                format!("/api/v1{path}"),
-                json!({"get": {
-                    "summary": summary,
-                    "parameters": params,
-                    "security": [{"bearer": []}],
-                    "responses": {
-                        "200": {"description": "OK",
-                                "content": {"application/json": {"schema": schema_ref(response)}}},
-                        "400": error("Malformed path parameter (named in detail)"),
-                        "401": error("Missing or malformed bearer token"),
-                        "403": error("Wrong token"),
-                        "404": error("Block not found or in the future, or no such extrinsic"),
-                        "502": error("The chain answered with an error"),
-                        "503": error("The chain is unreachable and nothing is cached"),
-                        "504": error("Not answered within X-Pylon-Timeout"),
-                    }
-                }}),
-            );
-        }
-        for route in WRITE_ROUTES {
-            let mut params = vec![parameter("netuid"), parameter("name")];
-            for field in ["mechanism_id", "block_number"] {
-                if route.path.contains(&format!("{{{field}}}")) {
-                    params.push(parameter(field));
-                }
-            }
-            let mut operation = json!({
-                "summary": route.summary,
-                "parameters": params,
-                "security": [{"bearer": []}],
-                "responses": {
-                    route.status: {"description": "OK",
-                                   "content": {"application/json": {"schema": schema_ref(route.response)}}},
-                    "400": error("Malformed path parameter or body (named in detail)"),
-                    "401": error("Missing or malformed bearer token"),
-                    "403": error("Wrong token"),
-                    "308": error("The identity works on another netuid: look it up again (GET /api/v1/identities)"),
-                    "404": error("Unknown identity, or no such job"),
-                    "408": error("Body not received in full within PYLON_BODY_READ_TIMEOUT_SECONDS"),
-                    "413": error("Body larger than PYLON_MAX_BODY_BYTES"),
-                    "422": error("Valid JSON the request cannot act on (named in detail)"),
-                    "502": error("The chain refused the extrinsic (its error, decoded)"),
-                    "503": error("The chain is unreachable, or the job store failed"),
-                    "504": error("Not answered within X-Pylon-Timeout"),
-                }
-            });
-            if let Some(body) = route.body {
-                operation["requestBody"] = json!({
-                    "required": true,
-                    "content": {"application/json": {"schema": schema_ref(body)}}
+            let public = operation
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| {
+                    s.iter()
+                        .all(|r| r.as_object().is_some_and(|r| r.is_empty()))
                 });
+            if public {
+                operation.as_object_mut().unwrap().remove("security");
+                continue;
             }
-            let path = format!("/api/v1/identity/{{name}}/subnet/{{netuid}}{}", route.path);
-            let item = paths.entry(path).or_insert_with(|| json!({}));
-            item[route.method] = operation;
+            operation["security"] = json!([{"bearer": []}]);
+            let write = method != "get";
+            let mut common = vec![
+                (
+                    "400",
+                    error(if write {
+                        "Malformed path parameter or body (named in detail)"
+                    } else {
+                        "Malformed path parameter (named in detail)"
+                    }),
+                ),
+                ("401", error("Missing or malformed bearer token")),
+                ("403", error("Wrong token")),
+                (
+                    "404",
+                    error("Unknown identity, block not found or in the future, or no such object"),
+                ),
+                (
+                    "502",
+                    error("The chain answered with an error (or refused the extrinsic)"),
+                ),
+                (
+                    "503",
+                    error(
+                        "The chain is unreachable and nothing is cached, or the job store failed",
+                    ),
+                ),
+                ("504", error("Not answered within X-Pylon-Timeout")),
+            ];
+            if identity {
+                common.push((
+                    "308",
+                    error(
+                        "The identity works on another netuid: look it up again (GET …/identities)",
+                    ),
+                ));
+            }
+            if write {
+                common.push((
+                    "408",
+                    error("Body not received in full within PYLON_BODY_READ_TIMEOUT_SECONDS"),
+                ));
+                common.push(("413", error("Body larger than PYLON_MAX_BODY_BYTES")));
+                common.push((
+                    "422",
+                    error("Valid JSON the request cannot act on (named in detail)"),
+                ));
+            }
+            let responses = operation["responses"].as_object_mut().expect("responses");
+            for (status, response) in common {
+                responses.entry(status).or_insert(response);
+            }
         }
-        paths.insert(
-            "/api/v1/identities".into(),
-            json!({"get": {
-                "summary": "Configured identities and their netuids",
-                "responses": {"200": {"description": "OK",
-                    "content": {"application/json": {"schema": schema_ref("IdentitiesResponse")}}}}
-            }}),
-        );
-        document["paths"] = Value::Object(paths);
-        document["components"]["securitySchemes"] =
-            json!({"bearer": {"type": "http", "scheme": "bearer"}});
-        document
-    })
+    }
+    document
 }
 
 const SWAGGER: &str = r##"<!doctype html>
@@ -406,12 +185,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_documented_response_schema_exists_and_neurons_have_their_fields() {
-        let doc = document();
+    fn every_route_is_documented_with_its_schemas_and_prefix_parameters() {
+        let doc = document(crate::table::api().1);
         let schemas = doc["components"]["schemas"].as_object().unwrap();
-        for (_, _, response) in SUBNET_ROUTES {
-            assert!(schemas.contains_key(*response), "{response}");
-        }
         let neuron = &schemas["Neuron"];
         for field in [
             "uid",
@@ -430,9 +206,54 @@ mod tests {
                 "{field}"
             );
         }
-        assert!(doc["paths"]["/api/v1/subnet/{netuid}/block/latest/neurons"]["get"].is_object());
-        assert!(doc["paths"]
-            .get("/api/v1/subnet/{netuid}/block/latest/commitments/self")
-            .is_none());
+        let paths = doc["paths"].as_object().unwrap();
+        let neurons = &paths["/api/v1/subnet/{netuid}/block/{block_number}/neurons"];
+        let names: Vec<&str> = neurons["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(neurons["get"]["parameters"].as_array().unwrap())
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["netuid", "block_number"]);
+        assert_eq!(
+            neurons["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/NeuronsResponse"
+        );
+        assert!(neurons["get"]["responses"]["401"].is_object());
+        // `self` and the writes are identity routes only.
+        assert!(!paths.contains_key("/api/v1/subnet/{netuid}/block/latest/commitments/self"));
+        assert!(!paths.contains_key("/api/v1/subnet/{netuid}/weights"));
+        let weights = &paths["/api/v1/identity/{name}/subnet/{netuid}/weights"]["put"];
+        assert!(weights["requestBody"].is_object() && weights["responses"]["308"].is_object());
+        assert!(paths["/api/v1/identities"]["get"].get("security").is_none());
+        // The same tables under `_unstable`'s prefixes, chain-level reads under both tiers.
+        for path in [
+            "/api/_unstable/identities",
+            "/api/_unstable/openaccess/block/latest",
+            "/api/_unstable/identity/{name}/block/latest",
+            "/api/_unstable/openaccess/subnet/{netuid}/block/latest/neurons",
+            "/api/_unstable/identity/{name}/subnet/{netuid}/mechanism/{mechanism_id}/weights",
+        ] {
+            assert!(paths.contains_key(path), "{path}");
+        }
+        let commitment =
+            &paths["/api/_unstable/openaccess/subnet/{netuid}/block/latest/commitments/{hotkey}"];
+        assert_eq!(
+            commitment["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/unstable.CommitmentResponse"
+        );
+        let v1 = &paths["/api/v1/subnet/{netuid}/block/latest/commitments/{hotkey}"];
+        assert_eq!(
+            v1["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/CommitmentResponse"
+        );
+        assert!(schemas["CommitmentResponse"]["properties"]["hotkey"].is_object());
+        // Every $ref resolves.
+        let text = doc.to_string();
+        for piece in text.split("\"#/components/schemas/").skip(1) {
+            let name = piece.split('"').next().unwrap();
+            assert!(schemas.contains_key(name), "{name}");
+        }
     }
 }

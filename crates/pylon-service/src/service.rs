@@ -23,8 +23,8 @@ use crate::error::ApiError;
 use crate::request_body::{self, BodyLimits};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::writes::{Writer, WriterError};
-use crate::{health, http_metrics, json_errors, metrics, prefetch, routes, schema, timeout};
+use crate::writes::{self, Writer, WriterError};
+use crate::{health, http_metrics, json_errors, metrics, prefetch, schema, table, timeout};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -177,11 +177,11 @@ pub async fn run(
 
 /// The router with every layer, for a given state.
 pub fn app(state: Arc<AppState>, body: BodyLimits) -> Router {
-    routes::router()
-        .merge(schema::router())
+    let (api, document) = table::api();
+    api.merge(schema::router(document))
         .merge(metrics::router())
         .merge(health::router())
-        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .fallback(no_such_route)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             timeout::limit,
@@ -205,6 +205,16 @@ pub fn app(state: Arc<AppState>, body: BodyLimits) -> Router {
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
         .layer(SetRequestIdLayer::x_request_id(Sequential::default()))
+}
+
+/// 404 for a path no table serves; under an open-access prefix, the identity routes are named
+/// (writes and `…/self` exist only there).
+async fn no_such_route(uri: axum::http::Uri) -> ApiError {
+    let path = uri.path();
+    if path.starts_with("/api/") && !path.contains("/identity/") && path.contains("/subnet/") {
+        return ApiError::NotFound(format!("no such route; {}", writes::IDENTITY_ONLY));
+    }
+    ApiError::NotFound("no such route".into())
 }
 
 /// Every log line of a request carries its id (the `x-request-id` set just outside), method and

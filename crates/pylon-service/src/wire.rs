@@ -84,16 +84,13 @@ pub struct ValidatorsResponse {
 pub struct NeuronCertificate {
     /// 1 = ED25519.
     pub algorithm: u8,
-    /// `0x`-prefixed hex.
+    /// Hex without `0x` (the reference's form).
     pub public_key: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CertificatesResponse {
-    pub block: Block,
-    /// By hotkey.
-    pub certificates: BTreeMap<String, NeuronCertificate>,
-}
+/// `GET …/block/latest/certificates`: every certificate by hotkey, a bare map as the reference
+/// answers (no `block`).
+pub type CertificatesResponse = BTreeMap<String, NeuronCertificate>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommitmentsResponse {
@@ -283,9 +280,9 @@ pub struct SetRevealedCommitmentResponse {
 pub struct CertificateKeypair {
     /// 1: EdDSA using Ed25519.
     pub algorithm: u8,
-    /// `0x` hex of the 32-byte public key.
+    /// Hex (no `0x`) of the 32-byte public key.
     pub public_key: String,
-    /// `0x` hex of the 32-byte Ed25519 secret seed.
+    /// Hex (no `0x`) of the 32-byte Ed25519 secret seed.
     pub private_key: String,
 }
 

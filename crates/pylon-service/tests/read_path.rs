@@ -165,8 +165,8 @@ async fn reads_match_the_scenario_and_cached_latest_neurons_cost_no_chain_calls(
         .await
         .json();
     assert_eq!(
-        certificates["certificates"][&ss58("//Alice")],
-        serde_json::json!({"algorithm": 1, "public_key": format!("0x{}", "ab".repeat(32))})
+        certificates[&ss58("//Alice")],
+        serde_json::json!({"algorithm": 1, "public_key": "ab".repeat(32)})
     );
     let one = get(
         addr,

@@ -475,18 +475,14 @@ async fn commitments_and_certificates_are_published_and_read_back() {
     let keypair = reply.json();
     assert_eq!(keypair["algorithm"], 1);
     // The private key is the public key's: derive one from the other.
-    let seed: [u8; 32] = hex::decode(
-        keypair["private_key"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("0x"),
-    )
-    .unwrap()
-    .try_into()
-    .unwrap();
+    // Bare hex (no `0x`), as the reference serves it and the published client decodes it.
+    let seed: [u8; 32] = hex::decode(keypair["private_key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
     let derived: [u8; 32] =
         ed25519_zebra::VerificationKey::from(&ed25519_zebra::SigningKey::from(seed)).into();
-    assert_eq!(keypair["public_key"], format!("0x{}", hex::encode(derived)));
+    assert_eq!(keypair["public_key"], hex::encode(derived));
     let own = get(addr, DIRECT_NETUID, "/block/latest/certificates/self").await;
     assert_eq!(own.status, 200, "{}", own.body);
     assert_eq!(own.json()["public_key"], keypair["public_key"]);

@@ -19,14 +19,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::routing::{get, post, put};
-use axum::Router;
 use pylon_chain::{ChainClient, ChainWeightsSubmitter, SubmitError};
 use pylon_wallet::{HotkeySigner, KeyfileError};
 use pylon_weights::job::JobKey;
 use pylon_weights::jobs::{JobTask, WeightsJobs};
 use pylon_weights::runner::RunnerConfig;
 use pylon_weights::store::{JobStore, StoreError};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use self::metered::MeteredSubmitter;
 use crate::access::Scope;
@@ -34,8 +34,10 @@ use crate::error::ApiError;
 use crate::settings::{Identity, Settings};
 use crate::state::AppState;
 
-/// What a write on the open-access prefix (or without an identity) is told.
-const IDENTITY_ONLY: &str = "writes are identity routes: /api/v1/identity/{name}/subnet/{netuid}/…";
+/// What a write without an identity is told (the service's fallback says the same for the write
+/// paths under an open-access prefix, where no write route exists).
+pub const IDENTITY_ONLY: &str =
+    "writes and `self` are identity routes: …/identity/{name}/subnet/{netuid}/…";
 
 /// The job database's file name inside `PYLON_DATA_DIR`.
 pub const JOBS_FILE: &str = "weights-jobs.redb";
@@ -256,41 +258,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// The write routes, relative to the identity prefix `/api/v1/identity/{name}/subnet/{netuid}`.
-pub fn identity_router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/weights", put(weights::put_weights))
-        .route(
-            "/mechanism/{mechanism_id}/weights",
-            put(weights::put_mechanism_weights),
-        )
-        .route("/weights/status", get(weights::status))
-        .route(
-            "/mechanism/{mechanism_id}/weights/status",
-            get(weights::mechanism_status),
-        )
-        .route(
-            "/mechanism/{mechanism_id}/block/{block_number}/weights/status",
-            get(weights::submitted_in_epoch_of),
-        )
-        .route("/commitments", post(publish::set_commitment))
-        .route(
-            "/commitments/revealed",
-            post(publish::set_revealed_commitment),
-        )
-        .route("/certificates/self", post(publish::generate_certificate))
-}
-
-/// The same paths under the open-access prefix answer 404 with a pointer to the identity route,
-/// so a caller who used the wrong prefix learns why.
-pub fn open_access_router() -> Router<Arc<AppState>> {
-    async fn identity_only(_scope: Scope) -> ApiError {
-        ApiError::NotFound(IDENTITY_ONLY.into())
-    }
-    Router::new()
-        .route("/weights", put(identity_only))
-        .route("/mechanism/{mechanism_id}/weights", put(identity_only))
-        .route("/commitments", post(identity_only))
-        .route("/commitments/revealed", post(identity_only))
-        .route("/certificates/self", post(identity_only))
+/// The write routes (identity tier), relative to a subnet prefix.
+pub fn table() -> crate::routes::Table {
+    OpenApiRouter::new()
+        .routes(routes!(weights::put_weights))
+        .routes(routes!(weights::put_mechanism_weights))
+        .routes(routes!(weights::status))
+        .routes(routes!(weights::mechanism_status))
+        .routes(routes!(weights::submitted_in_epoch_of))
+        .routes(routes!(publish::set_commitment))
+        .routes(routes!(publish::set_revealed_commitment))
+        .routes(routes!(publish::generate_certificate))
 }

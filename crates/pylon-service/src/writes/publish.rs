@@ -71,6 +71,9 @@ fn landed(included: &Included) -> (wire::Block, String) {
     )
 }
 
+/// Publish the identity's commitment (answered once included).
+#[utoipa::path(post, path = "/commitments", request_body = wire::SetCommitmentBody,
+    responses((status = 201, body = wire::SetCommitmentResponse)))]
 pub async fn set_commitment(State(state): St, scope: Scope, body: Bytes) -> AppResult {
     let (identity, _, signer) = acting_identity(&state, &scope)?;
     let body: SetCommitmentBody = parse_body(&body)?;
@@ -111,6 +114,9 @@ pub async fn set_commitment(State(state): St, scope: Scope, body: Bytes) -> AppR
     }))
 }
 
+/// Publish a commitment timelocked until a drand round (answered once included).
+#[utoipa::path(post, path = "/commitments/revealed", request_body = wire::SetRevealedCommitmentBody,
+    responses((status = 201, body = wire::SetRevealedCommitmentResponse)))]
 pub async fn set_revealed_commitment(State(state): St, scope: Scope, body: Bytes) -> AppResult {
     let (identity, _, signer) = acting_identity(&state, &scope)?;
     let body: SetRevealedCommitmentBody = parse_body(&body)?;
@@ -159,6 +165,9 @@ pub async fn set_revealed_commitment(State(state): St, scope: Scope, body: Bytes
     }))
 }
 
+/// Generate an Ed25519 keypair and publish its certificate with the identity's axon.
+#[utoipa::path(post, path = "/certificates/self", request_body = wire::GenerateCertificateBody,
+    responses((status = 201, body = wire::CertificateKeypair)))]
 pub async fn generate_certificate(State(state): St, scope: Scope, body: Bytes) -> AppResult {
     let (identity, writer, signer) = acting_identity(&state, &scope)?;
     let body: GenerateCertificateBody = if body.iter().all(u8::is_ascii_whitespace) {
@@ -214,7 +223,9 @@ pub async fn generate_certificate(State(state): St, scope: Scope, body: Bytes) -
     tracing::info!(identity = %identity.name, netuid, block = included.block_number, "certificate published");
     Ok(created(wire::CertificateKeypair {
         algorithm: 1,
-        public_key: hex0x(&public),
-        private_key: hex0x(signing.as_ref()),
+        // Bare hex, as the reference serves it: the client decodes it as such, and its mTLS
+        // helper compares it with the registry's `public_key`.
+        public_key: hex::encode(public),
+        private_key: hex::encode(signing.as_ref()),
     }))
 }

@@ -18,6 +18,7 @@ use pylon_weights::prepare::prepare_weights;
 use super::acting_identity;
 use crate::access::Scope;
 use crate::error::ApiError;
+use crate::paths::{MechanismBlockPath, MechanismPath, Params};
 use crate::settings::Identity;
 use crate::state::AppState;
 use crate::wire;
@@ -34,12 +35,25 @@ fn job_key(identity: &Identity, scope: &Scope, mechid: u8) -> JobKey {
     }
 }
 
+/// Set weights: recorded as a job and submitted in the background (CRv4 commit when the subnet
+/// has commit-reveal on).
+#[utoipa::path(put, path = "/weights", request_body = wire::SetWeightsBody,
+    responses((status = 200, body = wire::SetWeightsResponse)))]
 pub async fn put_weights(State(state): St, scope: Scope, body: Bytes) -> AppResult {
     submit(&state, &scope, 0, &body).await
 }
 
-pub async fn put_mechanism_weights(State(state): St, scope: Scope, body: Bytes) -> AppResult {
-    let mechid = scope.mechanism_id()?;
+/// Set weights for one mechanism of the subnet.
+#[utoipa::path(put, path = "/mechanism/{mechanism_id}/weights", params(MechanismPath),
+    request_body = wire::SetWeightsBody,
+    responses((status = 200, body = wire::SetWeightsResponse)))]
+pub async fn put_mechanism_weights(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<MechanismPath>,
+    body: Bytes,
+) -> AppResult {
+    let mechid = path.mechanism_id;
     submit(&state, &scope, mechid, &body).await
 }
 
@@ -147,12 +161,22 @@ fn invalid_body(error: InvalidWeights) -> ApiError {
     }
 }
 
+/// The identity's newest weights job.
+#[utoipa::path(get, path = "/weights/status",
+    responses((status = 200, body = wire::WeightsJob)))]
 pub async fn status(State(state): St, scope: Scope) -> AppResult {
     job_status(&state, &scope, 0)
 }
 
-pub async fn mechanism_status(State(state): St, scope: Scope) -> AppResult {
-    let mechid = scope.mechanism_id()?;
+/// The identity's newest weights job for a mechanism.
+#[utoipa::path(get, path = "/mechanism/{mechanism_id}/weights/status", params(MechanismPath),
+    responses((status = 200, body = wire::WeightsJob)))]
+pub async fn mechanism_status(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<MechanismPath>,
+) -> AppResult {
+    let mechid = path.mechanism_id;
     job_status(&state, &scope, mechid)
 }
 
@@ -168,11 +192,17 @@ fn job_status(state: &AppState, scope: &Scope, mechid: u8) -> AppResult {
     Ok(Json(job_wire(&job)).into_response())
 }
 
-/// The reference's `…/mechanism/{m}/block/{n}/weights/status`: were weights included during the
-/// epoch containing block `n`?
-pub async fn submitted_in_epoch_of(State(state): St, scope: Scope) -> AppResult {
-    let mechid = scope.mechanism_id()?;
-    let block = scope.block_number()?;
+/// Whether weights were included during the epoch containing the block (the reference's
+/// `…/mechanism/{m}/block/{n}/weights/status`).
+#[utoipa::path(get, path = "/mechanism/{mechanism_id}/block/{block_number}/weights/status",
+    params(MechanismBlockPath),
+    responses((status = 200, body = wire::WeightsSubmitted)))]
+pub async fn submitted_in_epoch_of(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<MechanismBlockPath>,
+) -> AppResult {
+    let (mechid, block) = (path.mechanism_id, path.block_number);
     let (identity, writer, _) = acting_identity(&state, &scope)?;
     let key = job_key(identity, &scope, mechid);
     let submitted = writer
