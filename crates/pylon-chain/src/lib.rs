@@ -17,6 +17,7 @@ pub mod epoch_schedule;
 pub mod error;
 pub mod extrinsic;
 mod frozen_types;
+pub mod hyperparams;
 pub mod model;
 pub mod network;
 pub mod neurons;
@@ -33,6 +34,7 @@ pub mod weights_traces;
 
 pub use client::{ChainClient, ChainConfig};
 pub use error::ChainError;
+pub use hyperparams::{Hyperparams, HyperparamsSource};
 pub use model::{
     AxonInfo, BlockRef, Certificate, Commitment, Extrinsic, ExtrinsicArg, Neuron,
     RevealedCommitment, Stakes,

@@ -20,6 +20,7 @@ pub mod encoding;
 pub mod error;
 pub mod health;
 pub mod http_metrics;
+pub mod hyperparams;
 pub mod json_errors;
 pub mod metrics;
 pub mod paths;

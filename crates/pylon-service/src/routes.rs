@@ -20,7 +20,7 @@ use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
 use crate::respond::cached;
 use crate::state::{AppState, View};
 use crate::table::{Api, Tier};
-use crate::{reads, render, unstable, wire, writes};
+use crate::{hyperparams, reads, render, unstable, wire, writes};
 
 pub(crate) type AppResult = Result<Response, ApiError>;
 pub(crate) type St = State<Arc<AppState>>;
@@ -61,6 +61,8 @@ fn subnet_reads() -> Table {
         .routes(routes!(certificate))
         .routes(routes!(revealed_commitments))
         .routes(routes!(revealed_commitment))
+        .routes(routes!(hyperparams::latest_hyperparameters))
+        .routes(routes!(hyperparams::hyperparameters_at))
 }
 
 /// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
