@@ -4,12 +4,14 @@ fidelity scenario: commit-reveal off on netuid 1, so weights land in `Weights` d
 
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from async_substrate_interface import SubstrateInterface
+from bittensor_wallet import Keypair
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,7 +32,14 @@ def get(url: str, token: str) -> tuple[int, dict]:
 
 @pytest.fixture(scope="module", params=[424, 343], ids=["spec424", "spec343"])
 def pylon(request):
-    dev = start_pylon_dev("--scenario", str(SCENARIO), "--runtime", str(request.param))
+    dev = start_pylon_dev(
+        "--scenario",
+        str(SCENARIO),
+        "--runtime",
+        str(request.param),
+        "--block-time",
+        "500ms",
+    )
     dev.values["RUNTIME"] = str(request.param)
     try:
         yield dev
@@ -139,3 +148,83 @@ def test_hyperparameters_refuse_precisely(pylon):
         f"{pylon.url}/api/v1/subnet/1/block/latest/hyperparameters", "wrong"
     )
     assert status in (401, 403)  # as every read refuses a wrong token
+
+
+def put(url: str, token: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def test_weights_set_through_pylon_are_read_back_as_the_chain_holds_them(
+    pylon, substrate
+):
+    identity = f"{pylon.url}/api/v1/identity/{pylon.identity_name}/subnet/{pylon.identity_netuid}"
+    _, neurons = get(f"{identity}/block/latest/neurons", pylon.identity_token)
+    hotkeys = sorted(neurons["neurons"])[:3]
+    asked = {hotkey: float(i + 1) for i, hotkey in enumerate(hotkeys)}
+    status, body = put(f"{identity}/weights", pylon.identity_token, {"weights": asked})
+    assert status == 200, body
+    deadline = time.monotonic() + 90
+    while True:
+        _, job = get(f"{identity}/weights/status", pylon.identity_token)
+        if job["status"] == "included":
+            break
+        assert job["status"] in ("pending", "submitted"), job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
+    status, own = get(f"{identity}/block/latest/weights/self", pylon.identity_token)
+    assert status == 200, own
+    assert own["hotkey"] == pylon.identity_hotkey
+    at = own["block"]["hash"]
+    uid = substrate.query(
+        "SubtensorModule",
+        "Uids",
+        [pylon.identity_netuid, pylon.identity_hotkey],
+        block_hash=at,
+    ).value
+    assert own["uid"] == uid
+    row = substrate.query(
+        "SubtensorModule", "Weights", [pylon.identity_netuid, uid], block_hash=at
+    )
+    assert list(zip(own["weights"]["uids"], own["weights"]["values"])) == [
+        tuple(p) for p in row.value
+    ]
+    # What was asked for, normalised, is what the chain holds (u16 rounding aside).
+    total = sum(asked.values())
+    assert own["weights"]["normalized"].keys() == asked.keys()
+    for hotkey, weight in asked.items():
+        assert own["weights"]["normalized"][hotkey] == pytest.approx(
+            weight / total, abs=1e-3
+        )
+    assert own["pending_commits"] == []  # commit-reveal is off on this subnet
+    # The same read by address, open access, at that block number.
+    status, by_address = get(
+        f"{pylon.url}/api/v1/subnet/{pylon.identity_netuid}/block/{own['block']['number']}"
+        f"/weights/{pylon.identity_hotkey}",
+        pylon.open_access_token,
+    )
+    assert status == 200 and by_address == own
+
+
+def test_weights_read_refuses_precisely(pylon):
+    base = f"{pylon.url}/api/v1/subnet/1/block/latest/weights"
+    token = pylon.open_access_token
+    status, body = get(f"{base}/not-an-address", token)
+    assert status == 400 and body["detail"].startswith("hotkey")
+    unregistered = Keypair.create_from_uri("//PylonNobody").ss58_address
+    status, body = get(f"{base}/{unregistered}", token)
+    assert status == 404 and "not registered" in body["detail"]
+    status, _ = get(f"{base}/self", token)
+    assert status == 404  # `self` needs an identity route

@@ -29,6 +29,7 @@ pub mod submit;
 pub mod subnet;
 mod subnet_maps;
 pub mod weights;
+pub mod weights_row;
 pub mod weights_submitter;
 pub mod weights_traces;
 

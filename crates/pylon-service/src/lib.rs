@@ -38,6 +38,7 @@ pub mod state;
 pub mod table;
 pub mod timeout;
 pub mod unstable;
+pub mod weights_read;
 pub mod wire;
 pub mod writes;
 

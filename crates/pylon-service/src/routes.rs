@@ -20,7 +20,7 @@ use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
 use crate::respond::cached;
 use crate::state::{AppState, View};
 use crate::table::{Api, Tier};
-use crate::{hyperparams, reads, render, unstable, wire, writes};
+use crate::{hyperparams, reads, render, unstable, weights_read, wire, writes};
 
 pub(crate) type AppResult = Result<Response, ApiError>;
 pub(crate) type St = State<Arc<AppState>>;
@@ -63,6 +63,8 @@ fn subnet_reads() -> Table {
         .routes(routes!(revealed_commitment))
         .routes(routes!(hyperparams::latest_hyperparameters))
         .routes(routes!(hyperparams::hyperparameters_at))
+        .routes(routes!(weights_read::latest_weights))
+        .routes(routes!(weights_read::weights_at))
 }
 
 /// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
@@ -77,6 +79,7 @@ fn own_reads() -> Table {
     OpenApiRouter::new()
         .routes(routes!(own_certificate))
         .routes(routes!(own_revealed_commitments))
+        .routes(routes!(weights_read::own_weights))
 }
 
 fn v1_own_reads() -> Table {
