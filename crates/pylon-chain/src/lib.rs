@@ -17,8 +17,8 @@ pub mod submission;
 // The flat module paths the crate has always offered.
 pub use connection::{client, network, observe};
 pub use queries::{
-    blocks, certificates, commitments, epoch_schedule, evm_associations, extrinsic, market,
-    neurons, pace, subnet, weights_traces,
+    blocks, certificates, commitments, epoch_schedule, evm_associations, extrinsic, hyperparams,
+    market, neurons, pace, subnet, weights_row, weights_traces,
 };
 pub(crate) use queries::{decode, frozen_types, subnet_maps};
 pub use submission::{pool_refusal, publish, submit, weights};
@@ -26,6 +26,7 @@ pub use submission::{pool_refusal, publish, submit, weights};
 pub use client::{ChainClient, ChainConfig};
 pub use error::ChainError;
 pub use evm_associations::EvmAssociation;
+pub use hyperparams::{Hyperparams, HyperparamsSource};
 pub use model::{
     AxonInfo, BlockRef, Certificate, Commitment, Extrinsic, ExtrinsicArg, NeuronInfo,
     RevealedCommitment, Stakes,

@@ -21,6 +21,7 @@ pub mod error;
 pub mod evm;
 pub mod health;
 pub mod http_metrics;
+pub mod hyperparams;
 pub mod json_errors;
 pub mod market;
 pub mod metrics;
@@ -39,6 +40,7 @@ pub mod state;
 pub mod table;
 pub mod timeout;
 pub mod unstable;
+pub mod weights_read;
 pub mod wire;
 pub mod writes;
 

@@ -20,7 +20,7 @@ use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
 use crate::respond::{self, cached};
 use crate::state::{AppState, View};
 use crate::table::{Api, Tier};
-use crate::{evm, market, reads, render, unstable, wire, writes};
+use crate::{evm, hyperparams, market, reads, render, unstable, weights_read, wire, writes};
 
 pub(crate) type AppResult = Result<Response, ApiError>;
 pub(crate) type St = State<Arc<AppState>>;
@@ -64,6 +64,10 @@ fn subnet_reads() -> Table {
         .routes(routes!(market::latest_price))
         .routes(routes!(market::price_at))
         .routes(routes!(market::latest_evm_associations))
+        .routes(routes!(hyperparams::latest_hyperparameters))
+        .routes(routes!(hyperparams::hyperparameters_at))
+        .routes(routes!(weights_read::latest_weights))
+        .routes(routes!(weights_read::weights_at))
 }
 
 /// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
@@ -78,6 +82,7 @@ fn own_reads() -> Table {
     OpenApiRouter::new()
         .routes(routes!(own_certificate))
         .routes(routes!(own_revealed_commitments))
+        .routes(routes!(weights_read::own_weights))
 }
 
 fn v1_own_reads() -> Table {

@@ -40,6 +40,7 @@ pub enum CacheKey {
     Certificates(u16, [u8; 32]),
     Commitments(u16, [u8; 32]),
     RevealedCommitments(u16, [u8; 32]),
+    Hyperparameters(u16, [u8; 32]),
     Extrinsic([u8; 32], u32),
     // crate::market
     Prices([u8; 32]),
