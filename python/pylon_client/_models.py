@@ -89,7 +89,7 @@ class Block(BittensorModel):
 
 
 class BlockInfoBag(Block):
-    """A block with its timestamp (milliseconds since the epoch, from `Timestamp.Now`)."""
+    """A block with its timestamp (whole seconds since the epoch, from `Timestamp.Now`)."""
 
     timestamp: Timestamp
 

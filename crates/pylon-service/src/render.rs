@@ -78,11 +78,13 @@ pub fn validators(at: &BlockRef, neurons: &[chain::NeuronInfo]) -> Vec<u8> {
     })
 }
 
-pub fn block_info(at: &BlockRef, timestamp: u64) -> Vec<u8> {
+/// `timestamp_ms` is the chain's `Timestamp.Now`; the answer carries whole seconds, as the
+/// reference (and the published client's `Timestamp`) does.
+pub fn block_info(at: &BlockRef, timestamp_ms: u64) -> Vec<u8> {
     to_bytes(&wire::BlockInfo {
         number: at.number,
         hash: at.hash_hex(),
-        timestamp,
+        timestamp: timestamp_ms / 1000,
     })
 }
 

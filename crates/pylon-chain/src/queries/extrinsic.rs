@@ -59,10 +59,38 @@ async fn fetch_extrinsic(
         block_number: block.number,
         index,
         hash: extrinsic.hash().0,
-        length: extrinsic.bytes().len() as u32,
+        length: encoded_length(extrinsic.bytes()),
         address,
         module: extrinsic.pallet_name().to_string(),
         function: extrinsic.call_name().to_string(),
         args,
     }))
+}
+
+/// The extrinsic's length as Substrate's decoders report it: its encoded bytes without the
+/// compact length prefix that wraps them in a block body (that prefix's value).
+fn encoded_length(bytes: &[u8]) -> u32 {
+    use parity_scale_codec::{Compact, Decode};
+    Compact::<u32>::decode(&mut &bytes[..])
+        .map(|Compact(length)| length)
+        .unwrap_or(bytes.len() as u32)
+}
+
+#[cfg(test)]
+mod length_tests {
+    use super::encoded_length;
+    use parity_scale_codec::{Compact, Encode};
+
+    #[test]
+    fn the_length_prefix_is_not_counted() {
+        let body = vec![7u8; 10];
+        let mut bytes = Compact(10u32).encode();
+        bytes.extend(&body);
+        assert_eq!(bytes.len(), 11);
+        assert_eq!(encoded_length(&bytes), 10);
+        let long = vec![1u8; 300];
+        let mut bytes = Compact(300u32).encode();
+        bytes.extend(&long);
+        assert_eq!(encoded_length(&bytes), 300);
+    }
 }
