@@ -13,7 +13,9 @@ from pylon_dev import PylonDev, start_pylon_dev
 
 @pytest.fixture(scope="session")
 def pylon() -> Iterator[PylonDev]:
-    dev = start_pylon_dev()
+    # Four-block-per-second chain: the weights cases wait out netuid 1's rate limit (100 blocks)
+    # between them, which at finney's pace would be most of this suite's time.
+    dev = start_pylon_dev("--block-time", "250ms")
     try:
         yield dev
     finally:

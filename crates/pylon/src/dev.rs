@@ -55,6 +55,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let vars: HashMap<String, String> = [
         ("PYLON_BITTENSOR_NETWORK", chain.ws_url()),
         ("PYLON_BITTENSOR_ARCHIVE_NETWORK", "none".to_owned()),
+        // The devnet serves the EVM JSON-RPC (eth_getLogs) on the same port, as a subtensor node does.
+        ("PYLON_EVM_RPC_URL", chain.http_url()),
+        ("PYLON_EVM_ARCHIVE_RPC_URL", "none".to_owned()),
         ("PYLON_BITTENSOR_WALLET_PATH", wallets.display().to_string()),
         ("PYLON_DATA_DIR", data.display().to_string()),
         ("PYLON_IDENTITIES", format!("[\"{IDENTITY}\"]")),
@@ -80,6 +83,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
 
     // Machine-readable lines first (tests and scripts parse them), then the human banner.
     println!("PYLON_DEV_CHAIN={}", chain.ws_url());
+    println!("PYLON_DEV_EVM_RPC_URL={}", chain.http_url());
     println!("PYLON_DEV_URL={url}");
     println!("PYLON_OPEN_ACCESS_TOKEN={open_access_token}");
     println!("PYLON_DEV_IDENTITY={IDENTITY}");
