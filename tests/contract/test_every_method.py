@@ -389,30 +389,50 @@ def assert_revealed(ctx: Ctx, hotkey: str, served: list[Any], at: str) -> None:
     assert all(c.hotkey == hotkey for c in served)
 
 
+def _u64f64_div(a: int, b: int) -> int:
+    """U64F64 bits of a / b (both U64F64 bits), truncated; 0 on /0 or overflow (subtensor's `safe_div`)."""
+    if b == 0:
+        return 0
+    q = (a << 64) // b
+    return 0 if q >= 1 << 128 else q
+
+
+def _u64f64_mul(a: int, b: int) -> int:
+    return min((a * b) >> 64, (1 << 128) - 1)
+
+
+HALF_PERQUINTILL = 500_000_000_000_000_000
+
+
 def alpha_prices(ctx: Ctx, at: str) -> dict[int, int]:
-    """Each subnet's alpha price in rao, from its pool reserves as subtensor prices it: TAO reserve / alpha reserve
-    (root: 1 TAO; an empty pool: 0)."""
+    """Each subnet's alpha price in rao as subtensor v3.4.9-424's `SwapRuntimeApi.current_alpha_price` computes it
+    from storage: 1 TAO unless the subnet's mechanism is the dynamic pool (1); else 0 without an alpha reserve, else
+    the balancer price (TAO reserve / alpha reserve, scaled by the pool's weights `Swap.SwapBalancer`), in U64F64."""
     netuids = [
         int(n)
         for n, added in ctx.chain.query_map("SubtensorModule", "NetworksAdded", [], at)
         if added
     ]
-    tao = {
-        int(n): int(v)
-        for n, v in ctx.chain.query_map("SubtensorModule", "SubnetTAO", [], at)
-    }
-    alpha = {
-        int(n): int(v)
-        for n, v in ctx.chain.query_map("SubtensorModule", "SubnetAlphaIn", [], at)
-    }
+
+    def per_subnet(module: str, item: str) -> dict[int, Any]:
+        return {int(n): v for n, v in ctx.chain.query_map(module, item, [], at)}
+
+    tao = per_subnet("SubtensorModule", "SubnetTAO")
+    alpha = per_subnet("SubtensorModule", "SubnetAlphaIn")
+    mechanism = per_subnet("SubtensorModule", "SubnetMechanism")
+    balancer = per_subnet("Swap", "SwapBalancer")
     prices = {}
     for netuid in netuids:
-        if netuid == 0:
+        alpha_in = int(alpha.get(netuid, 0))
+        if int(mechanism.get(netuid, 0)) != 1:
             prices[netuid] = RAO_PER_TAO
-        elif alpha.get(netuid, 0) == 0:
+        elif alpha_in == 0:
             prices[netuid] = 0
         else:
-            prices[netuid] = tao.get(netuid, 0) * RAO_PER_TAO // alpha[netuid]
+            quote = int((balancer.get(netuid) or {}).get("quote", HALF_PERQUINTILL))
+            weights = _u64f64_div((10**18 - quote) << 64, quote << 64)
+            price = _u64f64_mul(weights, _u64f64_div(int(tao.get(netuid, 0)) << 64, alpha_in << 64))
+            prices[netuid] = min(_u64f64_mul(price, RAO_PER_TAO << 64) >> 64, (1 << 64) - 1)
     return prices
 
 

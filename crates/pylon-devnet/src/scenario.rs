@@ -346,7 +346,10 @@ impl Scenario {
             balance: default_balance(),
             drand: DrandSpec::default(),
             runtime: None,
-            evm: crate::evm::EvmSpec::default(),
+            evm: crate::evm::EvmSpec {
+                logs: builtin_transfer_logs(),
+                ..crate::evm::EvmSpec::default()
+            },
         }
     }
 
@@ -417,6 +420,25 @@ impl Default for Scenario {
     fn default() -> Self {
         Self::builtin_default()
     }
+}
+
+/// Three ERC-20 `Transfer(address indexed from, address indexed to, uint256 value)` logs of one
+/// contract in blocks 1–3, so `pylon dev` answers the EVM logs route with something to decode.
+fn builtin_transfer_logs() -> Vec<crate::evm::EvmLogSpec> {
+    // keccak256("Transfer(address,address,uint256)")
+    const TRANSFER: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+    const CONTRACT: &str = "0x00000000000000000000000000000000000c0de1";
+    let account = |n: u8| format!("0x{}{:02x}", "0".repeat(62), n);
+    (1u8..=3)
+        .map(|n| crate::evm::EvmLogSpec {
+            address: CONTRACT.to_owned(),
+            topics: vec![TRANSFER.to_owned(), account(n), account(n + 1)],
+            data: format!("0x{:064x}", u64::from(n) * 1_000_000_000),
+            block: u32::from(n),
+            transaction_index: 0,
+            transaction_hash: None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
