@@ -431,8 +431,12 @@ def alpha_prices(ctx: Ctx, at: str) -> dict[int, int]:
         else:
             quote = int((balancer.get(netuid) or {}).get("quote", HALF_PERQUINTILL))
             weights = _u64f64_div((10**18 - quote) << 64, quote << 64)
-            price = _u64f64_mul(weights, _u64f64_div(int(tao.get(netuid, 0)) << 64, alpha_in << 64))
-            prices[netuid] = min(_u64f64_mul(price, RAO_PER_TAO << 64) >> 64, (1 << 64) - 1)
+            price = _u64f64_mul(
+                weights, _u64f64_div(int(tao.get(netuid, 0)) << 64, alpha_in << 64)
+            )
+            prices[netuid] = min(
+                _u64f64_mul(price, RAO_PER_TAO << 64) >> 64, (1 << 64) - 1
+            )
     return prices
 
 
