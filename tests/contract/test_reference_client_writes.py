@@ -83,6 +83,18 @@ def test_set_commitment_then_read_it_back(pylon):
 def test_set_revealed_commitment_returns_its_reveal_round(pylon):
     with identity_client(pylon) as client:
         response = client.identity.set_revealed_commitment(
-            commitment="revealed later", blocks_until_reveal=20
+            commitment="revealed later", blocks_until_reveal=2000
         )
-    assert response.reveal_round > 1
+        assert response.reveal_round > 1
+        # Until the chain reveals it, the unstable API shows it as the reference does: a
+        # `timelock_encrypted` variant carrying its drand round, in the hotkey's read and the list.
+        own = client.unstable.identity.get_own_commitment().commitment
+        assert own.kind == "timelock_encrypted"
+        assert own.reveal_round == response.reveal_round
+        assert own.hotkey == pylon.identity_hotkey
+        listed = client.unstable.identity.get_commitments().commitments[
+            Hotkey(pylon.identity_hotkey)
+        ]
+        assert listed.kind == "timelock_encrypted"
+        assert listed.reveal_round == response.reveal_round
+        assert listed.commitment == own.commitment and len(own.commitment) > 2

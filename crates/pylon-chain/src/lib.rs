@@ -29,7 +29,7 @@ pub use evm_associations::EvmAssociation;
 pub use hyperparams::{Hyperparams, HyperparamsSource};
 pub use model::{
     AxonInfo, BlockRef, Certificate, Commitment, Extrinsic, ExtrinsicArg, NeuronInfo,
-    RevealedCommitment, Stakes,
+    RevealedCommitment, Stakes, TimelockedField,
 };
 pub use network::{Network, NetworkError};
 pub use observe::{ChainObserver, FallbackReason, Outcome};

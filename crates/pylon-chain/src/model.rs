@@ -71,7 +71,18 @@ pub struct Certificate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commitment {
     pub block: u32,
+    /// The readable fields' bytes (`Raw*` and the hash variants), in order.
     pub data: Vec<u8>,
+    /// A `TimelockEncrypted` field, not readable until the chain reveals it (the last, when
+    /// there are several).
+    pub timelocked: Option<TimelockedField>,
+}
+
+/// A commitment's `TimelockEncrypted { encrypted, reveal_round }` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelockedField {
+    pub encrypted: Vec<u8>,
+    pub reveal_round: u64,
 }
 
 /// One `Commitments.RevealedCommitments` item.

@@ -2,8 +2,9 @@
 //! published client 2.3.1's `pylon_commons/_unstable` models are the contract). Everything else
 //! under `_unstable` is v1's handler, mounted by [`crate::table::api`].
 //!
-//! - Commitments are the `kind`-discriminated `CommitmentVariant` (`hex_data`); the list holds
-//!   registered hotkeys only, as the reference's.
+//! - Commitments are the `kind`-discriminated `CommitmentVariant` (`hex_data`, or
+//!   `timelock_encrypted` with its drand round); the list holds registered hotkeys only, as the
+//!   reference's.
 //!
 //! Chain-level `_unstable` reads (prices of every subnet, drand, EVM logs) plug into
 //! [`chain_reads`]; subnet-level ones (a subnet's price, EVM associations) into [`subnet_reads`].
@@ -56,6 +57,14 @@ pub enum CommitmentVariant {
         /// `0x`-prefixed hex.
         commitment: String,
     },
+    /// A timelocked field, readable once the chain reveals it at `reveal_round` (drand).
+    TimelockEncrypted {
+        commitment_block_number: u32,
+        hotkey: String,
+        /// The encrypted bytes, `0x`-prefixed hex.
+        commitment: String,
+        reveal_round: u64,
+    },
 }
 
 /// `GET …/block/latest/commitments` (`_unstable`).
@@ -75,11 +84,21 @@ pub struct CommitmentResponse {
     pub commitment: CommitmentVariant,
 }
 
+/// As the reference (turbobt) tells them: a commitment holding a timelocked field is
+/// `timelock_encrypted` (its encrypted bytes and drand round), any other `hex_data`.
 fn variant(hotkey: &str, c: &pylon_chain::Commitment) -> CommitmentVariant {
-    CommitmentVariant::HexData {
-        commitment_block_number: c.block,
-        hotkey: hotkey.to_owned(),
-        commitment: hex0x(&c.data),
+    match &c.timelocked {
+        Some(field) => CommitmentVariant::TimelockEncrypted {
+            commitment_block_number: c.block,
+            hotkey: hotkey.to_owned(),
+            commitment: hex0x(&field.encrypted),
+            reveal_round: field.reveal_round,
+        },
+        None => CommitmentVariant::HexData {
+            commitment_block_number: c.block,
+            hotkey: hotkey.to_owned(),
+            commitment: hex0x(&c.data),
+        },
     }
 }
 
@@ -104,8 +123,7 @@ pub(crate) async fn registered_hotkeys(
 
 /// Every commitment of a hotkey registered on the subnet (the reference's filter: a hotkey that
 /// left the subnet keeps its storage entry until overwritten, but is no longer a participant).
-/// Entries with no readable data (only timelocked fields, not readable until revealed) are left
-/// out, as the reference leaves out what it cannot decode.
+/// Timelocked entries are `timelock_encrypted` variants with their drand round.
 #[utoipa::path(get, path = "/block/latest/commitments",
     responses((status = 200, body = SubnetCommitments)))]
 async fn commitments(State(state): St, scope: Scope) -> AppResult {
@@ -118,7 +136,9 @@ async fn commitments(State(state): St, scope: Scope) -> AppResult {
         block: block(&head),
         commitments: all
             .iter()
-            .filter(|(hotkey, c)| registered.contains(hotkey) && !c.data.is_empty())
+            .filter(|(hotkey, c)| {
+                registered.contains(hotkey) && (!c.data.is_empty() || c.timelocked.is_some())
+            })
             .map(|(hotkey, c)| (hotkey.clone(), variant(hotkey, c)))
             .collect(),
     })))

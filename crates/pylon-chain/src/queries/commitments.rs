@@ -8,7 +8,7 @@ use crate::client::ChainClient;
 use crate::connection::Connection;
 use crate::decode::bytes_of;
 use crate::error::ChainError;
-use crate::model::{BlockRef, Commitment, RevealedCommitment};
+use crate::model::{BlockRef, Commitment, RevealedCommitment, TimelockedField};
 use crate::subnet_maps::iter_subnet;
 
 const PALLET: &str = "Commitments";
@@ -119,11 +119,24 @@ fn commitment_of(value: &Value) -> Result<Commitment, ChainError> {
         .and_then(|info| info.at("fields"))
         .ok_or_else(|| ChainError::Decode("commitment without info.fields".into()))?;
     let mut data = Vec::new();
+    let mut timelocked = None;
     for field in data_variants(fields) {
-        // `Raw0`..`Raw128` and the hash variants carry bytes; `None` and the timelocked variant
-        // (not readable until revealed) add nothing.
+        // `Raw0`..`Raw128` and the hash variants carry bytes; `None` adds nothing; the timelocked
+        // variant (not readable until revealed) is kept apart with its drand round.
         if let ValueDef::Variant(variant) = &field.value {
-            if variant.name != "TimelockEncrypted" {
+            if variant.name == "TimelockEncrypted" {
+                let encrypted = field.at("encrypted").map(bytes_of).unwrap_or_default();
+                let reveal_round = field
+                    .at("reveal_round")
+                    .and_then(|r| r.as_u128())
+                    .ok_or_else(|| {
+                        ChainError::Decode("a timelocked commitment without reveal_round".into())
+                    })?;
+                timelocked = Some(TimelockedField {
+                    encrypted,
+                    reveal_round: reveal_round as u64,
+                });
+            } else {
                 data.extend(bytes_of(field));
             }
         }
@@ -131,6 +144,7 @@ fn commitment_of(value: &Value) -> Result<Commitment, ChainError> {
     Ok(Commitment {
         block: block as u32,
         data,
+        timelocked,
     })
 }
 
