@@ -8,14 +8,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pylon_dev import PylonDev, start_pylon_dev
+from pylon_dev import PylonDev, start_pylon_serve
 
 
 @pytest.fixture(scope="session")
 def pylon() -> Iterator[PylonDev]:
-    # Four-block-per-second chain: the weights cases wait out netuid 1's rate limit (100 blocks)
-    # between them, which at finney's pace would be most of this suite's time.
-    dev = start_pylon_dev("--block-time", "250ms")
+    # The production command, `pylon serve`, configured by environment variables only, on a
+    # `pylon devnet`. Four blocks a second: the weights cases wait out netuid 1's rate limit
+    # (100 blocks) between them, which at finney's pace would be most of this suite's time.
+    dev = start_pylon_serve(block_time="250ms")
     try:
         yield dev
     finally:

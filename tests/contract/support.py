@@ -69,6 +69,26 @@ class ChainReader:
     def block_hash(self, number: int) -> str:
         return self.ask(op="block_hash", number=number)
 
+    def wait_until_weights_allowed(
+        self, netuid: int, uid: int, timeout: float = 120.0
+    ) -> None:
+        """Until the chain's `WeightsSetRateLimit` since the neuron's `LastUpdate` has passed: a weights case
+        then tests that its weights land, not how the service waits out the previous case's rate limit (on a fast
+        devnet a wait can outlast the epoch, and the job rightly expires with it)."""
+        limit = int(
+            self.query("SubtensorModule", "WeightsSetRateLimit", [netuid], None)
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            number, at = self.head()
+            last = self.query("SubtensorModule", "LastUpdate", [netuid], at) or []
+            if uid >= len(last) or number - int(last[uid]) > limit:
+                return
+            assert time.monotonic() < deadline, (
+                f"the rate limit of uid {uid} never passed"
+            )
+            time.sleep(0.5)
+
     def query(
         self, module: str, storage: str, params: list[Any], at: str | None
     ) -> Any:

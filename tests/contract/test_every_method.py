@@ -712,6 +712,7 @@ def case_put_weights(ctx: Ctx) -> None:
     offset = 3 * PUT_WEIGHTS_ROUND["n"]
     chosen = neurons[offset : offset + 3]
     weights = {Hotkey(n["hotkey"]): Weight(float(2**i)) for i, n in enumerate(chosen)}
+    ctx.chain.wait_until_weights_allowed(ctx.netuid, own_uid)
     if ctx.target.namespace == "unstable":
         ctx.invoke(weights, MechanismId(0))
     else:

@@ -14,6 +14,7 @@ from pylon_client.v1 import (
     Weight,
 )
 from sdk import sdk_dump
+from support import ChainReader
 
 U16_MAX = 65535
 
@@ -56,6 +57,11 @@ def test_put_weights_lands_in_the_chains_weights_storage(pylon):
         # Three neurons, weights 1 : 2 : 4 by uid order.
         chosen = sorted(neurons.values(), key=lambda n: n.uid)[:3]
         weights = {Hotkey(n.hotkey): Weight(float(2**i)) for i, n in enumerate(chosen)}
+        reader = ChainReader(pylon.chain_url)
+        try:
+            reader.wait_until_weights_allowed(pylon.identity_netuid, own_uid)
+        finally:
+            reader.close()
         client.identity.put_weights(weights=weights)
 
     # The reference's answer has no fields; the job is ours to follow (the service's status route).
