@@ -107,10 +107,13 @@ impl Writer {
             );
         }
         let hotkeys = Arc::new(hotkeys);
-        let store = if settings.database_url.is_empty() {
-            open_embedded(settings)?
-        } else {
-            JobStore::connect(settings.database_url.expose()).map_err(WriterError::SharedStore)?
+        // The shared store's URL may carry a password: it goes to the PostgreSQL driver only
+        // (never compared, never logged).
+        let database_url =
+            (!settings.database_url.is_empty()).then(|| settings.database_url.expose().to_owned());
+        let store = match &database_url {
+            None => open_embedded(settings)?,
+            Some(url) => JobStore::connect(url).map_err(WriterError::SharedStore)?,
         };
         let mut submitter = ChainWeightsSubmitter::new(chain.clone(), Arc::clone(&hotkeys));
         let mut leadership = None;
@@ -121,13 +124,13 @@ impl Writer {
             leadership = Some((leading, names));
         }
         let mut jobs = WeightsJobs::new(Arc::new(store), Arc::new(submitter), runner);
-        let leadership = leadership.map(|(leading, names)| {
+        let leadership = leadership.zip(database_url).map(|((leading, names), url)| {
             let gate = Arc::clone(&leading);
             jobs = jobs
                 .clone()
                 .with_gate(Arc::new(move |identity: &str| gate.leads(identity)));
             lead::spawn(
-                settings.database_url.expose().to_owned(),
+                url,
                 names,
                 jobs.clone(),
                 chain,

@@ -135,16 +135,18 @@ fn tokens_are_compared_only_in_constant_time_through_secret() {
         "a derived PartialEq would compare tokens byte by byte with an early exit"
     );
     // Nowhere else can a token's text be compared: nothing outside secret.rs takes it out, but for
-    // the one place that hands an identity's hotkey password to the keyfile's key derivation
-    // (where it is never compared).
+    // the place that hands an identity's hotkey password to the keyfile's key derivation and the
+    // one that hands the database URL to PostgreSQL (where neither is compared).
     for (file, code) in &sources {
         if file == "secret.rs" {
             continue;
         }
         for line in code.lines().filter(|line| line.contains(".expose()")) {
+            // The other: the shared job store's URL handed to the PostgreSQL driver.
             assert!(
                 file == "writes/mod.rs"
-                    && line.contains("identity.hotkey_password.as_ref().map(|p| p.expose())"),
+                    && (line.contains("identity.hotkey_password.as_ref().map(|p| p.expose())")
+                        || line.contains(".then(|| settings.database_url.expose().to_owned())")),
                 "{file} exposes a secret: {line}"
             );
         }
