@@ -40,7 +40,9 @@ pub struct PriceEntry {
 #[schema(as = market::SubnetPrices)]
 pub struct SubnetPrices {
     pub block: Block,
-    /// By netuid: root and stable subnets 1 TAO (10⁹ rao), dynamic ones from their pool.
+    /// By netuid: root and stable subnets 1 TAO (10⁹ rao), dynamic ones from their pool. (JSON
+    /// object keys are strings: the netuid written as one.)
+    #[schema(value_type = BTreeMap<String, PriceEntry>)]
     pub prices: BTreeMap<u16, PriceEntry>,
 }
 
