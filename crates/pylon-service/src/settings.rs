@@ -361,10 +361,7 @@ impl Settings {
             "PYLON_HEADER_READ_TIMEOUT_SECONDS",
             d.header_read_timeout,
         )?;
-        settings.max_connections = parse(vars, "PYLON_MAX_CONNECTIONS", d.max_connections)?;
-        if settings.max_connections == 0 {
-            return Err(invalid("PYLON_MAX_CONNECTIONS", "expected at least 1"));
-        }
+        settings.max_connections = at_least_one(vars, "PYLON_MAX_CONNECTIONS", d.max_connections)?;
         settings.max_header_bytes = parse(vars, "PYLON_MAX_HEADER_BYTES", d.max_header_bytes)?;
         settings.connection_buffer_bytes = parse(
             vars,
@@ -417,33 +414,21 @@ impl Settings {
         )?;
         settings.shutdown_timeout =
             seconds(vars, "PYLON_SHUTDOWN_TIMEOUT_SECONDS", d.shutdown_timeout)?;
-        settings.weights_retry_attempts = parse(
+        settings.weights_retry_attempts = at_least_one(
             vars,
             "PYLON_WEIGHTS_RETRY_ATTEMPTS",
             d.weights_retry_attempts,
         )?;
-        if settings.weights_retry_attempts == 0 {
-            return Err(invalid(
-                "PYLON_WEIGHTS_RETRY_ATTEMPTS",
-                "expected at least 1",
-            ));
-        }
         settings.weights_retry_delay = seconds(
             vars,
             "PYLON_WEIGHTS_RETRY_DELAY_SECONDS",
             d.weights_retry_delay,
         )?;
-        settings.commitment_retry_attempts = parse(
+        settings.commitment_retry_attempts = at_least_one(
             vars,
             "PYLON_COMMITMENT_RETRY_ATTEMPTS",
             d.commitment_retry_attempts,
         )?;
-        if settings.commitment_retry_attempts == 0 {
-            return Err(invalid(
-                "PYLON_COMMITMENT_RETRY_ATTEMPTS",
-                "expected at least 1",
-            ));
-        }
         settings.commitment_retry_delay = seconds(
             vars,
             "PYLON_COMMITMENT_RETRY_DELAY_SECONDS",
@@ -531,6 +516,19 @@ fn parse<T: std::str::FromStr>(
             .parse()
             .map_err(|_| invalid(name, format!("`{text}` is not a valid value"))),
     }
+}
+
+/// A count that must be at least 1 (0 would disable what it counts without saying so).
+fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(
+    vars: &HashMap<String, String>,
+    name: &str,
+    default: T,
+) -> Result<T, SettingsError> {
+    let value = parse(vars, name, default)?;
+    if value < T::from(1) {
+        return Err(invalid(name, "expected at least 1"));
+    }
+    Ok(value)
 }
 
 fn seconds(
