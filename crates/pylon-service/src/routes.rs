@@ -68,6 +68,8 @@ fn subnet_reads() -> Table {
         .routes(routes!(hyperparams::hyperparameters_at))
         .routes(routes!(weights_read::latest_weights))
         .routes(routes!(weights_read::weights_at))
+        .routes(routes!(weights_read::latest_mechanism_weights))
+        .routes(routes!(weights_read::mechanism_weights_at))
 }
 
 /// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
@@ -83,6 +85,9 @@ fn own_reads() -> Table {
         .routes(routes!(own_certificate))
         .routes(routes!(own_revealed_commitments))
         .routes(routes!(weights_read::own_weights))
+        .routes(routes!(weights_read::own_weights_at))
+        .routes(routes!(weights_read::own_mechanism_weights))
+        .routes(routes!(weights_read::own_mechanism_weights_at))
 }
 
 fn v1_own_reads() -> Table {
