@@ -27,10 +27,12 @@ from ._models import (
     GetDrandLastStoredRoundResponse,
     GetEvmLogsResponse,
     GetExtrinsicResponse,
+    GetHyperparametersResponse,
     GetIdentitiesResponse,
     GetLatestBlockInfoResponse,
     GetLatestEvmAssociationsResponse,
     GetNeuronsResponse,
+    GetOnChainWeightsResponse,
     GetPriceResponse,
     GetPricesResponse,
     GetRevealedCommitmentsResponse,
@@ -156,6 +158,39 @@ class OpenAccessApi(SyncOpenAccessBase):
     def get_revealed_commitments(self, netuid: NetUid, hotkey: Hotkey) -> GetRevealedCommitmentsResponse:
         """A hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
         return self._call(ep.GET_REVEALED_COMMITMENTS, netuid, hotkey=hotkey)
+
+    def get_latest_hyperparameters(self, netuid: NetUid) -> GetHyperparametersResponse:
+        """The subnet's settings at the latest block (tempo, commit-reveal, weights limits, next epoch start…).
+        Raises `PylonNotFound` when the subnet does not exist."""
+        return self._call(ep.GET_LATEST_HYPERPARAMETERS, netuid)
+
+    def get_hyperparameters(self, netuid: NetUid, block_number: BlockNumber) -> GetHyperparametersResponse:
+        """The subnet's settings at a block. Raises `PylonNotFound` when the block or the subnet does not exist."""
+        return self._call(ep.GET_HYPERPARAMETERS, netuid, block_number=block_number)
+
+    def get_latest_onchain_weights(
+        self, netuid: NetUid, hotkey: Hotkey, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """A validator's weights as the chain holds them at the latest block: its `Weights` row on mechanism
+        `mechanism_id` and its CRv4 commits not yet revealed. Raises `PylonNotFound` when the hotkey is not
+        registered or the subnet has no such mechanism."""
+        if mechanism_id == 0:
+            return self._call(ep.GET_LATEST_ONCHAIN_WEIGHTS, netuid, hotkey=hotkey)
+        return self._call(ep.GET_LATEST_MECHANISM_ONCHAIN_WEIGHTS, netuid, hotkey=hotkey, mechanism_id=mechanism_id)
+
+    def get_onchain_weights(
+        self, netuid: NetUid, block_number: BlockNumber, hotkey: Hotkey, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """A validator's weights as the chain held them at a block (see `get_latest_onchain_weights`)."""
+        if mechanism_id == 0:
+            return self._call(ep.GET_ONCHAIN_WEIGHTS, netuid, block_number=block_number, hotkey=hotkey)
+        return self._call(
+            ep.GET_MECHANISM_ONCHAIN_WEIGHTS,
+            netuid,
+            block_number=block_number,
+            hotkey=hotkey,
+            mechanism_id=mechanism_id,
+        )
 
 
 class SyncIdentityBase:
@@ -306,6 +341,48 @@ class IdentityApi(SyncIdentityBase):
     def get_own_revealed_commitments(self) -> GetRevealedCommitmentsResponse:
         """The identity's own hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
         return self._call(ep.GET_OWN_REVEALED_COMMITMENTS)
+
+    def get_latest_hyperparameters(self) -> GetHyperparametersResponse:
+        """The identity's subnet's settings at the latest block."""
+        return self._call(ep.GET_LATEST_HYPERPARAMETERS)
+
+    def get_hyperparameters(self, block_number: BlockNumber) -> GetHyperparametersResponse:
+        """The identity's subnet's settings at a block. Raises `PylonNotFound` when the block does not exist."""
+        return self._call(ep.GET_HYPERPARAMETERS, block_number=block_number)
+
+    def get_latest_onchain_weights(
+        self, hotkey: Hotkey, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """A validator's weights as the chain holds them at the latest block, on the identity's subnet."""
+        if mechanism_id == 0:
+            return self._call(ep.GET_LATEST_ONCHAIN_WEIGHTS, hotkey=hotkey)
+        return self._call(ep.GET_LATEST_MECHANISM_ONCHAIN_WEIGHTS, hotkey=hotkey, mechanism_id=mechanism_id)
+
+    def get_onchain_weights(
+        self, block_number: BlockNumber, hotkey: Hotkey, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """A validator's weights as the chain held them at a block, on the identity's subnet."""
+        if mechanism_id == 0:
+            return self._call(ep.GET_ONCHAIN_WEIGHTS, block_number=block_number, hotkey=hotkey)
+        return self._call(
+            ep.GET_MECHANISM_ONCHAIN_WEIGHTS, block_number=block_number, hotkey=hotkey, mechanism_id=mechanism_id
+        )
+
+    def get_own_latest_onchain_weights(self, mechanism_id: MechanismId = MAIN_MECHANISM) -> GetOnChainWeightsResponse:
+        """The identity's own weights as the chain holds them at the latest block: its `Weights` row on mechanism
+        `mechanism_id` and its CRv4 commits not yet revealed (`pending_commits`: epoch, commit block, drand reveal
+        round) — to check that what `put_weights` asked for is what the chain holds."""
+        if mechanism_id == 0:
+            return self._call(ep.GET_OWN_LATEST_ONCHAIN_WEIGHTS)
+        return self._call(ep.GET_OWN_LATEST_MECHANISM_ONCHAIN_WEIGHTS, mechanism_id=mechanism_id)
+
+    def get_own_onchain_weights(
+        self, block_number: BlockNumber, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """The identity's own weights as the chain held them at a block (see `get_own_latest_onchain_weights`)."""
+        if mechanism_id == 0:
+            return self._call(ep.GET_OWN_ONCHAIN_WEIGHTS, block_number=block_number)
+        return self._call(ep.GET_OWN_MECHANISM_ONCHAIN_WEIGHTS, block_number=block_number, mechanism_id=mechanism_id)
 
     def put_weights(
         self, weights: dict[Hotkey, Weight], mechanism_id: MechanismId = MAIN_MECHANISM
