@@ -247,6 +247,10 @@ SET_REVEALED_COMMITMENT = Endpoint(
     "set_revealed_commitment", "POST", "/commitments/revealed", Scope.IDENTITY, SetRevealedCommitmentResponse
 )
 
+# The live event stream (Server-Sent Events, not JSON): sent by `events()` through its own reader, so it is not
+# among the JSON endpoints below (nor answered by the mock).
+EVENTS = Endpoint("events", "GET", "/events", Scope.SUBNET, PylonResponse)
+
 ALL_ENDPOINTS: tuple[Endpoint[Any], ...] = (
     GET_IDENTITIES,
     GET_LATEST_BLOCK_INFO,

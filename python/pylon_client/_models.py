@@ -356,6 +356,82 @@ class OnChainWeights(BittensorModel):
     pending_commits: list[PendingWeightsCommit]
 
 
+# The live event stream (`events()`): one model per kind, told apart by `kind` (the SSE event name).
+
+
+class StreamEvent(BittensorModel):
+    """Base of the live stream's events. `id` is the stream's event id (`<block>-<n>`), what a reconnect sends as
+    `Last-Event-ID` to resume after it."""
+
+    id: str = ""
+
+
+class BlockEvent(StreamEvent):
+    """A new best block (every one, in order)."""
+
+    kind: Literal["block"] = "block"
+    number: BlockNumber
+    hash: BlockHash
+    # Unix seconds.
+    timestamp: int
+
+
+class EpochEvent(StreamEvent):
+    """The subnet's epoch ran in `block`; its next one is due at `next_start`."""
+
+    kind: Literal["epoch"] = "epoch"
+    netuid: NetUid
+    index: int
+    block: BlockNumber
+    next_start: BlockNumber
+
+
+class NeuronsEvent(StreamEvent):
+    """The subnet's neurons at `block` differ from the previous block's; `etag` is the ETag of
+    `get_neurons(block)`, so a refetch of an unchanged answer costs a 304."""
+
+    kind: Literal["neurons"] = "neurons"
+    netuid: NetUid
+    block: BlockNumber
+    etag: str
+
+
+class WeightsEvent(StreamEvent):
+    """(Identity streams only) one of the identity's weights jobs on the subnet changed state."""
+
+    kind: Literal["weights"] = "weights"
+    netuid: NetUid
+    job_id: WeightsJobId
+    status: WeightsJobStatus
+    block: BlockNumber | None = None
+    error: str | None = None
+
+
+class GapEvent(StreamEvent):
+    """Events were missed (the resume point is older than the service's replay buffer, or the service restarted):
+    refetch whatever state you keep. Live events follow."""
+
+    kind: Literal["gap"] = "gap"
+    reason: str
+    last_event_id: str | None = None
+
+
+class DroppedEvent(StreamEvent):
+    """The service closed this consumer for falling behind; the stream reconnects from the last event it saw (and
+    a `GapEvent` follows if the service no longer has the events in between)."""
+
+    kind: Literal["dropped"] = "dropped"
+    reason: str
+
+
+Event = Annotated[
+    BlockEvent | EpochEvent | NeuronsEvent | WeightsEvent | GapEvent | DroppedEvent, Field(discriminator="kind")
+]
+"""One event of the live stream; match on its class or on `kind`."""
+
+EVENT_KINDS = frozenset({"block", "epoch", "neurons", "weights", "gap", "dropped"})
+
+
 # Responses: one class per method, named as in the published client so user code and type hints keep working.
 
 
