@@ -232,9 +232,12 @@ def test_weights_read_refuses_precisely(pylon):
 
 def mechanism_count(substrate, netuid: int, at: str) -> int:
     """`MechanismCountCurrent` as ASI decodes it; 1 where the runtime has no such item."""
-    if substrate.get_metadata_storage_function(
-        "SubtensorModule", "MechanismCountCurrent", block_hash=at
-    ) is None:
+    if (
+        substrate.get_metadata_storage_function(
+            "SubtensorModule", "MechanismCountCurrent", block_hash=at
+        )
+        is None
+    ):
         return 1
     return substrate.query(
         "SubtensorModule", "MechanismCountCurrent", [netuid], block_hash=at
@@ -264,9 +267,9 @@ def test_the_mechanism_form_reads_that_mechanisms_row(pylon, substrate):
     row = substrate.query(
         "SubtensorModule", "Weights", [netuid, short["uid"]], block_hash=at
     )
-    assert [list(p) for p in zip(mech0["weights"]["uids"], mech0["weights"]["values"])] == [
-        list(p) for p in row.value
-    ]
+    assert [
+        list(p) for p in zip(mech0["weights"]["uids"], mech0["weights"]["values"])
+    ] == [list(p) for p in row.value]
     count = mechanism_count(substrate, netuid, at)
     for mechid in range(1, count):
         status, body = get(
@@ -282,7 +285,8 @@ def test_the_mechanism_form_reads_that_mechanisms_row(pylon, substrate):
         )
         assert body["weights"]["uids"] == [p[0] for p in row.value]
     status, body = get(
-        f"{identity}/block/{number}/mechanism/{count}/weights/self", pylon.identity_token
+        f"{identity}/block/{number}/mechanism/{count}/weights/self",
+        pylon.identity_token,
     )
     assert status == 404, body
     assert body["detail"].startswith(
