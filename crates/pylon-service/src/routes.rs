@@ -20,7 +20,9 @@ use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
 use crate::respond::{self, cached};
 use crate::state::{AppState, View};
 use crate::table::{Api, Tier};
-use crate::{evm, hyperparams, market, reads, render, unstable, weights_read, wire, writes};
+use crate::{
+    events, evm, hyperparams, market, reads, render, unstable, weights_read, wire, writes,
+};
 
 pub(crate) type AppResult = Result<Response, ApiError>;
 pub(crate) type St = State<Arc<AppState>>;
@@ -70,6 +72,7 @@ fn subnet_reads() -> Table {
         .routes(routes!(weights_read::weights_at))
         .routes(routes!(weights_read::latest_mechanism_weights))
         .routes(routes!(weights_read::mechanism_weights_at))
+        .routes(routes!(events::events))
 }
 
 /// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
