@@ -361,7 +361,8 @@ class OnChainWeights(BittensorModel):
 
 class StreamEvent(BittensorModel):
     """Base of the live stream's events. `id` is the stream's event id (`<block>-<n>`), what a reconnect sends as
-    `Last-Event-ID` to resume after it."""
+    `Last-Event-ID` to resume after it; `gap` and `dropped` events have none of their own (empty, or the previous
+    event's)."""
 
     id: str = ""
 

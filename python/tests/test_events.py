@@ -251,19 +251,19 @@ async def test_every_kind_is_a_typed_event(serve: Any, take: Any) -> None:
 
 
 async def test_a_closed_stream_resumes_after_the_last_event_and_yields_the_gap(serve: Any, take: Any) -> None:
+    # As the service sends it, the gap has no id of its own: the position stays at the last event before it.
+    gap = b'event: gap\ndata: {"reason": "replay buffer exceeded", "last_event_id": "11-0"}\n\n'
     server = serve(
         [
             Reply([RETRY, block(10), block(11)]),
-            Reply(
-                [RETRY, sse("gap", "12-0", {"reason": "replay buffer exceeded", "last_event_id": "11-0"}), block(12)],
-                end="hold",
-            ),
+            Reply([RETRY, gap]),
+            Reply([RETRY, block(12)], end="hold"),
         ]
     )
     events = await take(server, 4)
     assert [type(e) for e in events] == [BlockEvent, BlockEvent, GapEvent, BlockEvent]
-    assert events[2] == GapEvent(id="12-0", reason="replay buffer exceeded", last_event_id="11-0")
-    assert [s.headers.get("last-event-id") for s in server.seen] == [None, "11-0"]
+    assert events[2] == GapEvent(id="", reason="replay buffer exceeded", last_event_id="11-0")
+    assert [s.headers.get("last-event-id") for s in server.seen] == [None, "11-0", "11-0"]
 
 
 async def test_a_broken_connection_resumes_from_the_last_whole_event(serve: Any, take: Any) -> None:
