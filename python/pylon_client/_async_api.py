@@ -6,15 +6,30 @@ mapped to their sync twins); edit this file and regenerate, never the other.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from httpx_sse import EventSource, SSEError
 
 from . import _endpoints as ep
+from . import _http
 from ._concurrency import AsyncLock, async_sleep
+from ._config import TIMEOUT_HEADER
 from ._endpoints import Endpoint, ResponseT, Scope, Tier
-from ._exceptions import PylonMisconfigured, PylonNetuidMismatch
+from ._events import DEFAULT_MAX_BACKOFF, DEFAULT_READ_TIMEOUT, RETRYABLE_STATUSES, StreamState
+from ._exceptions import (
+    PylonInvalidResponse,
+    PylonMisconfigured,
+    PylonNetuidMismatch,
+    exception_for_status,
+    exception_for_transport_error,
+)
 from ._http import AsyncSender, build_call
 from ._models import CertificateAlgorithm as _Algorithm
 from ._models import (
+    Event,
     EvmLogsBody,
     GenerateCertificateKeypairBody,
     GenerateCertificateKeypairResponse,
@@ -26,10 +41,12 @@ from ._models import (
     GetDrandLastStoredRoundResponse,
     GetEvmLogsResponse,
     GetExtrinsicResponse,
+    GetHyperparametersResponse,
     GetIdentitiesResponse,
     GetLatestBlockInfoResponse,
     GetLatestEvmAssociationsResponse,
     GetNeuronsResponse,
+    GetOnChainWeightsResponse,
     GetPriceResponse,
     GetPricesResponse,
     GetRevealedCommitmentsResponse,
@@ -66,7 +83,116 @@ from ._types import (
 from ._weights_wait import WeightsWait
 
 
-class AsyncOpenAccessBase:
+class AsyncStreamSource:
+    """What an API namespace gives its event streams: the request for a subnet's stream, and (for an identity) a
+    fresh netuid lookup when the service answers 308."""
+
+    _sender: AsyncSender
+
+    async def _stream_call(self, netuid: NetUid | None, moved: bool) -> _http.Call[Any]:
+        raise NotImplementedError
+
+
+class AsyncEventStream:
+    """The live events of a subnet (`…/subnet/{netuid}/events`), typed: `BlockEvent`, `EpochEvent`, `NeuronsEvent`,
+    `WeightsEvent` (identity streams), `GapEvent`, `DroppedEvent`.
+
+        async with client.open_access.events(NetUid(1)) as events:
+            async for event in events:
+                ...
+
+    The stream never ends by itself: when the connection drops or the service closes it, it reconnects (waiting
+    the service's `retry` interval, doubled after each attempt that brought nothing, up to `max_backoff`
+    seconds) and sends the id of the last event it yielded as `Last-Event-ID`, so the service replays what was
+    missed or sends a `GapEvent`. An error status other than 308/408/425/429/5xx (a wrong token: 401/403; an
+    unknown subnet: 404) is raised; so is the last failure after `max_retries` attempts in a row that brought no
+    event (None: keep trying). Leave it with `break` inside `async with`, or call `aclose()`.
+    """
+
+    def __init__(
+        self,
+        source: AsyncStreamSource,
+        netuid: NetUid | None,
+        *,
+        last_event_id: str | None = None,
+        max_backoff: float = DEFAULT_MAX_BACKOFF,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        max_retries: int | None = None,
+    ) -> None:
+        self._source = source
+        self._netuid = netuid
+        self._state = StreamState(last_event_id, max_backoff, max_retries)
+        self._read_timeout = read_timeout
+        self._iterator: AsyncGenerator[Event, None] | None = None
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The id of the newest event seen: pass it as `last_event_id` to a later `events()` to resume there."""
+        return self._state.last_event_id
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        if self._iterator is None:
+            self._iterator = self._run()
+        return self._iterator
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Ends the stream and its connection."""
+        if self._iterator is not None:
+            await self._iterator.aclose()
+
+    async def _run(self) -> AsyncGenerator[Event, None]:
+        moved = False
+        while True:
+            call = await self._source._stream_call(self._netuid, moved)
+            just_moved, moved = moved, False
+            http = self._source._sender.http
+            timeout = httpx.Timeout(self._read_timeout, connect=self._source._sender.config.timeout.connect)
+            request = http.build_request(
+                "GET", call.url, headers={**call.headers, **self._state.connecting()}, timeout=timeout
+            )
+            # The request timeout the client sends with every read would end a stream that is meant to stay open.
+            request.headers.pop(TIMEOUT_HEADER, None)
+            reason: object = None
+            try:
+                response = await http.send(request, stream=True)
+            except httpx.TransportError as e:
+                await async_sleep(self._state.next_pause(exception_for_transport_error(e, timeout)))
+                continue
+            try:
+                if response.status_code != 200:
+                    await response.aread()
+                    error = exception_for_status(response)
+                    if isinstance(error, PylonNetuidMismatch) and not just_moved:
+                        # The identity serves another subnet now: look it up and reconnect at once (a second 308
+                        # in a row is raised).
+                        moved = True
+                        continue
+                    if response.status_code not in RETRYABLE_STATUSES:
+                        raise error
+                    reason = error
+                else:
+                    async for sse in EventSource(response).aiter_sse():
+                        event = self._state.accept(sse)
+                        if event is not None:
+                            yield event
+            except SSEError as e:  # (an httpx.TransportError: caught first)
+                raise PylonInvalidResponse("the event stream is not text/event-stream", detail=str(e)) from e
+            except httpx.TransportError as e:
+                reason = exception_for_transport_error(e, timeout)
+            finally:
+                await response.aclose()
+            await async_sleep(self._state.next_pause(reason))
+
+
+class AsyncOpenAccessBase(AsyncStreamSource):
     """What the open-access APIs (`v1` and `unstable`) share: sending a call with the open-access token, and the
     local neurons file (`Config.neurons_file`) that answers the latest/recent neurons reads in development."""
 
@@ -88,6 +214,9 @@ class AsyncOpenAccessBase:
     def _file_neurons(self) -> GetNeuronsResponse | None:
         path = self._sender.config.neurons_file
         return load_neurons_file(path) if path else None
+
+    async def _stream_call(self, netuid: NetUid | None, moved: bool) -> _http.Call[Any]:
+        return build_call(self._sender.config, ep.EVENTS, Tier.OPEN_ACCESS, netuid=netuid)
 
 
 class AsyncOpenAccessApi(AsyncOpenAccessBase):
@@ -156,8 +285,63 @@ class AsyncOpenAccessApi(AsyncOpenAccessBase):
         """A hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
         return await self._call(ep.GET_REVEALED_COMMITMENTS, netuid, hotkey=hotkey)
 
+    def events(
+        self,
+        netuid: NetUid,
+        *,
+        last_event_id: str | None = None,
+        max_backoff: float = DEFAULT_MAX_BACKOFF,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        max_retries: int | None = None,
+    ) -> AsyncEventStream:
+        """The subnet's live events (new blocks, epoch runs, neuron changes), reconnecting by itself; see
+        `AsyncEventStream`. `last_event_id` resumes after an event of an earlier stream."""
+        return AsyncEventStream(
+            self,
+            netuid,
+            last_event_id=last_event_id,
+            max_backoff=max_backoff,
+            read_timeout=read_timeout,
+            max_retries=max_retries,
+        )
 
-class AsyncIdentityBase:
+    async def get_latest_hyperparameters(self, netuid: NetUid) -> GetHyperparametersResponse:
+        """The subnet's settings at the latest block (tempo, commit-reveal, weights limits, next epoch start…).
+        Raises `PylonNotFound` when the subnet does not exist."""
+        return await self._call(ep.GET_LATEST_HYPERPARAMETERS, netuid)
+
+    async def get_hyperparameters(self, netuid: NetUid, block_number: BlockNumber) -> GetHyperparametersResponse:
+        """The subnet's settings at a block. Raises `PylonNotFound` when the block or the subnet does not exist."""
+        return await self._call(ep.GET_HYPERPARAMETERS, netuid, block_number=block_number)
+
+    async def get_latest_onchain_weights(
+        self, netuid: NetUid, hotkey: Hotkey, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """A validator's weights as the chain holds them at the latest block: its `Weights` row on mechanism
+        `mechanism_id` and its CRv4 commits not yet revealed. Raises `PylonNotFound` when the hotkey is not
+        registered or the subnet has no such mechanism."""
+        if mechanism_id == 0:
+            return await self._call(ep.GET_LATEST_ONCHAIN_WEIGHTS, netuid, hotkey=hotkey)
+        return await self._call(
+            ep.GET_LATEST_MECHANISM_ONCHAIN_WEIGHTS, netuid, hotkey=hotkey, mechanism_id=mechanism_id
+        )
+
+    async def get_onchain_weights(
+        self, netuid: NetUid, block_number: BlockNumber, hotkey: Hotkey, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """A validator's weights as the chain held them at a block (see `get_latest_onchain_weights`)."""
+        if mechanism_id == 0:
+            return await self._call(ep.GET_ONCHAIN_WEIGHTS, netuid, block_number=block_number, hotkey=hotkey)
+        return await self._call(
+            ep.GET_MECHANISM_ONCHAIN_WEIGHTS,
+            netuid,
+            block_number=block_number,
+            hotkey=hotkey,
+            mechanism_id=mechanism_id,
+        )
+
+
+class AsyncIdentityBase(AsyncStreamSource):
     """What the identity APIs (`v1` and `unstable`) share: the identity's netuid, looked up on first use and again
     when the service answers 308, and sending a call with the identity's token."""
 
@@ -218,6 +402,13 @@ class AsyncIdentityBase:
     def _file_neurons(self) -> GetNeuronsResponse | None:
         path = self._sender.config.neurons_file
         return load_neurons_file(path) if path else None
+
+    async def _stream_call(self, netuid: NetUid | None, moved: bool) -> _http.Call[Any]:
+        # After a 308 the identity serves another subnet now: look it up again.
+        current = await self._resolve_netuid(self._netuid if moved else None)
+        return build_call(
+            self._sender.config, ep.EVENTS, Tier.IDENTITY, netuid=current, identity_name=self.identity_name
+        )
 
 
 class AsyncIdentityApi(AsyncIdentityBase):
@@ -305,6 +496,71 @@ class AsyncIdentityApi(AsyncIdentityBase):
     async def get_own_revealed_commitments(self) -> GetRevealedCommitmentsResponse:
         """The identity's own hotkey's revealed commitments. Raises `PylonNotFound` when there are none."""
         return await self._call(ep.GET_OWN_REVEALED_COMMITMENTS)
+
+    def events(
+        self,
+        *,
+        last_event_id: str | None = None,
+        max_backoff: float = DEFAULT_MAX_BACKOFF,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        max_retries: int | None = None,
+    ) -> AsyncEventStream:
+        """The identity's subnet's live events, and `WeightsEvent`s for the identity's weights jobs there,
+        reconnecting by itself; see `AsyncEventStream`."""
+        return AsyncEventStream(
+            self,
+            None,
+            last_event_id=last_event_id,
+            max_backoff=max_backoff,
+            read_timeout=read_timeout,
+            max_retries=max_retries,
+        )
+
+    async def get_latest_hyperparameters(self) -> GetHyperparametersResponse:
+        """The identity's subnet's settings at the latest block."""
+        return await self._call(ep.GET_LATEST_HYPERPARAMETERS)
+
+    async def get_hyperparameters(self, block_number: BlockNumber) -> GetHyperparametersResponse:
+        """The identity's subnet's settings at a block. Raises `PylonNotFound` when the block does not exist."""
+        return await self._call(ep.GET_HYPERPARAMETERS, block_number=block_number)
+
+    async def get_latest_onchain_weights(
+        self, hotkey: Hotkey, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """A validator's weights as the chain holds them at the latest block, on the identity's subnet."""
+        if mechanism_id == 0:
+            return await self._call(ep.GET_LATEST_ONCHAIN_WEIGHTS, hotkey=hotkey)
+        return await self._call(ep.GET_LATEST_MECHANISM_ONCHAIN_WEIGHTS, hotkey=hotkey, mechanism_id=mechanism_id)
+
+    async def get_onchain_weights(
+        self, block_number: BlockNumber, hotkey: Hotkey, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """A validator's weights as the chain held them at a block, on the identity's subnet."""
+        if mechanism_id == 0:
+            return await self._call(ep.GET_ONCHAIN_WEIGHTS, block_number=block_number, hotkey=hotkey)
+        return await self._call(
+            ep.GET_MECHANISM_ONCHAIN_WEIGHTS, block_number=block_number, hotkey=hotkey, mechanism_id=mechanism_id
+        )
+
+    async def get_own_latest_onchain_weights(
+        self, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """The identity's own weights as the chain holds them at the latest block: its `Weights` row on mechanism
+        `mechanism_id` and its CRv4 commits not yet revealed (`pending_commits`: epoch, commit block, drand reveal
+        round) — to check that what `put_weights` asked for is what the chain holds."""
+        if mechanism_id == 0:
+            return await self._call(ep.GET_OWN_LATEST_ONCHAIN_WEIGHTS)
+        return await self._call(ep.GET_OWN_LATEST_MECHANISM_ONCHAIN_WEIGHTS, mechanism_id=mechanism_id)
+
+    async def get_own_onchain_weights(
+        self, block_number: BlockNumber, mechanism_id: MechanismId = MAIN_MECHANISM
+    ) -> GetOnChainWeightsResponse:
+        """The identity's own weights as the chain held them at a block (see `get_own_latest_onchain_weights`)."""
+        if mechanism_id == 0:
+            return await self._call(ep.GET_OWN_ONCHAIN_WEIGHTS, block_number=block_number)
+        return await self._call(
+            ep.GET_OWN_MECHANISM_ONCHAIN_WEIGHTS, block_number=block_number, mechanism_id=mechanism_id
+        )
 
     async def put_weights(
         self, weights: dict[Hotkey, Weight], mechanism_id: MechanismId = MAIN_MECHANISM

@@ -29,10 +29,12 @@ from ._models import (
     GetDrandLastStoredRoundResponse,
     GetEvmLogsResponse,
     GetExtrinsicResponse,
+    GetHyperparametersResponse,
     GetIdentitiesResponse,
     GetLatestBlockInfoResponse,
     GetLatestEvmAssociationsResponse,
     GetNeuronsResponse,
+    GetOnChainWeightsResponse,
     GetPriceResponse,
     GetPricesResponse,
     GetRevealedCommitmentsResponse,
@@ -191,10 +193,63 @@ GET_WEIGHTS_STATUS = Endpoint(
     Scope.IDENTITY,
     GetWeightsStatusResponse,
 )
+GET_LATEST_HYPERPARAMETERS = Endpoint(
+    "get_latest_hyperparameters", "GET", "/block/latest/hyperparameters", Scope.SUBNET, GetHyperparametersResponse
+)
+GET_HYPERPARAMETERS = Endpoint(
+    "get_hyperparameters", "GET", "/block/{block_number}/hyperparameters", Scope.SUBNET, GetHyperparametersResponse
+)
+
+# Weights as the chain holds them. Mechanism 0 uses the short routes, other mechanisms the `/mechanism/{id}` ones.
+GET_OWN_LATEST_ONCHAIN_WEIGHTS = Endpoint(
+    "get_own_latest_onchain_weights", "GET", "/block/latest/weights/self", Scope.IDENTITY, GetOnChainWeightsResponse
+)
+GET_OWN_LATEST_MECHANISM_ONCHAIN_WEIGHTS = Endpoint(
+    "get_own_latest_onchain_weights",
+    "GET",
+    "/block/latest/mechanism/{mechanism_id}/weights/self",
+    Scope.IDENTITY,
+    GetOnChainWeightsResponse,
+)
+GET_LATEST_ONCHAIN_WEIGHTS = Endpoint(
+    "get_latest_onchain_weights", "GET", "/block/latest/weights/{hotkey}", Scope.SUBNET, GetOnChainWeightsResponse
+)
+GET_LATEST_MECHANISM_ONCHAIN_WEIGHTS = Endpoint(
+    "get_latest_onchain_weights",
+    "GET",
+    "/block/latest/mechanism/{mechanism_id}/weights/{hotkey}",
+    Scope.SUBNET,
+    GetOnChainWeightsResponse,
+)
+GET_OWN_ONCHAIN_WEIGHTS = Endpoint(
+    "get_own_onchain_weights", "GET", "/block/{block_number}/weights/self", Scope.IDENTITY, GetOnChainWeightsResponse
+)
+GET_OWN_MECHANISM_ONCHAIN_WEIGHTS = Endpoint(
+    "get_own_onchain_weights",
+    "GET",
+    "/block/{block_number}/mechanism/{mechanism_id}/weights/self",
+    Scope.IDENTITY,
+    GetOnChainWeightsResponse,
+)
+GET_ONCHAIN_WEIGHTS = Endpoint(
+    "get_onchain_weights", "GET", "/block/{block_number}/weights/{hotkey}", Scope.SUBNET, GetOnChainWeightsResponse
+)
+GET_MECHANISM_ONCHAIN_WEIGHTS = Endpoint(
+    "get_onchain_weights",
+    "GET",
+    "/block/{block_number}/mechanism/{mechanism_id}/weights/{hotkey}",
+    Scope.SUBNET,
+    GetOnChainWeightsResponse,
+)
+
 SET_COMMITMENT = Endpoint("set_commitment", "POST", "/commitments", Scope.IDENTITY, SetCommitmentResponse)
 SET_REVEALED_COMMITMENT = Endpoint(
     "set_revealed_commitment", "POST", "/commitments/revealed", Scope.IDENTITY, SetRevealedCommitmentResponse
 )
+
+# The live event stream (Server-Sent Events, not JSON): sent by `events()` through its own reader, so it is not
+# among the JSON endpoints below (nor answered by the mock).
+EVENTS = Endpoint("events", "GET", "/events", Scope.SUBNET, PylonResponse)
 
 ALL_ENDPOINTS: tuple[Endpoint[Any], ...] = (
     GET_IDENTITIES,
@@ -220,6 +275,16 @@ ALL_ENDPOINTS: tuple[Endpoint[Any], ...] = (
     GET_WEIGHTS_JOB,
     GET_MECHANISM_WEIGHTS_JOB,
     GET_WEIGHTS_STATUS,
+    GET_LATEST_HYPERPARAMETERS,
+    GET_HYPERPARAMETERS,
+    GET_OWN_LATEST_ONCHAIN_WEIGHTS,
+    GET_OWN_LATEST_MECHANISM_ONCHAIN_WEIGHTS,
+    GET_LATEST_ONCHAIN_WEIGHTS,
+    GET_LATEST_MECHANISM_ONCHAIN_WEIGHTS,
+    GET_OWN_ONCHAIN_WEIGHTS,
+    GET_OWN_MECHANISM_ONCHAIN_WEIGHTS,
+    GET_ONCHAIN_WEIGHTS,
+    GET_MECHANISM_ONCHAIN_WEIGHTS,
     SET_COMMITMENT,
     SET_REVEALED_COMMITMENT,
 )

@@ -181,6 +181,13 @@ class SyncSender:
     def is_open(self) -> bool:
         return self._http is not None
 
+    @property
+    def http(self) -> httpx.Client:
+        """The open connection pool (for the event stream, which reads a response as it arrives)."""
+        if self._http is None:
+            raise PylonClosed("The client is closed: use `with PylonClient(...)` or call open() first.")
+        return self._http
+
     def open(self) -> None:
         self._http = httpx.Client(
             base_url=self.config.base_url,
@@ -229,6 +236,13 @@ class AsyncSender:
     @property
     def is_open(self) -> bool:
         return self._http is not None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The open connection pool (for the event stream, which reads a response as it arrives)."""
+        if self._http is None:
+            raise PylonClosed("The client is closed: use `async with AsyncPylonClient(...)` or call open() first.")
+        return self._http
 
     def open(self) -> None:
         self._http = httpx.AsyncClient(

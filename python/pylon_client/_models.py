@@ -36,6 +36,7 @@ from ._types import (
     Hotkey,
     IdentityName,
     Incentive,
+    MaxWeightsLimit,
     MechanismId,
     NetUid,
     NeuronActive,
@@ -48,6 +49,7 @@ from ._types import (
     RevealedCommitmentData,
     Stake,
     TaoStake,
+    Tempo,
     Timestamp,
     TotalStake,
     Trust,
@@ -285,6 +287,152 @@ class WeightsStatus(BittensorModel):
     weights_submitted: bool
 
 
+class SubnetHyperparameters(BittensorModel):
+    """A subnet's settings at a block, from the chain's runtime API (`get_subnet_hyperparams_v3`) where the
+    block's runtime has it, storage otherwise (`source`)."""
+
+    block: Block
+    netuid: NetUid
+    # "runtime_api" or "storage".
+    source: str
+    # Blocks per epoch.
+    tempo: Tempo
+    commit_reveal_weights_enabled: bool
+    # `CommitRevealWeightsVersion` (4: drand-timelocked commits); None where the chain has none.
+    commit_reveal_version: int | None = None
+    # Epochs from a commit to its reveal.
+    commit_reveal_period: int
+    # Blocks a validator must wait between two weight settings.
+    weights_rate_limit: int
+    min_allowed_weights: int
+    # Largest weight one uid may get, as a u16 fraction (65535: no limit).
+    max_weights_limit: MaxWeightsLimit
+    # The version key a weights extrinsic must carry.
+    weights_version: int
+    # Blocks without an update after which a validator counts as inactive.
+    activity_cutoff: int
+    immunity_period: int
+    # First block of the next epoch; None where the runtime has no `get_next_epoch_start_block`.
+    next_epoch_start: BlockNumber | None = None
+    # Every value the source reported, by the runtime's names (fixed-point values as numbers, balances in rao).
+    all: dict[str, Any] = Field(default_factory=dict)
+
+
+class OnChainWeightsRow(BittensorModel):
+    """A validator's `Weights` row: parallel `uids` and u16 `values` as stored, and the same weights normalised to
+    sum 1, keyed by the hotkey registered at each uid at the block."""
+
+    uids: list[NeuronUid]
+    values: list[int]
+    normalized: dict[Hotkey, float]
+
+    @property
+    def by_uid(self) -> dict[NeuronUid, int]:
+        """The u16 values by uid."""
+        return dict(zip(self.uids, self.values, strict=True))
+
+
+class PendingWeightsCommit(BittensorModel):
+    """A CRv4 (drand-timelocked) weights commit of the hotkey that the chain has not revealed yet."""
+
+    # The epoch the chain filed the commit under; None when the storage key does not show it.
+    epoch: int | None = None
+    commit_block: BlockNumber
+    # The drand round whose signature reveals it.
+    reveal_round: DrandRound
+
+
+class OnChainWeights(BittensorModel):
+    """A validator's weights as the chain holds them at a block: its `Weights` row on one subnet mechanism and its
+    commits still waiting for their reveal (`TimelockedWeightCommits`)."""
+
+    block: Block
+    netuid: NetUid
+    # Earlier services (before the mechanism routes) do not send it: their answer is always mechanism 0's.
+    mechanism_id: MechanismId = MechanismId(0)
+    hotkey: Hotkey
+    uid: NeuronUid
+    weights: OnChainWeightsRow
+    pending_commits: list[PendingWeightsCommit]
+
+
+# The live event stream (`events()`): one model per kind, told apart by `kind` (the SSE event name).
+
+
+class StreamEvent(BittensorModel):
+    """Base of the live stream's events. `id` is the stream's event id (`<block>-<n>`), what a reconnect sends as
+    `Last-Event-ID` to resume after it; `gap` and `dropped` events have none of their own (empty, or the previous
+    event's)."""
+
+    id: str = ""
+
+
+class BlockEvent(StreamEvent):
+    """A new best block (every one, in order)."""
+
+    kind: Literal["block"] = "block"
+    number: BlockNumber
+    hash: BlockHash
+    # Unix seconds.
+    timestamp: int
+
+
+class EpochEvent(StreamEvent):
+    """The subnet's epoch ran in `block`; its next one is due at `next_start`."""
+
+    kind: Literal["epoch"] = "epoch"
+    netuid: NetUid
+    index: int
+    block: BlockNumber
+    next_start: BlockNumber
+
+
+class NeuronsEvent(StreamEvent):
+    """The subnet's neurons at `block` differ from the previous block's; `etag` is the ETag of
+    `get_neurons(block)`, so a refetch of an unchanged answer costs a 304."""
+
+    kind: Literal["neurons"] = "neurons"
+    netuid: NetUid
+    block: BlockNumber
+    etag: str
+
+
+class WeightsEvent(StreamEvent):
+    """(Identity streams only) one of the identity's weights jobs on the subnet changed state."""
+
+    kind: Literal["weights"] = "weights"
+    netuid: NetUid
+    job_id: WeightsJobId
+    status: WeightsJobStatus
+    block: BlockNumber | None = None
+    error: str | None = None
+
+
+class GapEvent(StreamEvent):
+    """Events were missed (the resume point is older than the service's replay buffer, or the service restarted):
+    refetch whatever state you keep. Live events follow."""
+
+    kind: Literal["gap"] = "gap"
+    reason: str
+    last_event_id: str | None = None
+
+
+class DroppedEvent(StreamEvent):
+    """The service closed this consumer for falling behind; the stream reconnects from the last event it saw (and
+    a `GapEvent` follows if the service no longer has the events in between)."""
+
+    kind: Literal["dropped"] = "dropped"
+    reason: str
+
+
+Event = Annotated[
+    BlockEvent | EpochEvent | NeuronsEvent | WeightsEvent | GapEvent | DroppedEvent, Field(discriminator="kind")
+]
+"""One event of the live stream; match on its class or on `kind`."""
+
+EVENT_KINDS = frozenset({"block", "epoch", "neurons", "weights", "gap", "dropped"})
+
+
 # Responses: one class per method, named as in the published client so user code and type hints keep working.
 
 
@@ -394,6 +542,14 @@ class GetWeightsJobResponse(PylonResponse, WeightsJob):
 
 
 class GetWeightsStatusResponse(PylonResponse, WeightsStatus):
+    pass
+
+
+class GetHyperparametersResponse(PylonResponse, SubnetHyperparameters):
+    pass
+
+
+class GetOnChainWeightsResponse(PylonResponse, OnChainWeights):
     pass
 
 

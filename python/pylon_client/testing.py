@@ -417,6 +417,19 @@ class MockPylon(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 job = self.weights_jobs.get(self._weights_key(call))
                 submitted = job is not None and job.status is WeightsJobStatus.INCLUDED
                 return _json_response(200, {"weights_submitted": submitted})
+            case "get_latest_hyperparameters" | "get_hyperparameters":
+                if "block_number" in call.params:
+                    block = {"number": int(call.params["block_number"]), "hash": self.block.hash}
+                return _json_response(200, self._hyperparameters(call, block))
+            case (
+                "get_latest_onchain_weights"
+                | "get_onchain_weights"
+                | "get_own_latest_onchain_weights"
+                | "get_own_onchain_weights"
+            ):
+                if "block_number" in call.params:
+                    block = {"number": int(call.params["block_number"]), "hash": self.block.hash}
+                return self._onchain_weights(call, Hotkey(hotkey or self.identity_hotkey), block)
             case "set_commitment":
                 self.commitments[self.identity_hotkey] = call.json["commitment"]
                 return _json_response(201, {"block": block, "extrinsic_hash": _SAMPLE_EXTRINSIC_HASH})
@@ -469,6 +482,56 @@ class MockPylon(httpx.BaseTransport, httpx.AsyncBaseTransport):
             "epoch": epoch.model_dump(mode="json"),
             "superseded_job_id": None,
         }
+
+    def _hyperparameters(self, call: MockCall, block: dict[str, Any]) -> dict[str, Any]:
+        """Tempo 360, commit-reveal (CRv4) on: the settings of most subnets."""
+        next_start = (self.block.number // _EPOCH_BLOCKS + 1) * _EPOCH_BLOCKS
+        values = {
+            "tempo": _EPOCH_BLOCKS - 1,
+            "commit_reveal_weights_enabled": True,
+            "commit_reveal_version": 4,
+            "commit_reveal_period": 1,
+            "weights_rate_limit": 100,
+            "min_allowed_weights": 1,
+            "max_weights_limit": 65535,
+            "weights_version": 0,
+            "activity_cutoff": 5000,
+            "immunity_period": 5000,
+        }
+        return {
+            "block": block,
+            "netuid": int(call.params["netuid"]),
+            "source": "runtime_api",
+            **values,
+            "next_epoch_start": next_start,
+            "all": dict(values),
+        }
+
+    def _onchain_weights(self, call: MockCall, hotkey: Hotkey, block: dict[str, Any]) -> httpx.Response:
+        """The `Weights` row the mock's newest weights job for the mechanism left (for the identity hotkey),
+        already revealed: the mock keeps no pending commits."""
+        neuron = self.neurons.get(hotkey)
+        if neuron is None:
+            return _json_response(404, {"detail": f"{hotkey} is not registered on netuid {call.params['netuid']}"})
+        mechanism = int(call.params.get("mechanism_id", 0))
+        jobs = [job for (_, mech), job in self.weights_jobs.items() if mech == mechanism]
+        newest = max(jobs, key=lambda job: job.job_id) if jobs and hotkey == self.identity_hotkey else None
+        uids, values = (newest.uids, newest.weights) if newest is not None else ([], [])
+        total = sum(values)
+        by_uid = {n.uid: key for key, n in self.neurons.items()}
+        normalized = {by_uid[uid]: value / total for uid, value in zip(uids, values, strict=True) if total}
+        return _json_response(
+            200,
+            {
+                "block": block,
+                "netuid": int(call.params["netuid"]),
+                "mechanism_id": mechanism,
+                "hotkey": hotkey,
+                "uid": neuron.uid,
+                "weights": {"uids": uids, "values": values, "normalized": normalized},
+                "pending_commits": [],
+            },
+        )
 
     def _extrinsic(self, call: MockCall) -> dict[str, Any]:
         return {

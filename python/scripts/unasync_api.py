@@ -25,7 +25,13 @@ REPLACEMENTS = {
     "AsyncIdentityApi": "IdentityApi",
     "AsyncUnstableOpenAccessApi": "UnstableOpenAccessApi",
     "AsyncUnstableIdentityApi": "UnstableIdentityApi",
+    "AsyncEventStream": "EventStream",
+    "AsyncStreamSource": "StreamSource",
     "async_sleep": "sync_sleep",
+    # The event stream: httpx's and httpx-sse's async names, and closing.
+    "aiter_sse": "iter_sse",
+    "aread": "read",
+    "aclose": "close",
 }
 HEADER = "# Generated from {source} by scripts/unasync_api.py: do not edit (edit {source} and regenerate).\n"
 

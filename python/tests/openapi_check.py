@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pylon_client._endpoints import ALL_ENDPOINTS, Endpoint
+from pylon_client._endpoints import ALL_ENDPOINTS, EVENTS, Endpoint
 from pylon_client._models import (
     GenerateCertificateKeypairBody,
     PylonBody,
@@ -199,8 +199,27 @@ def _check_request_body(label: str, body: type[PylonBody], operation: Schema, th
     return problems
 
 
+def check_stream(endpoint: Endpoint[Any], document: Schema) -> list[str]:
+    """The event stream: its paths accept GET and answer `text/event-stream` (its events are not JSON bodies:
+    their fields are tested end to end)."""
+    paths = {normalise(path): item for path, item in document.get("paths", {}).items()}
+    resolve = Resolver(document, "components")
+    problems: list[str] = []
+    for template in endpoint.templates().values():
+        label = f"{endpoint.method} {template}"
+        operation = paths.get(normalise(template), {}).get(endpoint.method.lower())
+        if operation is None:
+            problems.append(f"{label}: the service has no such stream")
+            continue
+        content = resolve(operation.get("responses", {}).get("200", {})).get("content", {})
+        if not any(media.split(";")[0].strip() == "text/event-stream" for media in content):
+            problems.append(f"{label}: the service does not document a text/event-stream answer")
+    return problems
+
+
 def check_document(document: Schema) -> list[str]:
     problems: list[str] = []
     for endpoint in ALL_ENDPOINTS:
         problems += check_endpoint(endpoint, document)
+    problems += check_stream(EVENTS, document)
     return problems

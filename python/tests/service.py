@@ -1,7 +1,8 @@
 """A running Pylon service for the contract and end-to-end tests.
 
 Either an existing one (`PYLON_TEST_URL`, with `PYLON_TEST_OPEN_ACCESS_TOKEN`, `PYLON_TEST_IDENTITY`,
-`PYLON_TEST_IDENTITY_TOKEN`, `PYLON_TEST_IDENTITY_NETUID`, `PYLON_TEST_IDENTITY_HOTKEY`), or `pylon dev` started
+`PYLON_TEST_IDENTITY_TOKEN`, `PYLON_TEST_IDENTITY_NETUID`, `PYLON_TEST_IDENTITY_HOTKEY`, optionally
+`PYLON_TEST_CHAIN_URL`), or `pylon dev` started
 from the binary at `PYLON_BIN` or the workspace's `target/debug/pylon`: a local chain plus the service, on free
 ports, which prints `KEY=value` lines (URL, tokens, the dev identity) before anything else.
 """
@@ -28,6 +29,7 @@ _DEV_KEYS = {
     "identity_token": "PYLON_DEV_IDENTITY_TOKEN",
     "identity_netuid": "PYLON_DEV_IDENTITY_NETUID",
     "identity_hotkey": "PYLON_DEV_IDENTITY_HOTKEY",
+    "chain_url": "PYLON_DEV_CHAIN",
 }
 
 
@@ -39,6 +41,9 @@ class Service:
     identity_token: str | None
     identity_netuid: int | None
     identity_hotkey: str | None
+    # The chain's JSON-RPC URL, where known (`pylon dev`'s devnet, or PYLON_TEST_CHAIN_URL): tests judge the
+    # service against it.
+    chain_url: str | None = None
 
 
 def pylon_binary() -> Path | None:
@@ -59,6 +64,7 @@ def _from_environment(url: str) -> Service:
         identity_token=os.environ.get("PYLON_TEST_IDENTITY_TOKEN"),
         identity_netuid=int(netuid) if netuid else None,
         identity_hotkey=os.environ.get("PYLON_TEST_IDENTITY_HOTKEY"),
+        chain_url=os.environ.get("PYLON_TEST_CHAIN_URL"),
     )
 
 
@@ -86,6 +92,7 @@ def running_service() -> Iterator[Service]:
                 identity_token=values[_DEV_KEYS["identity_token"]],
                 identity_netuid=int(values[_DEV_KEYS["identity_netuid"]]),
                 identity_hotkey=values[_DEV_KEYS["identity_hotkey"]],
+                chain_url=values[_DEV_KEYS["chain_url"]],
             )
         finally:
             process.terminate()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pylon_client._endpoints import ALL_ENDPOINTS
+from pylon_client._endpoints import ALL_ENDPOINTS, EVENTS
 
 from .openapi_check import REQUEST_BODIES, check_document
 
@@ -42,6 +42,9 @@ def matching_document() -> dict[str, Any]:
             # The service may name path parameters differently; only their positions matter.
             path = template.replace("{identity_name}", "{identity}").replace("{netuid}", "{netuid:int}")
             paths.setdefault(path, {})[endpoint.method.lower()] = operation
+    for template in EVENTS.templates().values():
+        stream = {"responses": {"200": {"content": {"text/event-stream": {"schema": {"type": "string"}}}}}}
+        paths.setdefault(template, {})["get"] = stream
     return {"openapi": "3.1.0", "paths": paths, "components": {"schemas": components}}
 
 
@@ -54,6 +57,18 @@ def test_a_missing_path_is_reported() -> None:
     del document["paths"]["/api/v1/subnet/{netuid:int}/block/recent/neurons"]
     assert check_document(document) == [
         "GET /api/v1/subnet/{netuid}/block/recent/neurons: path missing from the service"
+    ]
+
+
+def test_a_missing_or_json_event_stream_is_reported() -> None:
+    document = matching_document()
+    del document["paths"]["/api/v1/subnet/{netuid}/events"]
+    stream = document["paths"]["/api/v1/identity/{identity_name}/subnet/{netuid}/events"]["get"]
+    stream["responses"]["200"]["content"] = {"application/json": {"schema": {"type": "object"}}}
+    assert check_document(document) == [
+        "GET /api/v1/subnet/{netuid}/events: the service has no such stream",
+        "GET /api/v1/identity/{identity_name}/subnet/{netuid}/events: the service does not document a "
+        "text/event-stream answer",
     ]
 
 
@@ -129,7 +144,8 @@ def test_response_refs_and_media_type_parameters_are_understood() -> None:
     for item in document["paths"].values():
         for operation in item.values():
             ok = operation["responses"]["200"]
-            ok["content"] = {"application/json; charset=utf-8": ok["content"]["application/json"]}
+            if "application/json" in ok["content"]:
+                ok["content"] = {"application/json; charset=utf-8": ok["content"]["application/json"]}
             name = f"Response{len(responses)}"
             responses[name] = ok
             operation["responses"]["200"] = {"$ref": f"#/components/responses/{name}"}

@@ -228,3 +228,77 @@ def test_weights_read_refuses_precisely(pylon):
     assert status == 404 and "not registered" in body["detail"]
     status, _ = get(f"{base}/self", token)
     assert status == 404  # `self` needs an identity route
+
+
+def mechanism_count(substrate, netuid: int, at: str) -> int:
+    """`MechanismCountCurrent` as ASI decodes it; 1 where the runtime has no such item."""
+    if (
+        substrate.get_metadata_storage_function(
+            "SubtensorModule", "MechanismCountCurrent", block_hash=at
+        )
+        is None
+    ):
+        return 1
+    return substrate.query(
+        "SubtensorModule", "MechanismCountCurrent", [netuid], block_hash=at
+    ).value
+
+
+def test_the_mechanism_form_reads_that_mechanisms_row(pylon, substrate):
+    """Mechanism 0 through the mechanism route is the short route's row; a mechanism id at or
+    beyond the subnet's `MechanismCountCurrent` (ASI's reading at the same block) is a 404 that
+    says so, as is any id on a runtime without mechanisms."""
+    netuid = pylon.identity_netuid
+    identity = f"{pylon.url}/api/v1/identity/{pylon.identity_name}/subnet/{netuid}"
+    status, short = get(f"{identity}/block/latest/weights/self", pylon.identity_token)
+    assert status == 200, short
+    number, at = short["block"]["number"], short["block"]["hash"]
+    status, mech0 = get(
+        f"{identity}/block/{number}/mechanism/0/weights/self", pylon.identity_token
+    )
+    assert status == 200, mech0
+    assert mech0 == short and mech0["mechanism_id"] == 0
+    status, by_address = get(
+        f"{pylon.url}/api/v1/subnet/{netuid}/block/{number}/mechanism/0/weights/{pylon.identity_hotkey}",
+        pylon.open_access_token,
+    )
+    assert status == 200 and by_address == short
+    # The row is the one ASI reads under storage index 0 * 4096 + netuid.
+    row = substrate.query(
+        "SubtensorModule", "Weights", [netuid, short["uid"]], block_hash=at
+    )
+    assert [
+        list(p) for p in zip(mech0["weights"]["uids"], mech0["weights"]["values"])
+    ] == [list(p) for p in row.value]
+    count = mechanism_count(substrate, netuid, at)
+    for mechid in range(1, count):
+        status, body = get(
+            f"{identity}/block/{number}/mechanism/{mechid}/weights/self",
+            pylon.identity_token,
+        )
+        assert status == 200 and body["mechanism_id"] == mechid, body
+        row = substrate.query(
+            "SubtensorModule",
+            "Weights",
+            [mechid * 4096 + netuid, body["uid"]],
+            block_hash=at,
+        )
+        assert body["weights"]["uids"] == [p[0] for p in row.value]
+    status, body = get(
+        f"{identity}/block/{number}/mechanism/{count}/weights/self",
+        pylon.identity_token,
+    )
+    assert status == 404, body
+    assert body["detail"].startswith(
+        f"mechanism {count} does not exist on netuid {netuid} at block {number}"
+    ), body
+    assert f"the subnet has {count} mechanism" in body["detail"]
+    status, body = get(
+        f"{identity}/block/latest/mechanism/256/weights/self", pylon.identity_token
+    )
+    assert status == 400 and body["detail"].startswith("mechanism_id"), body
+    status, body = get(
+        f"{identity}/block/latest/mechanism/x/weights/{pylon.identity_hotkey}",
+        pylon.identity_token,
+    )
+    assert status == 400 and body["detail"].startswith("mechanism_id"), body

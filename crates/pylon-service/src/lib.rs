@@ -8,6 +8,7 @@
 //! - [`routes`] → [`reads`] (cache + single-flight) → [`render`] → [`wire`] (reference JSON
 //!   shapes, also the OpenAPI document's schemas via [`schema`]).
 //! - [`prefetch`]: hot subnets fetched on each new head; [`respond`]: ETag / 304.
+//! - [`events`]: the live event streams (`…/events`), one hub following the heads.
 //! - Hostile clients: [`connections`] (timeouts, caps, buffer bounds), [`request_body`] (bodies
 //!   read whole, bounded in size and time), [`json_errors`] (every error in the JSON shape).
 //! - Operations: [`metrics`] (`/metrics`) with [`http_metrics`] (per-request series), [`health`]
@@ -18,6 +19,7 @@ pub mod cache;
 pub mod connections;
 pub mod encoding;
 pub mod error;
+pub mod events;
 pub mod evm;
 pub mod health;
 pub mod http_metrics;

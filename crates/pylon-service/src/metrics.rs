@@ -60,6 +60,8 @@ pub struct Metrics {
     revealed_commitment_job_duration: HistogramVec,
     open_connections: IntGauge,
     refused_connections: IntCounter,
+    /// Event streams (`…/events`) open now.
+    pub(crate) event_streams: IntGauge,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -197,6 +199,14 @@ impl Metrics {
                     "HTTP connections refused (503) because PYLON_MAX_CONNECTIONS were open",
                 )
                 .expect("valid counter definition"),
+            ),
+            event_streams: register(
+                &registry,
+                IntGauge::new(
+                    "pylon_event_streams_open",
+                    "Event streams (…/subnet/{netuid}/events) open now",
+                )
+                .expect("valid gauge definition"),
             ),
             registry,
         }

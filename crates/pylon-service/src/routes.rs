@@ -20,7 +20,9 @@ use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
 use crate::respond::{self, cached};
 use crate::state::{AppState, View};
 use crate::table::{Api, Tier};
-use crate::{evm, hyperparams, market, reads, render, unstable, weights_read, wire, writes};
+use crate::{
+    events, evm, hyperparams, market, reads, render, unstable, weights_read, wire, writes,
+};
 
 pub(crate) type AppResult = Result<Response, ApiError>;
 pub(crate) type St = State<Arc<AppState>>;
@@ -68,6 +70,9 @@ fn subnet_reads() -> Table {
         .routes(routes!(hyperparams::hyperparameters_at))
         .routes(routes!(weights_read::latest_weights))
         .routes(routes!(weights_read::weights_at))
+        .routes(routes!(weights_read::latest_mechanism_weights))
+        .routes(routes!(weights_read::mechanism_weights_at))
+        .routes(routes!(events::events))
 }
 
 /// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
@@ -83,6 +88,9 @@ fn own_reads() -> Table {
         .routes(routes!(own_certificate))
         .routes(routes!(own_revealed_commitments))
         .routes(routes!(weights_read::own_weights))
+        .routes(routes!(weights_read::own_weights_at))
+        .routes(routes!(weights_read::own_mechanism_weights))
+        .routes(routes!(weights_read::own_mechanism_weights_at))
 }
 
 fn v1_own_reads() -> Table {

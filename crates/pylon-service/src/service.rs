@@ -24,7 +24,7 @@ use crate::request_body::{self, BodyLimits};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::writes::{self, Writer, WriterError};
-use crate::{health, http_metrics, json_errors, metrics, prefetch, schema, table, timeout};
+use crate::{events, health, http_metrics, json_errors, metrics, prefetch, schema, table, timeout};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -118,6 +118,8 @@ impl Service {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServiceError> {
         let prefetch = tokio::spawn(prefetch::follow_heads(self.state.clone()));
+        let events = tokio::spawn(events::follow_heads(self.state.clone()));
+        let job_events = tokio::spawn(events::forward_jobs(self.state.clone()));
         let pruning = self.state.writer.as_ref().map(|w| w.spawn_pruning());
         tracing::info!(addr = %self.local_addr(), "serving the Pylon API");
         let (draining, drain) = bounded_shutdown(shutdown, self.state.settings.shutdown_timeout);
@@ -128,6 +130,8 @@ impl Service {
             () = drain => Ok(()),
         };
         prefetch.abort();
+        events.abort();
+        job_events.abort();
         if let Some(pruning) = pruning {
             pruning.abort();
         }

@@ -95,6 +95,9 @@ pub struct Settings {
     /// sends (≥ 8192 and ≥ `PYLON_MAX_HEADER_BYTES`); with the connection cap it bounds the
     /// memory clients can hold.
     pub connection_buffer_bytes: usize,
+    /// `PYLON_EVENTS_MAX_SUBSCRIBERS`: open event streams (`…/events`) at most, over every
+    /// subnet; one past it is answered 503.
+    pub events_max_subscribers: usize,
     /// `PYLON_LATEST_REFRESH_WAIT_SECONDS`: how long a reader of a latest neurons or
     /// validators answer waits for the new head's fetch before it is served the newest cached
     /// answer instead (the fetch goes on in the background).
@@ -242,6 +245,7 @@ impl Settings {
             max_connections: 1024,
             max_header_bytes: 16 * 1024,
             connection_buffer_bytes: 64 * 1024,
+            events_max_subscribers: 10_000,
             latest_refresh_wait: Duration::from_millis(250),
             data_dir: PathBuf::from("pylon-data"),
             weights_reveal_rule: RevealRule::IngestOffset,
@@ -362,6 +366,11 @@ impl Settings {
             d.header_read_timeout,
         )?;
         settings.max_connections = at_least_one(vars, "PYLON_MAX_CONNECTIONS", d.max_connections)?;
+        settings.events_max_subscribers = at_least_one(
+            vars,
+            "PYLON_EVENTS_MAX_SUBSCRIBERS",
+            d.events_max_subscribers,
+        )?;
         settings.max_header_bytes = parse(vars, "PYLON_MAX_HEADER_BYTES", d.max_header_bytes)?;
         settings.connection_buffer_bytes = parse(
             vars,
@@ -690,6 +699,10 @@ mod tests {
                 secs(d.header_read_timeout),
             ),
             ("`PYLON_MAX_CONNECTIONS`", d.max_connections.to_string()),
+            (
+                "`PYLON_EVENTS_MAX_SUBSCRIBERS`",
+                d.events_max_subscribers.to_string(),
+            ),
             ("`PYLON_MAX_HEADER_BYTES`", d.max_header_bytes.to_string()),
             (
                 "`PYLON_CONNECTION_BUFFER_BYTES`",

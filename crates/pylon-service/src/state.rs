@@ -65,6 +65,8 @@ pub struct AppState {
     pub writer: Option<Writer>,
     /// The EVM node(s) for contract logs (`PYLON_EVM_*`), or why there are none.
     pub evm: crate::evm::EvmAccess,
+    /// The live event streams' hub (`…/events`).
+    pub events: Arc<crate::events::EventHub>,
 }
 
 impl AppState {
@@ -72,6 +74,9 @@ impl AppState {
         AppState {
             cache: ResponseCache::new(settings.cache_max_bytes),
             evm: crate::evm::EvmAccess::new(&settings.evm),
+            events: Arc::new(crate::events::EventHub::new(
+                settings.events_max_subscribers,
+            )),
             settings,
             chain,
             recent: Mutex::new(HashMap::new()),

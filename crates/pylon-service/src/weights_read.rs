@@ -1,7 +1,9 @@
-//! `…/block/{n|latest}/weights/{hotkey}` and `…/block/latest/weights/self`: a validator's weights
-//! as the chain holds them at a block (its `Weights` row on the subnet's main mechanism), and its
-//! CRv4 commits still waiting for their reveal (`TimelockedWeightCommits`). A validator checks
-//! here that what it asked for is what the chain holds.
+//! `…/block/{n|latest}/weights/{hotkey|self}` and
+//! `…/block/{n|latest}/mechanism/{mechanism_id}/weights/{hotkey|self}`: a validator's weights as
+//! the chain holds them at a block (its `Weights` row under the subnet mechanism's storage index,
+//! the main mechanism for the short routes), and its CRv4 commits still waiting for their reveal
+//! (`TimelockedWeightCommits`). A validator checks here that what it asked for is what the chain
+//! holds.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::access::Scope;
 use crate::error::ApiError;
-use crate::paths::{HotkeyArg, HotkeyPath, Params};
+use crate::paths::{BlockPath, HotkeyArg, HotkeyPath, Params};
 use crate::render::{block, to_bytes};
 use crate::routes::{head, hotkey_of, json_bytes, own_hotkey, AppResult, St};
 use crate::state::AppState;
@@ -28,6 +30,46 @@ pub struct BlockHotkeyPath {
     pub block_number: u32,
     #[param(value_type = String, format = "ss58")]
     pub hotkey: HotkeyArg,
+}
+
+/// `{mechanism_id}/weights/{hotkey}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MechanismHotkeyPath {
+    #[param(minimum = 0, maximum = 255)]
+    pub mechanism_id: u8,
+    #[param(value_type = String, format = "ss58")]
+    pub hotkey: HotkeyArg,
+}
+
+/// `{block_number}/mechanism/{mechanism_id}/weights/{hotkey}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct BlockMechanismHotkeyPath {
+    #[param(minimum = 0, maximum = 4294967295_u64)]
+    pub block_number: u32,
+    #[param(minimum = 0, maximum = 255)]
+    pub mechanism_id: u8,
+    #[param(value_type = String, format = "ss58")]
+    pub hotkey: HotkeyArg,
+}
+
+/// `{mechanism_id}` (latest block, the identity's own hotkey).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MechanismSelfPath {
+    #[param(minimum = 0, maximum = 255)]
+    pub mechanism_id: u8,
+}
+
+/// `{block_number}/mechanism/{mechanism_id}` (the identity's own hotkey).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct BlockMechanismSelfPath {
+    #[param(minimum = 0, maximum = 4294967295_u64)]
+    pub block_number: u32,
+    #[param(minimum = 0, maximum = 255)]
+    pub mechanism_id: u8,
 }
 
 /// The hotkey's `Weights` row: parallel `uids` and `values` as stored, and the same weights
@@ -56,6 +98,8 @@ pub struct PendingCommit {
 pub struct OnChainWeights {
     pub block: wire::Block,
     pub netuid: u16,
+    /// The subnet mechanism whose row this is (0: the main one).
+    pub mechanism_id: u8,
     pub hotkey: String,
     pub uid: u16,
     pub weights: WeightsRow,
@@ -89,14 +133,38 @@ async fn hotkeys_by_uid(
         .collect())
 }
 
+/// A mechanism beyond the subnet's `MechanismCountCurrent` at the block is a 404 saying so
+/// (mechanism 0 always exists).
+async fn ensure_mechanism(
+    state: &AppState,
+    netuid: u16,
+    mechid: u8,
+    at: &BlockRef,
+) -> Result<(), ApiError> {
+    if mechid == 0 {
+        return Ok(());
+    }
+    let count = state.chain.mechanism_count(netuid, at).await?;
+    if mechid >= count {
+        return Err(ApiError::NotFound(format!(
+            "mechanism {mechid} does not exist on netuid {netuid} at block {}: the subnet has {count} mechanism{} (ids 0..{count})",
+            at.number,
+            if count == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
+}
+
 async fn weights_of(
     state: &Arc<AppState>,
     netuid: u16,
+    mechid: u8,
     hotkey: String,
     id: [u8; 32],
     at: &BlockRef,
 ) -> AppResult {
-    let index = netuid_storage_index(netuid, 0);
+    ensure_mechanism(state, netuid, mechid, at).await?;
+    let index = netuid_storage_index(netuid, mechid);
     let uid = state
         .chain
         .uid_of_hotkey(netuid, id, at)
@@ -127,6 +195,7 @@ async fn weights_of(
     Ok(json_bytes(to_bytes(&OnChainWeights {
         block: block(at),
         netuid,
+        mechanism_id: mechid,
         hotkey,
         uid,
         weights: WeightsRow {
@@ -156,7 +225,7 @@ pub async fn latest_weights(
 ) -> AppResult {
     let (hotkey, id) = hotkey_of(&state, &scope, path.hotkey).await?;
     let at = head(&state, &scope)?;
-    weights_of(&state, scope.netuid, hotkey, id, &at).await
+    weights_of(&state, scope.netuid, 0, hotkey, id, &at).await
 }
 
 /// A hotkey's weights on chain at a block (main mechanism).
@@ -170,7 +239,7 @@ pub async fn weights_at(
     let (hotkey, id) = hotkey_of(&state, &scope, path.hotkey).await?;
     state.note_requested(scope.netuid);
     let at = state.chain.block(path.block_number).await?;
-    weights_of(&state, scope.netuid, hotkey, id, &at).await
+    weights_of(&state, scope.netuid, 0, hotkey, id, &at).await
 }
 
 /// The identity's weights on chain at the latest block (main mechanism).
@@ -179,5 +248,79 @@ pub async fn weights_at(
 pub async fn own_weights(State(state): St, scope: Scope) -> AppResult {
     let (hotkey, id) = own_hotkey(&state, &scope).await?;
     let at = head(&state, &scope)?;
-    weights_of(&state, scope.netuid, hotkey, id, &at).await
+    weights_of(&state, scope.netuid, 0, hotkey, id, &at).await
+}
+
+/// The identity's weights on chain at a block (main mechanism).
+#[utoipa::path(get, path = "/block/{block_number}/weights/self", params(BlockPath),
+    responses((status = 200, body = OnChainWeights)))]
+pub async fn own_weights_at(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<BlockPath>,
+) -> AppResult {
+    let (hotkey, id) = own_hotkey(&state, &scope).await?;
+    state.note_requested(scope.netuid);
+    let at = state.chain.block(path.block_number).await?;
+    weights_of(&state, scope.netuid, 0, hotkey, id, &at).await
+}
+
+/// A hotkey's weights on chain for one subnet mechanism at the latest block.
+#[utoipa::path(get, path = "/block/latest/mechanism/{mechanism_id}/weights/{hotkey}",
+    params(MechanismHotkeyPath),
+    responses((status = 200, body = OnChainWeights),
+        (status = 404, description = "No such mechanism, or the hotkey is not registered")))]
+pub async fn latest_mechanism_weights(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<MechanismHotkeyPath>,
+) -> AppResult {
+    let (hotkey, id) = hotkey_of(&state, &scope, path.hotkey).await?;
+    let at = head(&state, &scope)?;
+    weights_of(&state, scope.netuid, path.mechanism_id, hotkey, id, &at).await
+}
+
+/// A hotkey's weights on chain for one subnet mechanism at a block.
+#[utoipa::path(get, path = "/block/{block_number}/mechanism/{mechanism_id}/weights/{hotkey}",
+    params(BlockMechanismHotkeyPath),
+    responses((status = 200, body = OnChainWeights),
+        (status = 404, description = "No such block or mechanism, or the hotkey is not registered")))]
+pub async fn mechanism_weights_at(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<BlockMechanismHotkeyPath>,
+) -> AppResult {
+    let (hotkey, id) = hotkey_of(&state, &scope, path.hotkey).await?;
+    state.note_requested(scope.netuid);
+    let at = state.chain.block(path.block_number).await?;
+    weights_of(&state, scope.netuid, path.mechanism_id, hotkey, id, &at).await
+}
+
+/// The identity's weights on chain for one subnet mechanism at the latest block.
+#[utoipa::path(get, path = "/block/latest/mechanism/{mechanism_id}/weights/self",
+    params(MechanismSelfPath),
+    responses((status = 200, body = OnChainWeights)))]
+pub async fn own_mechanism_weights(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<MechanismSelfPath>,
+) -> AppResult {
+    let (hotkey, id) = own_hotkey(&state, &scope).await?;
+    let at = head(&state, &scope)?;
+    weights_of(&state, scope.netuid, path.mechanism_id, hotkey, id, &at).await
+}
+
+/// The identity's weights on chain for one subnet mechanism at a block.
+#[utoipa::path(get, path = "/block/{block_number}/mechanism/{mechanism_id}/weights/self",
+    params(BlockMechanismSelfPath),
+    responses((status = 200, body = OnChainWeights)))]
+pub async fn own_mechanism_weights_at(
+    State(state): St,
+    scope: Scope,
+    Params(path): Params<BlockMechanismSelfPath>,
+) -> AppResult {
+    let (hotkey, id) = own_hotkey(&state, &scope).await?;
+    state.note_requested(scope.netuid);
+    let at = state.chain.block(path.block_number).await?;
+    weights_of(&state, scope.netuid, path.mechanism_id, hotkey, id, &at).await
 }

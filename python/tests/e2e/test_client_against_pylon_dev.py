@@ -201,6 +201,25 @@ def test_put_weights_lands_with_the_weights_the_service_computed(client: PylonCl
     far_future = BlockNumber(job.included_block + 1_000_000)
     assert client.identity.get_weights_status(far_future).weights_submitted is False
 
+    # The chain holds what the job sent: the identity's Weights row at the inclusion block (the dev subnet
+    # has commit-reveal off), and the open-access read of the same row by address agrees.
+    onchain = client.identity.get_own_onchain_weights(job.included_block)
+    assert (onchain.block.number, onchain.hotkey, onchain.mechanism_id) == (
+        job.included_block,
+        pylon_service.identity_hotkey,
+        0,
+    )
+    assert onchain.weights.by_uid == job.chain_weights
+    assert onchain.weights.normalized == pytest.approx(
+        {hotkey: expected[n.uid] / sum(expected.values()) for hotkey, n in neurons.items()}
+    )
+    assert onchain.pending_commits == []
+    by_address = client.open_access.get_onchain_weights(onchain.netuid, job.included_block, onchain.hotkey)
+    assert by_address == onchain
+    latest = client.identity.get_own_latest_onchain_weights()
+    assert latest.block.number >= job.included_block
+    assert latest.weights.by_uid == job.chain_weights
+
 
 def test_a_mechanism_the_identity_set_no_weights_on_has_no_job(client: PylonClient) -> None:
     with pytest.raises(PylonNotFound) as raised:
@@ -208,6 +227,25 @@ def test_a_mechanism_the_identity_set_no_weights_on_has_no_job(client: PylonClie
     assert "mechanism 1" in (raised.value.detail or "")
     latest = client.identity.get_latest_block_info().number
     assert client.identity.get_weights_status(latest, MechanismId(1)).weights_submitted is False
+
+
+def test_a_mechanism_the_subnet_does_not_have_is_not_found_with_the_count(client: PylonClient) -> None:
+    with pytest.raises(PylonNotFound) as raised:
+        client.identity.get_own_latest_onchain_weights(MechanismId(5))
+    assert "mechanism 5 does not exist" in (raised.value.detail or "")
+
+
+def test_hyperparameters_latest_and_at_that_block_agree(client: PylonClient, netuid: NetUid) -> None:
+    latest = client.open_access.get_latest_hyperparameters(netuid)
+    assert latest.netuid == netuid
+    assert latest.tempo > 0
+    assert latest.source in ("runtime_api", "storage")
+    if latest.next_epoch_start is not None:
+        assert latest.next_epoch_start > latest.block.number - latest.tempo - 1
+    same = client.identity.get_hyperparameters(latest.block.number)
+    assert same == latest
+    with pytest.raises(PylonNotFound):
+        client.open_access.get_latest_hyperparameters(NetUid(4000))
 
 
 def test_put_weights_for_hotkeys_none_of_which_is_registered_is_unprocessable(client: PylonClient) -> None:

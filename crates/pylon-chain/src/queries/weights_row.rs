@@ -31,3 +31,34 @@ impl ChainClient {
         .await
     }
 }
+
+impl ChainClient {
+    /// `SubtensorModule.MechanismCountCurrent[netuid]` at `block`: how many mechanisms the subnet
+    /// runs (ids `0..count`); 1 where the block's runtime predates mechanisms (no such item).
+    pub async fn mechanism_count(&self, netuid: u16, block: &BlockRef) -> Result<u8, ChainError> {
+        self.route("mechanism_count", block.number, |connection| async move {
+            let at = connection.at(block).await?;
+            let stored = at
+                .metadata()
+                .pallet_by_name("SubtensorModule")
+                .and_then(|pallet| pallet.storage())
+                .and_then(|storage| storage.entry_by_name("MechanismCountCurrent"))
+                .is_some();
+            if !stored {
+                return Ok(1);
+            }
+            at.storage()
+                .fetch(
+                    dynamic::storage::<(u16,), u8>("SubtensorModule", "MechanismCountCurrent"),
+                    (netuid,),
+                )
+                .await
+                .map_err(ChainError::from_subxt)?
+                .decode()
+                .map_err(|e| {
+                    ChainError::Decode(format!("SubtensorModule.MechanismCountCurrent: {e}"))
+                })
+        })
+        .await
+    }
+}

@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pylon_chain::ChainClient;
 use pylon_wallet::{HotkeySigner, KeyfileError};
-use pylon_weights::job::JobKey;
+use pylon_weights::job::{Job, JobId, JobKey, JobState};
 use pylon_weights::jobs::{JobTask, WeightsJobs};
 use pylon_weights::runner::RunnerConfig;
 use pylon_weights::store::{JobStore, StoreError};
@@ -75,6 +75,14 @@ pub enum WriterError {
 /// Finished jobs are kept this long (the status routes read them), then pruned.
 pub const KEEP_FINISHED: Duration = Duration::from_secs(7 * 24 * 3600);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How often a running job's state is looked at for [`Writer::job_events`].
+const JOB_POLL: Duration = Duration::from_millis(250);
+
+/// A weights job that changed state (the live event stream's `weights` events).
+#[derive(Debug, Clone)]
+pub struct JobChange {
+    pub job: Job,
+}
 
 /// What signs and remembers the identities' writes.
 pub struct Writer {
@@ -82,6 +90,8 @@ pub struct Writer {
     pub jobs: WeightsJobs<ChainWeightsSubmitter>,
     /// With a shared store (`PYLON_DATABASE_URL`): the identities this instance leads.
     pub leadership: Option<Arc<lead::Leadership>>,
+    /// Every state a watched job takes (the event hub forwards them; see [`Writer::watch`]).
+    pub job_events: tokio::sync::broadcast::Sender<JobChange>,
 }
 
 impl Writer {
@@ -143,6 +153,7 @@ impl Writer {
             hotkeys,
             jobs,
             leadership,
+            job_events: tokio::sync::broadcast::channel(256).0,
         }))
     }
 
@@ -177,17 +188,51 @@ impl Writer {
         let count = resumed.len();
         for (id, runner) in resumed {
             match self.jobs.store().get(id)? {
-                Some(job) => self.watch(runner, &job.key),
+                Some(job) => self.watch(runner, &job.key, id),
                 None => drop(runner),
             }
         }
         Ok(count)
     }
 
-    /// Record the job's outcome and duration in the metrics when its runner ends.
-    pub fn watch(&self, runner: JobTask, key: &JobKey) {
+    /// Record the job's outcome and duration in the metrics when its runner ends, and send
+    /// each state the job takes meanwhile on [`Writer::job_events`] (its state in the store is
+    /// looked at every [`JOB_POLL`] while the runner runs, and once when it ends).
+    pub fn watch(&self, runner: JobTask, key: &JobKey, id: JobId) {
         let hotkey = self.hotkey(&key.identity).unwrap_or_default().to_owned();
-        crate::metrics::watch_weights_job(runner, key.netuid, hotkey);
+        let (netuid, jobs, events) = (key.netuid, self.jobs.clone(), self.job_events.clone());
+        let started = std::time::Instant::now();
+        tokio::spawn(async move {
+            let mut runner = runner;
+            let mut seen: Option<JobState> = None;
+            let mut every = tokio::time::interval(JOB_POLL);
+            loop {
+                let ended = tokio::select! {
+                    ended = &mut runner => Some(ended),
+                    _ = every.tick() => None,
+                };
+                let jobs = jobs.clone();
+                if let Ok(Ok(Some(job))) =
+                    tokio::task::spawn_blocking(move || jobs.store().get(id)).await
+                {
+                    if seen.as_ref() != Some(&job.state) {
+                        seen = Some(job.state.clone());
+                        let _ = events.send(JobChange { job });
+                    }
+                }
+                if let Some(ended) = ended {
+                    if let Ok(Ok(state)) = ended {
+                        crate::metrics::observe_weights_job(
+                            netuid,
+                            &hotkey,
+                            &state,
+                            started.elapsed(),
+                        );
+                    }
+                    return;
+                }
+            }
+        });
     }
 
     pub fn signer(&self, identity: &str) -> Option<&HotkeySigner> {

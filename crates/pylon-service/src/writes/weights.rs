@@ -97,7 +97,7 @@ async fn submit(state: &AppState, scope: &Scope, mechid: u8, body: &[u8]) -> App
         requested_at_block: u64::from(head.number),
     })?;
     if let Some(runner) = runner {
-        writer.watch(runner, &key);
+        writer.watch(runner, &key, submitted.id);
     }
     tracing::info!(
         identity = %identity.name,
@@ -218,7 +218,7 @@ pub async fn submitted_in_epoch_of(
     .into_response())
 }
 
-fn job_wire(job: &Job) -> wire::WeightsJob {
+pub(crate) fn job_wire(job: &Job) -> wire::WeightsJob {
     let mut out = wire::WeightsJob {
         job_id: job.id,
         netuid: job.key.netuid,

@@ -3,6 +3,7 @@
 
 mod chain_reset;
 mod common;
+mod events;
 mod fault_matrix;
 mod hostile;
 mod logs;
