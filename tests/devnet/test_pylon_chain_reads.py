@@ -302,3 +302,56 @@ def test_the_mechanism_form_reads_that_mechanisms_row(pylon, substrate):
         pylon.identity_token,
     )
     assert status == 400 and body["detail"].startswith("mechanism_id"), body
+
+
+def test_a_second_mechanisms_weights_are_read_from_its_own_row(pylon, substrate):
+    """Weights set on mechanism 1 by the hotkey itself (`set_mechanism_weights`, signed by ASI)
+    are what Pylon's mechanism route reads at that block: ASI's `Weights` row under storage index
+    4096 + netuid, not mechanism 0's."""
+    netuid = pylon.identity_netuid
+    head = substrate.get_chain_head()
+    count = mechanism_count(substrate, netuid, head)
+    assert count == 2  # the scenario's `mechanism_count`, on both runtimes
+    # The mechanism's own rate limit counts from its `LastUpdate` (the scenario's block 7).
+    while substrate.get_block_number(substrate.get_chain_head()) < 7 + 12 + 1:
+        time.sleep(0.5)
+    alice = Keypair.create_from_uri("//Alice")
+    call = substrate.compose_call(
+        "SubtensorModule",
+        "set_mechanism_weights",
+        {
+            "netuid": netuid,
+            "mecid": 1,
+            "dests": [0, 1],
+            "weights": [65535, 21845],
+            "version_key": 7,
+        },
+    )
+    receipt = substrate.submit_extrinsic(
+        substrate.create_signed_extrinsic(call=call, keypair=alice),
+        wait_for_inclusion=True,
+    )
+    assert receipt.is_success, receipt.error_message
+    at = receipt.block_hash
+    number = substrate.get_block_number(at)
+    identity = f"{pylon.url}/api/v1/identity/{pylon.identity_name}/subnet/{netuid}"
+    status, body = get(
+        f"{identity}/block/{number}/mechanism/1/weights/self", pylon.identity_token
+    )
+    assert status == 200, body
+    assert body["mechanism_id"] == 1 and body["block"]["hash"] == at
+    row = substrate.query(
+        "SubtensorModule", "Weights", [4096 + netuid, body["uid"]], block_hash=at
+    ).value
+    assert [list(p) for p in row] == [[0, 65535], [1, 21845]]
+    assert [
+        list(p) for p in zip(body["weights"]["uids"], body["weights"]["values"])
+    ] == [list(p) for p in row]
+    mech0 = substrate.query(
+        "SubtensorModule", "Weights", [netuid, body["uid"]], block_hash=at
+    ).value
+    status, short = get(f"{identity}/block/{number}/weights/self", pylon.identity_token)
+    assert status == 200
+    assert [list(p) for p in zip(short["weights"]["uids"], short["weights"]["values"])] == [
+        list(p) for p in mech0
+    ]

@@ -140,7 +140,12 @@ def test_metagraph_selective_and_mechagraph_agree(substrate, scenario):
     assert (
         sn_call(substrate, "get_mechagraph", [1, 0], head)["hotkeys"] == full["hotkeys"]
     )
-    assert sn_call(substrate, "get_mechagraph", [1, 1], head) is None
+    # The scenario gives netuid 1 two mechanisms: the second has a mechagraph of its own, a third
+    # does not exist.
+    second = sn_call(substrate, "get_mechagraph", [1, 1], head)
+    assert second["hotkeys"] == full["hotkeys"]
+    assert second["last_update"] == full["last_update"]
+    assert sn_call(substrate, "get_mechagraph", [1, 2], head) is None
 
 
 def test_dynamic_info_matches_storage(substrate, scenario):

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use scale_value::Value;
 
+use crate::extrinsics::dispatch::weights::storage_index;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::state_access::StateAccess;
 use crate::storage::{with_fields, zero_value, BlockState};
@@ -126,6 +127,17 @@ pub fn write_genesis(state: &mut BlockState, scenario: &Scenario) -> Result<(), 
         state.write(sm, "LastUpdate", &k, column(&|n| u(n.last_update)));
         if has(state, sm, "PruningScores") {
             state.write(sm, "PruningScores", &k, column(&|_| u(u16::MAX)));
+        }
+        if has(state, sm, "MechanismCountCurrent") {
+            let count = hp.mechanism_count.max(1);
+            state.write(sm, "MechanismCountCurrent", &k, u(count));
+            // Every further mechanism keeps its own per-neuron columns, as `do_set_mechanism_count`
+            // sizes them.
+            for mecid in 1..count {
+                let index = [u(storage_index(subnet.netuid, mecid))];
+                state.write(sm, "Incentive", &index, column(&|n| u(n.incentive)));
+                state.write(sm, "LastUpdate", &index, column(&|n| u(n.last_update)));
+            }
         }
 
         let mut total_alpha: u128 = 0;

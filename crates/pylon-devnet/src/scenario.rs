@@ -162,6 +162,10 @@ pub struct Hyperparameters {
     pub registration_allowed: bool,
     pub burn: u64,
     pub serving_rate_limit: u64,
+    /// `MechanismCountCurrent`: how many weight mechanisms the subnet runs (each keeps its own
+    /// `Weights`, `Incentive` and `LastUpdate` under `mecid * 4096 + netuid`). Written where the
+    /// runtime stores the item (specs 343 and 424 both do).
+    pub mechanism_count: u8,
 }
 
 impl Default for Hyperparameters {
@@ -183,6 +187,7 @@ impl Default for Hyperparameters {
             registration_allowed: true,
             burn: 1_000_000_000,
             serving_rate_limit: 50,
+            mechanism_count: 1,
         }
     }
 }
