@@ -199,6 +199,11 @@ impl EventHub {
         let _ = channel.sender.send(published);
     }
 
+    /// End every open stream (at shutdown): the channels go, their subscribers' streams end.
+    pub fn close(&self) {
+        self.channels.lock().clear();
+    }
+
     /// Subnets to publish on; those idle past [`LINGER`] are forgotten here.
     pub fn tracked(&self) -> Vec<u16> {
         let mut channels = self.channels.lock();
