@@ -644,6 +644,31 @@ mod tests {
         assert!(hub.subscribe(1, None, None).is_ok());
     }
 
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_gets_dropped_and_its_stream_ends() {
+        use futures::StreamExt;
+        let hub = Arc::new(EventHub::new(10));
+        let slow = hub.subscribe(1, None, None).unwrap();
+        for i in 0..CHANNEL_EVENTS as u32 + 5 {
+            hub.publish(1, i, "block", format!("{i}"), None);
+        }
+        let events: Vec<_> = tokio::time::timeout(
+            Duration::from_secs(5),
+            slow.into_stream().collect::<Vec<_>>(),
+        )
+        .await
+        .expect("the stream ends by itself");
+        let text: Vec<String> = events
+            .into_iter()
+            .map(|e| format!("{:?}", e.unwrap()))
+            .collect();
+        assert_eq!(text.len(), 2, "retry, then dropped: {text:?}");
+        assert!(text[1].contains("dropped"), "{text:?}");
+        assert_eq!(hub.open_streams(), 0, "its place is given back");
+        // The replay buffer stays bounded whatever was published.
+        assert_eq!(hub.channels.lock()[&1].replay.len(), REPLAY_EVENTS);
+    }
+
     #[test]
     fn the_neurons_digest_ignores_the_block() {
         let a = br#"{"block":{"number":1,"hash":"0x01"},"neurons":{"x":1}}"#;
