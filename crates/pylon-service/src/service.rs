@@ -89,6 +89,7 @@ impl Service {
         state.chain.on_chain_reset(move || {
             if let Some(state) = forget.upgrade() {
                 state.forget_chain();
+                state.events.chain_reset();
             }
         });
         let router = app(state.clone(), body);
