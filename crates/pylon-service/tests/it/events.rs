@@ -230,11 +230,18 @@ async fn block_events_follow_the_devnets_heads_and_resume_by_last_event_id() {
     // The stream is in the OpenAPI document, as text/event-stream.
     let document = request(addr, "GET", "/schema/openapi.json", &[], b"").await;
     let document = document.json();
-    let operation = &document["paths"]["/api/v1/subnet/{netuid}/events"]["get"];
-    assert!(
-        operation["responses"]["200"]["content"]["text/event-stream"].is_object(),
-        "{operation}"
-    );
+    for path in [
+        "/api/v1/subnet/{netuid}/events",
+        "/api/v1/identity/{name}/subnet/{netuid}/events",
+        "/api/_unstable/openaccess/subnet/{netuid}/events",
+        "/api/_unstable/identity/{name}/subnet/{netuid}/events",
+    ] {
+        let operation = &document["paths"][path]["get"];
+        assert!(
+            operation["responses"]["200"]["content"]["text/event-stream"].is_object(),
+            "{path}: {operation}"
+        );
+    }
     devnet.stop().await;
 }
 
