@@ -52,7 +52,8 @@ def api_schema(pylon: PylonDev) -> Any:
 
 
 WRITES = ["PUT", "POST", "PATCH", "DELETE"]
-# The live event streams never end by themselves: they have tests of their own.
+# The live event streams (`…/events`) never end on their own: a generated request would wait on
+# the body forever. crates/pylon-service/tests/it/events.rs and tests/devnet/test_events.py test them.
 STREAMS = r"/events$"
 # `/api/_unstable` serves the same handlers as `/api/v1` (only a few render differently): its
 # operations get fewer examples, enough to check their documentation and auth.

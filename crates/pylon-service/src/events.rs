@@ -26,7 +26,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -147,6 +147,8 @@ pub struct EventHub {
     channels: Mutex<HashMap<u16, Channel>>,
     open: AtomicUsize,
     max_subscribers: usize,
+    /// Chain resets seen (another genesis): the head follower starts over at each.
+    resets: AtomicU64,
 }
 
 impl EventHub {
@@ -155,7 +157,15 @@ impl EventHub {
             channels: Mutex::new(HashMap::new()),
             open: AtomicUsize::new(0),
             max_subscribers,
+            resets: AtomicU64::new(0),
         }
+    }
+
+    /// The node serves another chain now: every stream ends (its events were of the old chain;
+    /// a reconnect gets a `gap`, then the new chain's blocks) and the heads are followed afresh.
+    pub fn chain_reset(&self) {
+        self.resets.fetch_add(1, Ordering::AcqRel);
+        self.close();
     }
 
     /// Streams open now.
@@ -197,6 +207,11 @@ impl EventHub {
         channel.replay.push_back(published.clone());
         // No receiver (every subscriber left, the subnet lingers) is not an error.
         let _ = channel.sender.send(published);
+    }
+
+    /// End every open stream (at shutdown): the channels go, their subscribers' streams end.
+    pub fn close(&self) {
+        self.channels.lock().clear();
     }
 
     /// Subnets to publish on; those idle past [`LINGER`] are forgotten here.
@@ -392,6 +407,7 @@ pub async fn events(State(state): St, scope: Scope, headers: HeaderMap) -> AppRe
 pub async fn follow_heads(state: Arc<AppState>) {
     let mut heads = state.chain.heads();
     let mut last: Option<u32> = None;
+    let mut resets = state.events.resets.load(Ordering::Acquire);
     loop {
         if heads.changed().await.is_err() {
             return;
@@ -399,13 +415,17 @@ pub async fn follow_heads(state: Arc<AppState>) {
         let Some(head) = heads.borrow_and_update().clone() else {
             continue;
         };
+        let now = state.events.resets.load(Ordering::Acquire);
+        if now != resets {
+            (resets, last) = (now, None);
+        }
         let from = match last {
             None => head.number,
             Some(last) if head.number > last => {
                 (last + 1).max(head.number.saturating_sub(MAX_CATCH_UP))
             }
-            // The same height again (another fork) or lower (a reorg, or the chain was reset):
-            // ids and `block` numbers only go forward.
+            // The same height again (another fork) or lower (a reorg): ids and `block` numbers
+            // only go forward. (A reset chain starts over, above.)
             Some(_) => continue,
         };
         if state.events.tracked().is_empty() {
@@ -637,6 +657,31 @@ mod tests {
         drop(a);
         assert_eq!(hub.open_streams(), 1);
         assert!(hub.subscribe(1, None, None).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_gets_dropped_and_its_stream_ends() {
+        use futures::StreamExt;
+        let hub = Arc::new(EventHub::new(10));
+        let slow = hub.subscribe(1, None, None).unwrap();
+        for i in 0..CHANNEL_EVENTS as u32 + 5 {
+            hub.publish(1, i, "block", format!("{i}"), None);
+        }
+        let events: Vec<_> = tokio::time::timeout(
+            Duration::from_secs(5),
+            slow.into_stream().collect::<Vec<_>>(),
+        )
+        .await
+        .expect("the stream ends by itself");
+        let text: Vec<String> = events
+            .into_iter()
+            .map(|e| format!("{:?}", e.unwrap()))
+            .collect();
+        assert_eq!(text.len(), 2, "retry, then dropped: {text:?}");
+        assert!(text[1].contains("dropped"), "{text:?}");
+        assert_eq!(hub.open_streams(), 0, "its place is given back");
+        // The replay buffer stays bounded whatever was published.
+        assert_eq!(hub.channels.lock()[&1].replay.len(), REPLAY_EVENTS);
     }
 
     #[test]

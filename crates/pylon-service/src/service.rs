@@ -89,6 +89,7 @@ impl Service {
         state.chain.on_chain_reset(move || {
             if let Some(state) = forget.upgrade() {
                 state.forget_chain();
+                state.events.chain_reset();
             }
         });
         let router = app(state.clone(), body);
@@ -122,6 +123,12 @@ impl Service {
         let job_events = tokio::spawn(events::forward_jobs(self.state.clone()));
         let pruning = self.state.writer.as_ref().map(|w| w.spawn_pruning());
         tracing::info!(addr = %self.local_addr(), "serving the Pylon API");
+        // Event streams never end on their own: they end at shutdown, not at the drain deadline.
+        let hub = self.state.events.clone();
+        let shutdown = async move {
+            shutdown.await;
+            hub.close();
+        };
         let (draining, drain) = bounded_shutdown(shutdown, self.state.settings.shutdown_timeout);
         let limits = ConnectionLimits::from_settings(&self.state.settings);
         let server = connections::serve(self.listener, self.router, limits, draining);

@@ -85,6 +85,15 @@ impl Stream {
         .expect("an event within 20 s")
     }
 
+    /// Wait (at most 30 s) for the service to end the stream.
+    async fn ended(&mut self) {
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while self.lines.next_line().await.ok().flatten().is_some() {}
+        })
+        .await
+        .expect("the stream ends");
+    }
+
     /// The next event of `kind`, skipping others.
     async fn next_of(&mut self, kind: &str) -> Sse {
         loop {
@@ -221,11 +230,18 @@ async fn block_events_follow_the_devnets_heads_and_resume_by_last_event_id() {
     // The stream is in the OpenAPI document, as text/event-stream.
     let document = request(addr, "GET", "/schema/openapi.json", &[], b"").await;
     let document = document.json();
-    let operation = &document["paths"]["/api/v1/subnet/{netuid}/events"]["get"];
-    assert!(
-        operation["responses"]["200"]["content"]["text/event-stream"].is_object(),
-        "{operation}"
-    );
+    for path in [
+        "/api/v1/subnet/{netuid}/events",
+        "/api/v1/identity/{name}/subnet/{netuid}/events",
+        "/api/_unstable/openaccess/subnet/{netuid}/events",
+        "/api/_unstable/identity/{name}/subnet/{netuid}/events",
+    ] {
+        let operation = &document["paths"][path]["get"];
+        assert!(
+            operation["responses"]["200"]["content"]["text/event-stream"].is_object(),
+            "{path}: {operation}"
+        );
+    }
     devnet.stop().await;
 }
 
@@ -286,4 +302,55 @@ async fn epoch_events_come_when_the_chain_runs_the_subnets_epoch() {
         reply.body
     );
     devnet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_reset_ends_the_streams_and_a_reconnect_gets_a_gap_then_the_new_chain() {
+    let old = pylon_devnet::spawn(manual_devnet_config()).await.unwrap();
+    let port = old.local_addr().port();
+    for _ in 0..20 {
+        old.seal_block().await;
+    }
+    let addr = service(&old).await;
+    let path = "/api/v1/subnet/1/events";
+    let mut stream = Stream::open(addr, path, None).await;
+    old.seal_block().await;
+    let seen = stream.next_of("block").await;
+    assert_eq!(seen.data["number"], 21);
+    old.stop().await;
+
+    // Another chain (another genesis) on the same address, lower than the old one.
+    let mut scenario = pylon_devnet::Scenario::builtin_default();
+    scenario.subnets[0].generated_neurons = 5;
+    let new = pylon_devnet::spawn(pylon_devnet::DevnetConfig {
+        port,
+        scenario,
+        ..manual_devnet_config()
+    })
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        new.seal_block().await;
+    }
+    // The old chain's stream ends once the service sees the new chain…
+    stream.ended().await;
+    // …and a reconnect with its last id is told events were missed, then follows the new chain.
+    let mut again = Stream::open(addr, path, seen.id.as_deref()).await;
+    assert!(again.head.contains(" 200"), "{}", again.head);
+    let gap = again.next().await;
+    assert_eq!(gap.kind, "gap", "{gap:?}");
+    new.seal_block().await;
+    loop {
+        let block = again.next_of("block").await;
+        let number = block.data["number"].as_u64().unwrap();
+        assert_eq!(
+            block.data["hash"].as_str().unwrap(),
+            devnet_hash(&new, number).await,
+            "only the new chain's blocks"
+        );
+        if number == 4 {
+            break;
+        }
+    }
+    new.stop().await;
 }
