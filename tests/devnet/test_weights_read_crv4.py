@@ -18,6 +18,7 @@ from async_substrate_interface import SubstrateInterface
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pylon_dev import PylonDev, start_pylon_dev
+from test_crv4_epoch_schedule import scenario as crv4_scenario
 
 NETUID = 1
 TEMPO = 30
@@ -25,30 +26,9 @@ BLOCK_SECONDS = 0.25
 
 
 def scenario(tmp: Path) -> Path:
-    """Netuid 1 with commit-reveal on, short epochs and a one-epoch reveal period."""
-    path = tmp / "scenario-crv4-read.toml"
-    path.write_text(
-        f"""
-[[subnets]]
-netuid = {NETUID}
-owner = "//Alice//coldkey"
-generated_neurons = 3
-
-[subnets.hyperparameters]
-tempo = {TEMPO}
-commit_reveal_weights_enabled = true
-reveal_period_epochs = 1
-weights_rate_limit = 0
-min_allowed_weights = 1
-
-[[subnets.neurons]]
-hotkey = "//Alice"
-coldkey = "//Alice//coldkey"
-stake = 1000000000000000
-validator_permit = true
-"""
-    )
-    return path
+    """Netuid 1 with commit-reveal on, short epochs and a one-epoch reveal period (//Alice, the
+    dev identity, its validator): the epoch-schedule tests' subnet."""
+    return crv4_scenario(TEMPO, tmp)
 
 
 @pytest.fixture(scope="module")
