@@ -1,7 +1,7 @@
 """Two `pylon serve` on one devnet and one PostgreSQL: the leader is SIGKILLed with a weights
 extrinsic in flight; the standby takes the identity's lock, finds what the dead leader sent, and
 completes the job without a second extrinsic. Judged by the chain: one signed extrinsic, and
-//Alice's nonce advanced once.
+//Alice's nonce advanced once. The new leader's live event stream reports the job it resumed.
 
 The devnet seals blocks only on `dev_newBlock`, so the extrinsic is held in the pool (the job
 `submitted`) for exactly as long as the test wants: the hardest moment to lose a leader.
@@ -9,11 +9,14 @@ The devnet seals blocks only on `dev_newBlock`, so the extrinsic is held in the 
 
 from __future__ import annotations
 
+import json
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import engines
+import httpx
 
 
 def wait_for(what: str, check, timeout: float = 60.0, every: float = 0.1):
@@ -24,6 +27,28 @@ def wait_for(what: str, check, timeout: float = 60.0, every: float = 0.1):
             return value
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class WeightsEvents:
+    """The `weights` events of an identity stream, read in a thread."""
+
+    def __init__(self, base_url: str) -> None:
+        self.events: list[dict] = []
+        self.url = f"{base_url}/api/v1/identity/{engines.IDENTITY}/subnet/{engines.NETUID}/events"
+        self.opened = threading.Event()
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self) -> None:
+        headers = {"Authorization": f"Bearer {engines.IDENTITY_TOKEN}"}
+        with httpx.stream("GET", self.url, headers=headers, timeout=None) as response:
+            assert response.status_code == 200, response.read()
+            self.opened.set()
+            kind = None
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    kind = line.removeprefix("event:").strip()
+                elif line.startswith("data:") and kind == "weights":
+                    self.events.append(json.loads(line.removeprefix("data:")))
 
 
 def test_the_standby_completes_a_dead_leaders_job_with_one_extrinsic(postgres) -> None:
@@ -72,6 +97,8 @@ def test_the_standby_completes_a_dead_leaders_job_with_one_extrinsic(postgres) -
                 "the extrinsic is in the pool"
             )
 
+            events = WeightsEvents(b.url)
+            assert events.opened.wait(30), "the standby's event stream did not open"
             a.kill()
 
             # The standby takes over; status stays readable through it all along.
@@ -92,6 +119,12 @@ def test_the_standby_completes_a_dead_leaders_job_with_one_extrinsic(postgres) -
             final = wait_for("the job to be included", included, every=0.5)
             assert final["extrinsic_hash"] == job["extrinsic_hash"]
             assert final["attempts"] == 1, final
+            # The job the new leader resumed is on its identity stream, up to its inclusion.
+            wait_for(
+                "the resumed job's weights event",
+                lambda: any(e["job_id"] == str(job_id) and e["status"] == "included" for e in events.events),
+                timeout=30,
+            )
 
             # A few more blocks: nothing else arrives from either instance.
             chain.seal(3)

@@ -23,10 +23,11 @@ use pylon_chain::ChainClient;
 use pylon_weights::job::JobState;
 use pylon_weights::jobs::WeightsJobs;
 use pylon_weights::store::NOTIFY_CHANNEL;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::submitter::ChainWeightsSubmitter;
+use super::JobChange;
 
 const PING_EVERY: Duration = Duration::from_secs(2);
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
@@ -82,6 +83,7 @@ pub(super) fn spawn(
     chain: Arc<ChainClient>,
     leadership: Arc<Leadership>,
     hotkeys: Arc<HashMap<String, String>>,
+    job_events: broadcast::Sender<JobChange>,
 ) {
     for identity in identities {
         let task = Follower {
@@ -91,6 +93,7 @@ pub(super) fn spawn(
             chain: Arc::clone(&chain),
             leadership: Arc::clone(&leadership),
             hotkeys: Arc::clone(&hotkeys),
+            job_events: job_events.clone(),
         };
         tokio::spawn(task.run());
     }
@@ -107,6 +110,8 @@ struct Follower {
     chain: Arc<ChainClient>,
     leadership: Arc<Leadership>,
     hotkeys: Arc<HashMap<String, String>>,
+    /// The resumed jobs' states go to the live event stream like any other job's.
+    job_events: broadcast::Sender<JobChange>,
 }
 
 impl Follower {
@@ -251,10 +256,13 @@ impl Follower {
                     match self.jobs.store().get(id) {
                         Ok(Some(job)) => {
                             let hotkey = self.hotkeys.get(&job.key.identity).cloned();
-                            crate::metrics::watch_weights_job(
+                            super::watch_job(
+                                &self.jobs,
+                                &self.job_events,
                                 runner,
                                 job.key.netuid,
                                 hotkey.unwrap_or_default(),
+                                id,
                             );
                         }
                         _ => drop(runner),

@@ -134,6 +134,7 @@ impl Writer {
             leadership = Some((leading, names));
         }
         let mut jobs = WeightsJobs::new(Arc::new(store), Arc::new(submitter), runner);
+        let job_events = tokio::sync::broadcast::channel(256).0;
         let leadership = leadership.zip(database_url).map(|((leading, names), url)| {
             let gate = Arc::clone(&leading);
             jobs = jobs
@@ -146,6 +147,7 @@ impl Writer {
                 chain,
                 Arc::clone(&leading),
                 Arc::new(hotkeys.addresses()),
+                job_events.clone(),
             );
             leading
         });
@@ -153,7 +155,7 @@ impl Writer {
             hotkeys,
             jobs,
             leadership,
-            job_events: tokio::sync::broadcast::channel(256).0,
+            job_events,
         }))
     }
 
@@ -200,39 +202,7 @@ impl Writer {
     /// looked at every [`JOB_POLL`] while the runner runs, and once when it ends).
     pub fn watch(&self, runner: JobTask, key: &JobKey, id: JobId) {
         let hotkey = self.hotkey(&key.identity).unwrap_or_default().to_owned();
-        let (netuid, jobs, events) = (key.netuid, self.jobs.clone(), self.job_events.clone());
-        let started = std::time::Instant::now();
-        tokio::spawn(async move {
-            let mut runner = runner;
-            let mut seen: Option<JobState> = None;
-            let mut every = tokio::time::interval(JOB_POLL);
-            loop {
-                let ended = tokio::select! {
-                    ended = &mut runner => Some(ended),
-                    _ = every.tick() => None,
-                };
-                let jobs = jobs.clone();
-                if let Ok(Ok(Some(job))) =
-                    tokio::task::spawn_blocking(move || jobs.store().get(id)).await
-                {
-                    if seen.as_ref() != Some(&job.state) {
-                        seen = Some(job.state.clone());
-                        let _ = events.send(JobChange { job });
-                    }
-                }
-                if let Some(ended) = ended {
-                    if let Ok(Ok(state)) = ended {
-                        crate::metrics::observe_weights_job(
-                            netuid,
-                            &hotkey,
-                            &state,
-                            started.elapsed(),
-                        );
-                    }
-                    return;
-                }
-            }
-        });
+        watch_job(&self.jobs, &self.job_events, runner, key.netuid, hotkey, id);
     }
 
     pub fn signer(&self, identity: &str) -> Option<&HotkeySigner> {
@@ -243,6 +213,47 @@ impl Writer {
     pub fn hotkey(&self, identity: &str) -> Option<&str> {
         self.hotkeys.address(identity)
     }
+}
+
+/// [`Writer::watch`]'s work, also for the jobs a shared store's new leader resumes
+/// ([`lead`]): the job's outcome and duration in the metrics when its runner ends, and each state
+/// it takes meanwhile on `events`.
+pub(crate) fn watch_job(
+    jobs: &WeightsJobs<ChainWeightsSubmitter>,
+    events: &tokio::sync::broadcast::Sender<JobChange>,
+    runner: JobTask,
+    netuid: u16,
+    hotkey: String,
+    id: JobId,
+) {
+    let (jobs, events) = (jobs.clone(), events.clone());
+    let started = std::time::Instant::now();
+    tokio::spawn(async move {
+        let mut runner = runner;
+        let mut seen: Option<JobState> = None;
+        let mut every = tokio::time::interval(JOB_POLL);
+        loop {
+            let ended = tokio::select! {
+                ended = &mut runner => Some(ended),
+                _ = every.tick() => None,
+            };
+            let jobs = jobs.clone();
+            if let Ok(Ok(Some(job))) =
+                tokio::task::spawn_blocking(move || jobs.store().get(id)).await
+            {
+                if seen.as_ref() != Some(&job.state) {
+                    seen = Some(job.state.clone());
+                    let _ = events.send(JobChange { job });
+                }
+            }
+            if let Some(ended) = ended {
+                if let Ok(Ok(state)) = ended {
+                    crate::metrics::observe_weights_job(netuid, &hotkey, &state, started.elapsed());
+                }
+                return;
+            }
+        }
+    });
 }
 
 fn open_embedded(settings: &Settings) -> Result<JobStore, WriterError> {
