@@ -23,6 +23,9 @@ pub struct Rendered {
     pub etag: String,
     zstd: OnceLock<Bytes>,
     gzip: OnceLock<Bytes>,
+    /// A second view rendered from the same fetch (a neurons answer's validators): one cache
+    /// entry holds both, so neither view can be evicted without the other.
+    companion: Option<Arc<Rendered>>,
 }
 
 impl Rendered {
@@ -34,13 +37,25 @@ impl Rendered {
             etag,
             zstd: OnceLock::new(),
             gzip: OnceLock::new(),
+            companion: None,
         }
     }
 
+    /// This answer with `companion`, another view of the same fetch, stored alongside it.
+    pub fn with_companion(mut self, companion: Rendered) -> Self {
+        self.companion = Some(Arc::new(companion));
+        self
+    }
+
+    /// The other view stored with this answer, if any (see `with_companion`).
+    pub fn companion(&self) -> Option<&Arc<Rendered>> {
+        self.companion.as_ref()
+    }
+
     /// Bytes charged to the cache: the body plus room for its compressed codings (JSON
-    /// compresses to well under a quarter of its size with either).
+    /// compresses to well under a quarter of its size with either), and its companion's.
     pub fn footprint(&self) -> usize {
-        self.body.len() + self.body.len() / 2
+        self.body.len() + self.body.len() / 2 + self.companion.as_ref().map_or(0, |c| c.footprint())
     }
 
     /// The body in `coding`, compressed on first use and kept.
@@ -173,6 +188,11 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
         lru.bytes = 0;
     }
 
+    /// Whether `key` is cached, without counting a hit or making it recently used.
+    pub fn contains(&self, key: &K) -> bool {
+        self.lru.lock().entries.contains_key(key)
+    }
+
     /// Whether a fetch for `key` is running now.
     pub fn is_in_flight(&self, key: &K) -> bool {
         self.in_flight.lock().contains_key(key)
@@ -262,6 +282,25 @@ mod tests {
         cache.insert(3, Arc::new(rendered(3, 40)));
         assert!(cache.get(&3).is_some());
         assert_eq!(cache.bytes(), 60);
+    }
+
+    #[test]
+    fn a_companion_view_is_charged_and_evicted_with_its_entry() {
+        let cache = ResponseCache::new(200);
+        let both = rendered(1, 40).with_companion(rendered(1, 20));
+        assert_eq!(both.footprint(), 60 + 30);
+        cache.insert(1, Arc::new(both));
+        assert_eq!(cache.companion_len(&1), Some(20));
+        cache.insert(2, Arc::new(rendered(2, 80))); // 90 + 120 > 200: entry 1 goes, both views
+        assert!(!cache.contains(&1));
+        assert_eq!(cache.bytes(), 120);
+    }
+
+    impl ResponseCache<u32> {
+        fn companion_len(&self, key: &u32) -> Option<usize> {
+            let entry = self.get(key)?;
+            entry.companion().map(|c| c.body.len())
+        }
     }
 
     #[test]

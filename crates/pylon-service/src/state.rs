@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use pylon_chain::ChainClient;
+use pylon_chain::{BlockRef, ChainClient};
 
 use crate::cache::{Rendered, ResponseCache};
 use crate::settings::{Identity, Settings};
@@ -16,7 +16,8 @@ pub const HOT_FOR: Duration = Duration::from_secs(600);
 /// At most this many subnets are hot because they were requested (configured ones come on top).
 pub const MAX_REQUESTED_HOT: usize = 32;
 
-/// The two views of a subnet's neurons.
+/// The two views of a subnet's neurons. One fetch renders both, and both live in one cache entry
+/// under `CacheKey::Neurons`: the neurons answer, with the validators answer as its companion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum View {
     Neurons,
@@ -24,18 +25,22 @@ pub enum View {
 }
 
 impl View {
-    pub fn key(self, netuid: u16, hash: [u8; 32]) -> CacheKey {
+    /// This view of a cached neurons entry.
+    pub fn of(self, entry: &Arc<Rendered>) -> Arc<Rendered> {
         match self {
-            View::Neurons => CacheKey::Neurons(netuid, hash),
-            View::Validators => CacheKey::Validators(netuid, hash),
+            View::Neurons => entry.clone(),
+            View::Validators => entry
+                .companion()
+                .expect("neurons entries are cached with their validators view")
+                .clone(),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CacheKey {
+    /// A subnet's neurons and (as the entry's companion) validators at a block.
     Neurons(u16, [u8; 32]),
-    Validators(u16, [u8; 32]),
     BlockInfo([u8; 32]),
     Certificates(u16, [u8; 32]),
     Commitments(u16, [u8; 32]),
@@ -53,9 +58,10 @@ pub struct AppState {
     pub settings: Settings,
     pub chain: Arc<ChainClient>,
     pub cache: ResponseCache<CacheKey>,
-    /// Newest neurons and validators answers per subnet (`block/recent/neurons` serves the
-    /// former; both stand in for the latest block while its fetch runs).
-    pub recent: Mutex<HashMap<(View, u16), Arc<Rendered>>>,
+    /// The newest block whose neurons were fetched, per subnet: only the key — the answer itself
+    /// lives in `cache` (`block/recent/neurons` serves it; it stands in for the latest block while
+    /// that block's fetch runs). When the cache has evicted it, those reads go to the chain.
+    newest: Mutex<HashMap<u16, BlockRef>>,
     requested: Mutex<HashMap<u16, Instant>>,
     /// Subnets whose latest neurons are being fetched (a prefetch, or a reader's background
     /// refresh): one at a time per subnet, so a stalled chain does not collect one stalled fetch
@@ -74,7 +80,7 @@ impl AppState {
             evm: crate::evm::EvmAccess::new(&settings.evm),
             settings,
             chain,
-            recent: Mutex::new(HashMap::new()),
+            newest: Mutex::new(HashMap::new()),
             requested: Mutex::new(HashMap::new()),
             refreshing: Mutex::new(HashSet::new()),
             writer,
@@ -113,15 +119,32 @@ impl AppState {
         hot
     }
 
-    /// Remember `rendered` as the subnet's most recent `view` unless a newer block is known.
-    pub fn remember_recent(&self, view: View, netuid: u16, rendered: &Arc<Rendered>) {
-        let mut recent = self.recent.lock();
-        let newer = recent
-            .get(&(view, netuid))
-            .is_none_or(|known| known.block.number <= rendered.block.number);
-        if newer {
-            recent.insert((view, netuid), rendered.clone());
+    /// Remember `block` as the subnet's newest fetched neurons unless a newer block is known.
+    pub fn note_newest(&self, netuid: u16, block: &BlockRef) {
+        let mut newest = self.newest.lock();
+        if newest
+            .get(&netuid)
+            .is_none_or(|known| known.number <= block.number)
+        {
+            newest.insert(netuid, block.clone());
         }
+    }
+
+    /// The subnet's newest fetched neurons entry (both views), if the cache still holds it.
+    pub fn newest(&self, netuid: u16) -> Option<Arc<Rendered>> {
+        let block = self.newest.lock().get(&netuid)?.clone();
+        self.cache.get(&CacheKey::Neurons(netuid, block.hash))
+    }
+
+    /// Per subnet, the number of the newest block whose neurons the cache holds (for metrics;
+    /// a subnet whose newest entry was evicted is left out).
+    pub fn newest_cached_blocks(&self) -> Vec<(u16, u32)> {
+        let newest = self.newest.lock().clone();
+        newest
+            .into_iter()
+            .filter(|(netuid, block)| self.cache.contains(&CacheKey::Neurons(*netuid, block.hash)))
+            .map(|(netuid, block)| (netuid, block.number))
+            .collect()
     }
 
     /// Claim the subnet's background refresh: `None` while another one runs. The claim ends when
@@ -137,11 +160,7 @@ impl AppState {
     /// and answers by number or "latest" must come from the new chain only.
     pub fn forget_chain(&self) {
         self.cache.clear();
-        self.recent.lock().clear();
-    }
-
-    pub fn recent(&self, view: View, netuid: u16) -> Option<Arc<Rendered>> {
-        self.recent.lock().get(&(view, netuid)).cloned()
+        self.newest.lock().clear();
     }
 
     /// The identity's hotkey address (its keyfile was loaded, and decrypted, at start-up).
