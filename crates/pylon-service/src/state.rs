@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use pylon_chain::{BlockRef, ChainClient};
 
 use crate::cache::{Rendered, ResponseCache};
@@ -13,6 +13,8 @@ use crate::writes::Writer;
 
 /// How long a subnet stays hot (prefetched on every head) after someone last asked for it.
 pub const HOT_FOR: Duration = Duration::from_secs(600);
+/// A subnet's last request time is refreshed at most this often (`HOT_FOR` is minutes).
+const NOTE_AGAIN_AFTER: Duration = Duration::from_secs(1);
 /// At most this many subnets are hot because they were requested (configured ones come on top).
 pub const MAX_REQUESTED_HOT: usize = 32;
 
@@ -62,7 +64,7 @@ pub struct AppState {
     /// lives in `cache` (`block/recent/neurons` serves it; it stands in for the latest block while
     /// that block's fetch runs). When the cache has evicted it, those reads go to the chain.
     newest: Mutex<HashMap<u16, BlockRef>>,
-    requested: Mutex<HashMap<u16, Instant>>,
+    requested: RwLock<HashMap<u16, Instant>>,
     /// Subnets whose latest neurons are being fetched (a prefetch, or a reader's background
     /// refresh): one at a time per subnet, so a stalled chain does not collect one stalled fetch
     /// per new head.
@@ -81,7 +83,7 @@ impl AppState {
             settings,
             chain,
             newest: Mutex::new(HashMap::new()),
-            requested: Mutex::new(HashMap::new()),
+            requested: RwLock::new(HashMap::new()),
             refreshing: Mutex::new(HashSet::new()),
             writer,
         }
@@ -92,8 +94,15 @@ impl AppState {
     }
 
     pub fn note_requested(&self, netuid: u16) {
-        let mut requested = self.requested.lock();
-        requested.insert(netuid, Instant::now());
+        // On every read: a subnet noted within the last second is not noted again, so readers of
+        // a hot subnet share a read lock instead of queueing for the write lock.
+        let now = Instant::now();
+        let fresh = |at: &Instant| now.saturating_duration_since(*at) < NOTE_AGAIN_AFTER;
+        if self.requested.read().get(&netuid).is_some_and(fresh) {
+            return;
+        }
+        let mut requested = self.requested.write();
+        requested.insert(netuid, now);
         // Bound the prefetch work a caller can cause by asking for many subnets: keep the newest.
         while requested.len() > MAX_REQUESTED_HOT {
             let oldest = requested
@@ -111,7 +120,7 @@ impl AppState {
     pub fn hot_netuids(&self) -> Vec<u16> {
         let mut hot: Vec<u16> = self.settings.recent_objects_netuids.clone();
         hot.extend(self.settings.identities.iter().map(|i| i.netuid));
-        let mut requested = self.requested.lock();
+        let mut requested = self.requested.write();
         requested.retain(|_, at| at.elapsed() < HOT_FOR);
         hot.extend(requested.keys().copied());
         hot.sort_unstable();
@@ -208,6 +217,49 @@ mod tests {
         assert!(hot.contains(&7));
         assert_eq!(hot.len(), MAX_REQUESTED_HOT + 1);
         assert!(hot.contains(&199) && !hot.contains(&100));
+    }
+
+    #[tokio::test]
+    async fn the_newest_neurons_are_read_from_the_cache_and_gone_once_it_evicts_them() {
+        let network = Network::parse("ws://127.0.0.1:1").unwrap();
+        let mut settings = Settings::new(network.clone());
+        settings.cache_max_bytes = 1_000;
+        let chain = Arc::new(ChainClient::start(ChainConfig {
+            network,
+            archive: None,
+            archive_cutoff: 300,
+        }));
+        let state = AppState::new(settings, chain, None);
+        let block = |number: u32| BlockRef {
+            number,
+            hash: [number as u8; 32],
+        };
+        let entry = |number: u32| {
+            Arc::new(
+                Rendered::new(block(number), vec![b'n'; 100])
+                    .with_companion(Rendered::new(block(number), vec![b'v'; 50])),
+            )
+        };
+        assert!(state.newest(1).is_none());
+        for number in [5, 7] {
+            state
+                .cache
+                .insert(CacheKey::Neurons(1, block(number).hash), entry(number));
+            state.note_newest(1, &block(number));
+        }
+        state.note_newest(1, &block(6)); // an older block never replaces a newer one
+        let newest = state.newest(1).expect("cached");
+        assert_eq!(newest.block.number, 7);
+        assert_eq!(View::Validators.of(&newest).body.len(), 50);
+        assert_eq!(state.newest_cached_blocks(), vec![(1, 7)]);
+        // Other answers push it out of the bounded cache: no second copy is kept anywhere, so
+        // the readers of `latest` and `recent` go to the chain.
+        state.cache.insert(
+            CacheKey::BlockInfo([9; 32]),
+            Arc::new(Rendered::new(block(9), vec![0; 600])),
+        );
+        assert!(state.newest(1).is_none());
+        assert!(state.newest_cached_blocks().is_empty());
     }
 
     #[tokio::test]
