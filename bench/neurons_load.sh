@@ -8,6 +8,9 @@
 # Results go to bench/results/neurons_load.md.
 #
 # Usage: bench/neurons_load.sh [duration, default 30s] [connections, default 64]
+#   PYLON_BENCH_BIN=path  bench that pylon binary instead of building target/release/pylon (to
+#                         compare two builds: copy the first aside, rebuild, run both)
+#   PYLON_BENCH_OUT=path  write the results there instead of bench/results/neurons_load.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,11 +19,17 @@ connections=${2:-64}
 threads=2
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release --quiet -p pylon --bin pylon --example bare_bytes
+pylon_bin=${PYLON_BENCH_BIN:-target/release/pylon}
+out=${PYLON_BENCH_OUT:-bench/results/neurons_load.md}
+if [[ -z "${PYLON_BENCH_BIN:-}" ]]; then
+    cargo build --release --quiet -p pylon --bin pylon --example bare_bytes
+else
+    cargo build --release --quiet -p pylon --example bare_bytes
+fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-target/release/pylon dev --port 0 --chain-port 0 --data-dir "$work/dev" > "$work/dev.out" 2> "$work/dev.err" &
+"$pylon_bin" dev --port 0 --chain-port 0 --data-dir "$work/dev" > "$work/dev.out" 2> "$work/dev.err" &
 pylon_pid=$!
 for _ in $(seq 1 100); do grep -q '^PYLON_DEV_IDENTITY_HOTKEY=' "$work/dev.out" 2>/dev/null && break; sleep 0.2; done
 value() { grep "^$1=" "$work/dev.out" | cut -d= -f2-; }
@@ -74,11 +83,11 @@ else
     rpc_per_1000="n/a (devnet has no dev_rpcCallCount)"
 fi
 
-mkdir -p bench/results
+mkdir -p "$(dirname "$out")"
 {
     echo "# Latest neurons under load"
     echo
-    echo "Command: \`bench/neurons_load.sh $duration $connections\` ($(date -u +%Y-%m-%d), $(nproc) cores, wrk -t$threads -c$connections -d$duration)."
+    echo "Command: \`${PYLON_BENCH_BIN:+PYLON_BENCH_BIN=$pylon_bin }bench/neurons_load.sh $duration $connections\` ($(date -u +%Y-%m-%d), $(nproc) cores, wrk -t$threads -c$connections -d$duration)."
     echo "Subnet: netuid 1 of the built-in devnet scenario, $neurons neurons, $(wc -c < "$work/neurons.json") bytes of JSON per response."
     echo
     echo "| coding | bytes | server | req/s | p50 | p99 | non-2xx |"
@@ -107,5 +116,5 @@ PY
     echo "  per-block prefetch of the new head: no reader request reached the chain)."
     echo "- wrk and both servers share the machine's cores, so absolute numbers are lower than on a"
     echo "  dedicated host; the ratio to the ceiling is the figure to track."
-} > bench/results/neurons_load.md
-cat bench/results/neurons_load.md
+} > "$out"
+cat "$out"

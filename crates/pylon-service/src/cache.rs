@@ -1,14 +1,19 @@
 //! Rendered responses by key: a byte-bounded LRU, and single-flight for misses so concurrent
 //! readers of the same key share one chain call.
+//!
+//! A hit is the hot path of every cached read: it takes the map's lock shared (readers do not
+//! wait on each other) and marks the entry used with an atomic tick; the least recently used
+//! entry is looked for only when an insert runs out of bytes (a few times per block).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use pylon_chain::{BlockRef, ChainError};
 use tokio::sync::OnceCell;
 
@@ -21,26 +26,46 @@ pub struct Rendered {
     pub body: Bytes,
     /// Strong validator of `body` (quoted, as sent in `ETag`).
     pub etag: String,
+    /// `etag` and the block number as header values, built once for every response.
+    pub etag_header: HeaderValue,
+    pub block_header: HeaderValue,
     zstd: OnceLock<Bytes>,
     gzip: OnceLock<Bytes>,
+    /// A second view rendered from the same fetch (a neurons answer's validators): one cache
+    /// entry holds both, so neither view can be evicted without the other.
+    companion: Option<Arc<Rendered>>,
 }
 
 impl Rendered {
     pub fn new(block: BlockRef, body: Vec<u8>) -> Self {
         let etag = etag_of(&body);
         Rendered {
+            etag_header: HeaderValue::from_str(&etag).expect("etags are hex in quotes"),
+            block_header: HeaderValue::from(block.number),
             block,
             body: Bytes::from(body),
             etag,
             zstd: OnceLock::new(),
             gzip: OnceLock::new(),
+            companion: None,
         }
     }
 
+    /// This answer with `companion`, another view of the same fetch, stored alongside it.
+    pub fn with_companion(mut self, companion: Rendered) -> Self {
+        self.companion = Some(Arc::new(companion));
+        self
+    }
+
+    /// The other view stored with this answer, if any (see `with_companion`).
+    pub fn companion(&self) -> Option<&Arc<Rendered>> {
+        self.companion.as_ref()
+    }
+
     /// Bytes charged to the cache: the body plus room for its compressed codings (JSON
-    /// compresses to well under a quarter of its size with either).
+    /// compresses to well under a quarter of its size with either), and its companion's.
     pub fn footprint(&self) -> usize {
-        self.body.len() + self.body.len() / 2
+        self.body.len() + self.body.len() / 2 + self.companion.as_ref().map_or(0, |c| c.footprint())
     }
 
     /// The body in `coding`, compressed on first use and kept.
@@ -69,16 +94,22 @@ fn etag_of(body: &[u8]) -> String {
 
 type Flight = Arc<OnceCell<Result<Arc<Rendered>, ChainError>>>;
 
+struct Entry {
+    value: Arc<Rendered>,
+    /// The cache's tick when this entry was last read or written.
+    used: AtomicU64,
+}
+
 struct Lru<K> {
-    entries: HashMap<K, (Arc<Rendered>, u64)>,
-    order: BTreeMap<u64, K>,
-    tick: u64,
+    entries: HashMap<K, Entry>,
     bytes: usize,
 }
 
 pub struct ResponseCache<K> {
     max_bytes: usize,
-    lru: Mutex<Lru<K>>,
+    lru: RwLock<Lru<K>>,
+    /// Orders uses: each read or write takes the next value.
+    tick: AtomicU64,
     in_flight: Mutex<HashMap<K, Flight>>,
     /// Lookups that found their answer, and fetches that had to go to the chain (for metrics).
     hits: AtomicU64,
@@ -99,12 +130,11 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
     pub fn new(max_bytes: usize) -> Self {
         ResponseCache {
             max_bytes,
-            lru: Mutex::new(Lru {
+            lru: RwLock::new(Lru {
                 entries: HashMap::new(),
-                order: BTreeMap::new(),
-                tick: 0,
                 bytes: 0,
             }),
+            tick: AtomicU64::new(0),
             in_flight: Mutex::new(HashMap::new()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -113,7 +143,7 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
 
     pub fn stats(&self) -> CacheStats {
         let (bytes, entries) = {
-            let lru = self.lru.lock();
+            let lru = self.lru.read();
             (lru.bytes, lru.entries.len())
         };
         CacheStats {
@@ -125,20 +155,16 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
         }
     }
 
+    fn next_tick(&self) -> u64 {
+        self.tick.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
     pub fn get(&self, key: &K) -> Option<Arc<Rendered>> {
-        let mut lru = self.lru.lock();
-        lru.tick += 1;
-        let tick = lru.tick;
-        let (value, old_tick) = {
-            let entry = lru.entries.get_mut(key)?;
-            let old = entry.1;
-            entry.1 = tick;
-            (entry.0.clone(), old)
-        };
-        lru.order.remove(&old_tick);
-        lru.order.insert(tick, key.clone());
+        let lru = self.lru.read();
+        let entry = lru.entries.get(key)?;
+        entry.used.store(self.next_tick(), Ordering::Relaxed);
         self.hits.fetch_add(1, Ordering::Relaxed);
-        Some(value)
+        Some(entry.value.clone())
     }
 
     pub fn insert(&self, key: K, value: Arc<Rendered>) {
@@ -146,31 +172,36 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
         if size > self.max_bytes {
             return;
         }
-        let mut lru = self.lru.lock();
-        lru.tick += 1;
-        let tick = lru.tick;
-        if let Some((old, old_tick)) = lru.entries.insert(key.clone(), (value, tick)) {
-            lru.bytes -= old.footprint();
-            lru.order.remove(&old_tick);
+        let used = AtomicU64::new(self.next_tick());
+        let mut lru = self.lru.write();
+        if let Some(old) = lru.entries.insert(key, Entry { value, used }) {
+            lru.bytes -= old.value.footprint();
         }
-        lru.order.insert(tick, key);
         lru.bytes += size;
         while lru.bytes > self.max_bytes {
-            let Some((_, oldest)) = lru.order.pop_first() else {
-                break;
-            };
-            if let Some((evicted, _)) = lru.entries.remove(&oldest) {
-                lru.bytes -= evicted.footprint();
+            // The least recently used entry: a scan, but only when bytes run out.
+            let oldest = lru
+                .entries
+                .iter()
+                .min_by_key(|(_, entry)| entry.used.load(Ordering::Relaxed))
+                .map(|(key, _)| key.clone());
+            let Some(oldest) = oldest else { break };
+            if let Some(evicted) = lru.entries.remove(&oldest) {
+                lru.bytes -= evicted.value.footprint();
             }
         }
     }
 
     /// Drop every cached answer (the chain they came from is gone: see `AppState::forget_chain`).
     pub fn clear(&self) {
-        let mut lru = self.lru.lock();
+        let mut lru = self.lru.write();
         lru.entries.clear();
-        lru.order.clear();
         lru.bytes = 0;
+    }
+
+    /// Whether `key` is cached, without counting a hit or making it recently used.
+    pub fn contains(&self, key: &K) -> bool {
+        self.lru.read().entries.contains_key(key)
     }
 
     /// Whether a fetch for `key` is running now.
@@ -179,7 +210,7 @@ impl<K: Eq + Hash + Clone> ResponseCache<K> {
     }
 
     pub fn bytes(&self) -> usize {
-        self.lru.lock().bytes
+        self.lru.read().bytes
     }
 
     /// The cached value, or the result of `fetch` — run once however many callers miss the same
@@ -262,6 +293,25 @@ mod tests {
         cache.insert(3, Arc::new(rendered(3, 40)));
         assert!(cache.get(&3).is_some());
         assert_eq!(cache.bytes(), 60);
+    }
+
+    #[test]
+    fn a_companion_view_is_charged_and_evicted_with_its_entry() {
+        let cache = ResponseCache::new(200);
+        let both = rendered(1, 40).with_companion(rendered(1, 20));
+        assert_eq!(both.footprint(), 60 + 30);
+        cache.insert(1, Arc::new(both));
+        assert_eq!(cache.companion_len(&1), Some(20));
+        cache.insert(2, Arc::new(rendered(2, 80))); // 90 + 120 > 200: entry 1 goes, both views
+        assert!(!cache.contains(&1));
+        assert_eq!(cache.bytes(), 120);
+    }
+
+    impl ResponseCache<u32> {
+        fn companion_len(&self, key: &u32) -> Option<usize> {
+            let entry = self.get(key)?;
+            entry.companion().map(|c| c.body.len())
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ use pylon_weights::job::JobState;
 use pylon_weights::jobs::JobTask;
 
 use crate::error::ApiError;
-use crate::state::{AppState, View};
+use crate::state::AppState;
 
 /// The `app_name` label of the HTTP series (the reference's value, so dashboards carry over).
 pub const APP_NAME: &str = "bittensor-pylon";
@@ -518,11 +518,9 @@ fn state_registry(state: &AppState) -> Registry {
             &["netuid"],
         )
         .expect("valid gauge definition");
-        for ((view, netuid), rendered) in state.recent.lock().iter() {
-            if *view == View::Neurons {
-                lag.with_label_values(&[&netuid.to_string()])
-                    .set(i64::from(head.number.saturating_sub(rendered.block.number)));
-            }
+        for (netuid, number) in state.newest_cached_blocks() {
+            lag.with_label_values(&[&netuid.to_string()])
+                .set(i64::from(head.number.saturating_sub(number)));
         }
         register(&registry, lag);
     }

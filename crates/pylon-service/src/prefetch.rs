@@ -36,8 +36,11 @@ pub async fn follow_heads(state: Arc<AppState>) {
                     // Compress ahead too, so no reader of the new block waits for it.
                     Ok(rendered) => {
                         let _ = tokio::task::spawn_blocking(move || {
-                            rendered.encoded(Coding::Zstd);
-                            rendered.encoded(Coding::Gzip);
+                            let views = std::iter::once(&rendered).chain(rendered.companion());
+                            for view in views {
+                                view.encoded(Coding::Zstd);
+                                view.encoded(Coding::Gzip);
+                            }
                         })
                         .await;
                     }

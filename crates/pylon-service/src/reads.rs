@@ -34,28 +34,37 @@ where
         .await
 }
 
-/// Neurons of a subnet at a block; the validators view of the same fetch is cached alongside.
-pub async fn neurons(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
-    let rendered = state
+/// A subnet's neurons entry at a block: one fetch, rendered as both views (the neurons answer,
+/// and the validators answer as its companion), cached as one entry.
+async fn neurons_entry(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
+    let entry = state
         .cache
         .get_or_fetch(CacheKey::Neurons(netuid, block.hash), || async {
             let neurons = state.chain.neurons(netuid, block).await?;
-            let validators = Arc::new(Rendered::new(
-                block.clone(),
-                render::validators(block, &neurons),
-            ));
-            state.remember_recent(View::Validators, netuid, &validators);
-            state
-                .cache
-                .insert(CacheKey::Validators(netuid, block.hash), validators);
-            Ok(Rendered::new(
-                block.clone(),
-                render::neurons(block, &neurons),
-            ))
+            let validators = Rendered::new(block.clone(), render::validators(block, &neurons));
+            Ok(
+                Rendered::new(block.clone(), render::neurons(block, &neurons))
+                    .with_companion(validators),
+            )
         })
         .await?;
-    state.remember_recent(View::Neurons, netuid, &rendered);
-    Ok(rendered)
+    state.note_newest(netuid, block);
+    Ok(entry)
+}
+
+/// A view of a subnet's neurons at a block.
+pub async fn view_at(state: &Arc<AppState>, view: View, netuid: u16, block: &BlockRef) -> Read {
+    Ok(view.of(&neurons_entry(state, netuid, block).await?))
+}
+
+/// Neurons of a subnet at a block.
+pub async fn neurons(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
+    view_at(state, View::Neurons, netuid, block).await
+}
+
+/// Validators of a subnet at a block (the same cache entry as its neurons).
+pub async fn validators(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
+    view_at(state, View::Validators, netuid, block).await
 }
 
 /// The latest block's neurons or validators, stale-while-revalidate: a reader does not wait on
@@ -65,18 +74,20 @@ pub async fn neurons(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Re
 /// already running: one background refresh per subnet at a time — and meanwhile
 /// the newest cached answer is served, its `block` saying which it is (and `X-Pylon-Block`). A
 /// failing fetch also leaves readers the cached answer. Only answers at most
-/// `PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS` behind the head stand in; past that the reader
-/// waits for the chain like any uncached read.
+/// `PYLON_RECENT_OBJECTS_HARD_LIMIT_BLOCKS` behind the head stand in; past that — or when the
+/// cache has evicted the subnet's newest entry — the reader waits for the chain like any
+/// uncached read.
 pub async fn latest(state: &Arc<AppState>, view: View, netuid: u16, head: &BlockRef) -> Read {
-    if let Some(hit) = state.cache.get(&view.key(netuid, head.hash)) {
-        return Ok(hit);
+    if let Some(hit) = state.cache.get(&CacheKey::Neurons(netuid, head.hash)) {
+        return Ok(view.of(&hit));
     }
     let limit = state.settings.recent_objects_hard_limit_blocks;
     let Some(previous) = state
-        .recent(view, netuid)
+        .newest(netuid)
         .filter(|previous| head.number.saturating_sub(previous.block.number) <= limit)
+        .map(|previous| view.of(&previous))
     else {
-        return fetch_view(state, view, netuid, head).await;
+        return view_at(state, view, netuid, head).await;
     };
     if state
         .cache
@@ -92,7 +103,7 @@ pub async fn latest(state: &Arc<AppState>, view: View, netuid: u16, head: &Block
     let refresh = tokio::spawn({
         let (state, head) = (state.clone(), head.clone());
         async move {
-            let fresh = fetch_view(&state, view, netuid, &head).await;
+            let fresh = view_at(&state, view, netuid, &head).await;
             drop(claim);
             fresh
         }
@@ -108,34 +119,9 @@ pub async fn latest(state: &Arc<AppState>, view: View, netuid: u16, head: &Block
     }
 }
 
-async fn fetch_view(state: &Arc<AppState>, view: View, netuid: u16, block: &BlockRef) -> Read {
-    match view {
-        View::Neurons => neurons(state, netuid, block).await,
-        View::Validators => validators(state, netuid, block).await,
-    }
-}
-
-pub async fn validators(state: &Arc<AppState>, netuid: u16, block: &BlockRef) -> Read {
-    let key = CacheKey::Validators(netuid, block.hash);
-    if let Some(hit) = state.cache.get(&key) {
-        return Ok(hit);
-    }
-    neurons(state, netuid, block).await?;
-    match state.cache.get(&key) {
-        Some(hit) => Ok(hit),
-        // The neurons were cached but their validators view was evicted: render it again.
-        None => {
-            let fetch = state.chain.neurons(netuid, block);
-            cached_read(state, key, block, fetch, |at, all| {
-                render::validators(at, &all)
-            })
-            .await
-        }
-    }
-}
-
 /// The newest neurons already fetched for the subnet (no chain call), else the latest ones.
 /// Only for subnets kept fresh on every head (identities' and `PYLON_RECENT_OBJECTS_NETUIDS`).
+/// When the cache has evicted the newest entry, this is an uncached read of the latest block.
 pub async fn recent_neurons(state: &Arc<AppState>, netuid: u16) -> Result<Arc<Rendered>, ApiError> {
     let settings = &state.settings;
     let kept = settings.recent_objects_netuids.contains(&netuid)
@@ -145,8 +131,7 @@ pub async fn recent_neurons(state: &Arc<AppState>, netuid: u16) -> Result<Arc<Re
             "netuid {netuid} is not kept fresh: add it to PYLON_RECENT_OBJECTS_NETUIDS"
         )));
     }
-    let recent = state.recent(View::Neurons, netuid);
-    let Some(recent) = recent else {
+    let Some(recent) = state.newest(netuid) else {
         let head = state.chain.latest_block()?;
         return Ok(neurons(state, netuid, &head).await?);
     };

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
 };
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use crate::cache::Rendered;
@@ -14,10 +14,11 @@ use crate::encoding::negotiate;
 
 /// Which block an answer is from, so a reader can tell a cached answer's age.
 pub const BLOCK_HEADER: &str = "x-pylon-block";
+const BLOCK_HEADER_NAME: HeaderName = HeaderName::from_static(BLOCK_HEADER);
 
+/// On every cached read, so it allocates nothing but the response: the header values are the
+/// ones `Rendered` built once, the body a shared `Bytes` (compressed once per coding).
 pub fn cached(rendered: &Arc<Rendered>, request: &HeaderMap) -> Response {
-    let etag = HeaderValue::from_str(&rendered.etag).expect("etags are hex in quotes");
-    let block = HeaderValue::from(rendered.block.number);
     let matches = request
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -25,27 +26,34 @@ pub fn cached(rendered: &Arc<Rendered>, request: &HeaderMap) -> Response {
             v.split(',')
                 .any(|tag| tag.trim() == rendered.etag || tag.trim() == "*")
         });
-    let mut builder = Response::builder()
-        .header(ETAG, etag)
-        .header(BLOCK_HEADER, block)
-        .header(CACHE_CONTROL, "no-cache");
-    if matches {
-        builder = builder.status(StatusCode::NOT_MODIFIED);
-        return builder.body(Body::empty()).expect("valid response");
-    }
-    builder = builder
-        .status(StatusCode::OK)
-        .header(CONTENT_TYPE, "application/json")
-        .header(VARY, "accept-encoding");
-    // Compressed once per coding and shared (the compression layer leaves encoded bodies alone).
-    let body = match negotiate(request) {
-        Some(coding) => {
-            builder = builder.header(CONTENT_ENCODING, coding.name());
-            rendered.encoded(coding)
+    let (status, body, coding) = if matches {
+        (StatusCode::NOT_MODIFIED, Body::empty(), None)
+    } else {
+        // The compression layer leaves bodies that already have a Content-Encoding alone.
+        match negotiate(request) {
+            Some(coding) => (
+                StatusCode::OK,
+                Body::from(rendered.encoded(coding)),
+                Some(coding),
+            ),
+            None => (StatusCode::OK, Body::from(rendered.body.clone()), None),
         }
-        None => rendered.body.clone(),
     };
-    builder.body(Body::from(body)).expect("valid response")
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.reserve(6);
+    headers.insert(ETAG, rendered.etag_header.clone());
+    headers.insert(BLOCK_HEADER_NAME, rendered.block_header.clone());
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if !matches {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+        if let Some(coding) = coding {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+        }
+    }
+    response
 }
 
 // --- replicas behind an HTTP cache (issue 13) ---

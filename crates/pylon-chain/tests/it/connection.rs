@@ -6,29 +6,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use pylon_chain::{BlockRef, ChainClient, ChainConfig, Network};
+use pylon_chain::BlockRef;
 use pylon_devnet::{DevnetConfig, DevnetHandle, Scenario};
+use pylon_test_support::{chain_client, devnet_config};
 use subxt::rpcs::{rpc_params, RpcClient};
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// A devnet on `port` (0: any) at genesis, blocks only when the test seals one.
 async fn devnet(port: u16, scenario: Scenario) -> DevnetHandle {
     pylon_devnet::spawn(DevnetConfig {
         port,
-        block_time: Duration::ZERO,
-        scenario,
-        ..DevnetConfig::default()
+        ..devnet_config(Duration::ZERO, scenario)
     })
     .await
     .expect("devnet starts")
-}
-
-fn client(node: &DevnetHandle) -> ChainClient {
-    ChainClient::start(ChainConfig {
-        network: Network::parse(&node.ws_url()).unwrap(),
-        archive: None,
-        archive_cutoff: 300,
-    })
 }
 
 /// The node's own hash of block `number`, through a client of its own.
@@ -48,7 +40,7 @@ async fn hash_at(node: &DevnetHandle, number: u32) -> [u8; 32] {
 async fn an_idle_chain_advertising_the_new_api_is_served_at_once() {
     // Manual sealing and no block sealed: the chain makes no new block while we connect.
     let node = devnet(0, Scenario::builtin_default()).await;
-    let chain = client(&node);
+    let chain = chain_client(&node);
     assert!(
         chain.wait_ready(Duration::from_secs(5)).await,
         "the head is known without a new block"
@@ -83,7 +75,7 @@ async fn a_node_restarted_with_another_genesis_is_read_afresh() {
     for _ in 0..80 {
         old.seal_block().await;
     }
-    let chain = client(&old);
+    let chain = chain_client(&old);
     let resets = Arc::new(AtomicUsize::new(0));
     let counted = resets.clone();
     chain.on_chain_reset(move || {
@@ -132,7 +124,7 @@ async fn a_reconnect_to_the_same_chain_keeps_what_is_known() {
     for _ in 0..80 {
         node.seal_block().await;
     }
-    let chain = client(&node);
+    let chain = chain_client(&node);
     let resets = Arc::new(AtomicUsize::new(0));
     let counted = resets.clone();
     chain.on_chain_reset(move || {
@@ -173,7 +165,7 @@ async fn a_node_restarted_from_the_same_genesis_with_other_blocks_is_read_afresh
     for _ in 0..80 {
         old.seal_block().await;
     }
-    let chain = client(&old);
+    let chain = chain_client(&old);
     assert!(chain.wait_ready(WAIT).await);
     let genesis = chain.genesis_hash().unwrap();
     let old_five = chain.block(5).await.unwrap();

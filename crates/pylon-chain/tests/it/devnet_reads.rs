@@ -1,31 +1,12 @@
 //! The chain layer against a devnet: every query returns the default scenario's values.
 
-use std::time::Duration;
-
-use pylon_chain::{ChainClient, ChainConfig, ChainError, Network};
-use pylon_devnet::{dev_keypair, DevnetConfig, Scenario};
-
-fn ss58(uri: &str) -> String {
-    subxt::utils::AccountId32(dev_keypair(uri).unwrap().public).to_string()
-}
+use pylon_chain::ChainError;
+use pylon_test_support::{devnet, manual_devnet_config, public_key, ready_chain, ss58};
 
 #[tokio::test]
 async fn queries_return_the_scenario_and_missing_blocks_are_unknown() {
-    let devnet = pylon_devnet::spawn(DevnetConfig {
-        port: 0,
-        block_time: Duration::ZERO,
-        scenario: Scenario::builtin_default(),
-        ..DevnetConfig::default()
-    })
-    .await
-    .expect("devnet starts");
-    devnet.seal_block().await;
-    let chain = ChainClient::start(ChainConfig {
-        network: Network::parse(&devnet.ws_url()).unwrap(),
-        archive: None,
-        archive_cutoff: 300,
-    });
-    assert!(chain.wait_ready(Duration::from_secs(20)).await, "connects");
+    let devnet = devnet(manual_devnet_config()).await;
+    let chain = ready_chain(&devnet).await;
     let head = chain.latest_block().unwrap();
     assert_eq!(head.number, devnet.best_number());
 
@@ -62,8 +43,8 @@ async fn queries_return_the_scenario_and_missing_blocks_are_unknown() {
     assert_eq!(certificates[0].0, ss58("//Alice"));
     assert_eq!(certificates[0].1.algorithm, 1);
     assert_eq!(certificates[0].1.public_key, vec![0xab; 32]);
-    let alice_key = dev_keypair("//Alice").unwrap().public;
-    let bob_key = dev_keypair("//Bob").unwrap().public;
+    let alice_key = public_key("//Alice");
+    let bob_key = public_key("//Bob");
     assert!(chain
         .certificate(1, alice_key, &head)
         .await

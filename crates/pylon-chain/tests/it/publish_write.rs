@@ -5,34 +5,19 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use pylon_chain::publish::{AxonServe, NewCertificate, MAX_COMMITMENT_LEN};
-use pylon_chain::{ChainClient, ChainConfig, Network, SubmitError};
-use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use pylon_chain::{ChainClient, SubmitError};
+use pylon_devnet::{DevnetHandle, Scenario};
+use pylon_test_support::{devnet, devnet_config, ready_chain, signer, subxt_api};
 use pylon_timelock::RoundClock;
-use pylon_wallet::HotkeySigner;
 use scale_value::{At, Value, ValueDef};
-use subxt::{dynamic, OnlineClient, SubstrateConfig};
+use subxt::dynamic;
 
+/// The built-in scenario with a block every 200 ms (submissions are included without a seal).
 async fn setup() -> (DevnetHandle, ChainClient) {
-    let devnet = pylon_devnet::spawn(DevnetConfig {
-        port: 0,
-        block_time: Duration::from_millis(200),
-        scenario: Scenario::builtin_default(),
-        ..DevnetConfig::default()
-    })
-    .await
-    .expect("devnet starts");
-    devnet.seal_block().await;
-    let chain = ChainClient::start(ChainConfig {
-        network: Network::parse(&devnet.ws_url()).unwrap(),
-        archive: None,
-        archive_cutoff: 300,
-    });
-    assert!(chain.wait_ready(Duration::from_secs(20)).await, "connects");
+    let config = devnet_config(Duration::from_millis(200), Scenario::builtin_default());
+    let devnet = devnet(config).await;
+    let chain = ready_chain(&devnet).await;
     (devnet, chain)
-}
-
-fn signer(uri: &str) -> HotkeySigner {
-    HotkeySigner::from_private_key(&dev_keypair(uri).unwrap().secret_key_bytes()).unwrap()
 }
 
 #[tokio::test]
@@ -118,10 +103,9 @@ async fn an_axon_served_with_a_certificate_publishes_the_certificate() {
 
 /// `Commitments.CommitmentOf[(netuid, hotkey)]` read with subxt as a dynamic value.
 async fn commitment_value(devnet: &DevnetHandle, netuid: u16, hotkey: [u8; 32]) -> Value {
-    let api = OnlineClient::<SubstrateConfig>::from_insecure_url(devnet.ws_url())
+    subxt_api(devnet)
         .await
-        .unwrap();
-    api.at_current_block()
+        .at_current_block()
         .await
         .unwrap()
         .storage()

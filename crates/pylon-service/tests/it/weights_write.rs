@@ -9,8 +9,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use pylon_chain::pool_refusal::{RefusalReason, SubtensorRefusal};
 use pylon_chain::weights::{commit_timelocked_weights_call, set_weights_call};
 use pylon_chain::{ChainClient, ChainConfig, Network, SubmitError};
-use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use pylon_devnet::{DevnetConfig, DevnetHandle, Scenario};
 use pylon_service::writes::submitter::{ChainWeightsSubmitter, EpochSchedules, Hotkeys};
+use pylon_test_support::{
+    account_nonce, devnet, devnet_config, ready_chain, signer, stored_weights, wait_for_block,
+    weights_scenario,
+};
 use pylon_wallet::HotkeySigner;
 use pylon_weights::commit::{build_commit, reveal_target, BeaconInfo, RevealInputs, RevealRule};
 use pylon_weights::convert::ChainWeights;
@@ -19,7 +23,6 @@ use pylon_weights::job::{JobKey, JobState, NewJob};
 use pylon_weights::jobs::WeightsJobs;
 use pylon_weights::runner::{RunnerConfig, WeightsSubmitter};
 use pylon_weights::store::{Claim, JobStore};
-use subxt::{dynamic, OnlineClient, SubstrateConfig};
 
 const IDENTITY: &str = "validator";
 /// Netuid 1 (direct weights) in the test scenario.
@@ -29,17 +32,13 @@ const VERSION_KEY: u64 = 7;
 const CR_NETUID: u16 = 2;
 const CR_TEMPO: u16 = 49;
 
-/// The built-in scenario (//Alice is uid 0 and a validator on every subnet), with netuid 1
-/// taking weights at any block under a known version key, and netuid 2's epochs short.
+/// The built-in scenario (//Alice is uid 0 and a validator on every subnet), with weights
+/// taken at any block, netuid 1's under a known version key, and netuid 2's epochs short.
 fn scenario() -> Scenario {
-    let mut scenario = Scenario::builtin_default();
+    let mut scenario = weights_scenario(CR_NETUID, CR_TEMPO);
     for subnet in &mut scenario.subnets {
-        let hyper = &mut subnet.hyperparameters;
-        hyper.weights_rate_limit = 0;
-        match subnet.netuid {
-            DIRECT_NETUID => hyper.weights_version_key = VERSION_KEY,
-            CR_NETUID => hyper.tempo = CR_TEMPO,
-            _ => {}
+        if subnet.netuid == DIRECT_NETUID {
+            subnet.hyperparameters.weights_version_key = VERSION_KEY;
         }
     }
     scenario
@@ -52,43 +51,20 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let devnet = pylon_devnet::spawn(DevnetConfig {
-        port: 0,
-        // Blocks keep coming so submissions are included without a manual seal.
-        block_time: Duration::from_millis(200),
-        scenario: scenario(),
-        ..DevnetConfig::default()
-    })
-    .await
-    .expect("devnet starts");
-    devnet.seal_block().await;
-    let chain = Arc::new(ChainClient::start(ChainConfig {
-        network: Network::parse(&devnet.ws_url()).unwrap(),
-        archive: None,
-        archive_cutoff: 300,
-    }));
-    assert!(chain.wait_ready(Duration::from_secs(20)).await, "connects");
-    let alice = dev_keypair("//Alice").unwrap().secret_key_bytes();
-    let alice = Arc::new(HotkeySigner::from_private_key(&alice).expect("a valid sr25519 key"));
+    // Blocks keep coming so submissions are included without a manual seal.
+    let devnet = devnet(devnet_config(Duration::from_millis(200), scenario())).await;
+    let chain = Arc::new(ready_chain(&devnet).await);
     Setup {
         devnet,
         chain,
-        alice,
+        alice: Arc::new(signer("//Alice")),
     }
 }
 
 impl Setup {
     /// Wait until the chain has produced `number` blocks.
     async fn wait_for_block(&self, number: u64) {
-        let mut heads = self.chain.heads();
-        while heads
-            .borrow_and_update()
-            .as_ref()
-            .map_or(0, |b| u64::from(b.number))
-            < number
-        {
-            heads.changed().await.unwrap();
-        }
+        wait_for_block(&self.chain, u32::try_from(number).unwrap()).await
     }
 
     fn submitter(&self) -> Arc<ChainWeightsSubmitter> {
@@ -136,38 +112,14 @@ impl Setup {
         }
     }
 
-    async fn api(&self) -> OnlineClient<SubstrateConfig> {
-        OnlineClient::<SubstrateConfig>::from_insecure_url(self.devnet.ws_url())
-            .await
-            .expect("subxt connects")
-    }
-
     /// `SubtensorModule.Weights[(netuid, uid)]` at the devnet's best block, read with subxt.
     async fn stored_weights(&self, netuid: u16, uid: u16) -> Vec<(u16, u16)> {
-        let at = self.api().await.at_current_block().await.unwrap();
-        at.storage()
-            .fetch(
-                dynamic::storage::<(u16, u16), Vec<(u16, u16)>>("SubtensorModule", "Weights"),
-                (netuid, uid),
-            )
-            .await
-            .expect("Weights entry")
-            .decode()
-            .expect("Weights decodes")
+        stored_weights(&self.devnet, netuid, uid).await
     }
 
     /// //Alice's account nonce: how many extrinsics she has sent.
     async fn alice_nonce(&self) -> u64 {
-        let account = subxt::utils::AccountId32(self.alice.public_key());
-        self.api()
-            .await
-            .at_current_block()
-            .await
-            .unwrap()
-            .transactions()
-            .account_nonce(&account)
-            .await
-            .unwrap()
+        account_nonce(&self.devnet, self.alice.public_key()).await
     }
 }
 
@@ -625,7 +577,9 @@ async fn a_resumed_crv4_job_whose_commit_landed_sends_nothing_more() {
 
 #[test]
 fn the_submitter_shows_identities_and_addresses_but_no_key() {
-    let secret = dev_keypair("//Alice").unwrap().secret_key_bytes();
+    let secret = pylon_devnet::dev_keypair("//Alice")
+        .unwrap()
+        .secret_key_bytes();
     let signer = Arc::new(HotkeySigner::from_private_key(&secret).unwrap());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -743,32 +697,16 @@ async fn a_pool_refusal_comes_back_decoded_by_name() {
 
 #[tokio::test]
 async fn the_schedule_model_follows_each_blocks_metadata_across_a_runtime_upgrade() {
-    let devnet = pylon_devnet::spawn(DevnetConfig {
-        port: 0,
-        block_time: Duration::ZERO,
-        scenario: scenario(),
+    let devnet = devnet(DevnetConfig {
         runtime: Some(pylon_devnet::RuntimeSpec::Spec343),
-        ..DevnetConfig::default()
+        ..devnet_config(Duration::ZERO, scenario())
     })
-    .await
-    .expect("devnet starts");
-    for _ in 0..4 {
+    .await;
+    for _ in 0..3 {
         devnet.seal_block().await;
     }
-    let chain = ChainClient::start(ChainConfig {
-        network: Network::parse(&devnet.ws_url()).unwrap(),
-        archive: None,
-        archive_cutoff: 300,
-    });
-    assert!(chain.wait_ready(Duration::from_secs(20)).await, "connects");
-    let head_at_least = |number: u32| {
-        let mut heads = chain.heads();
-        async move {
-            while heads.borrow_and_update().as_ref().map_or(0, |b| b.number) < number {
-                heads.changed().await.unwrap();
-            }
-        }
-    };
+    let chain = ready_chain(&devnet).await;
+    let head_at_least = |number: u32| wait_for_block(&chain, number);
     head_at_least(4).await;
     let before = chain.latest_block().unwrap();
     // Spec 343's metadata has no LastEpochBlock: the fixed grid.

@@ -13,11 +13,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{bearer, identity, local_settings, request, serve, ss58, write_dev_hotkey, Reply};
-use pylon_devnet::{dev_keypair, DevnetConfig, DevnetHandle, Scenario};
+use pylon_devnet::DevnetHandle;
 use pylon_service::{Secret, Service, Settings};
+use pylon_test_support::{
+    self as test_support, account_nonce, devnet_config, public_key, stored_weights,
+    weights_scenario,
+};
 use pylon_weights::commit::RevealRule;
 use serde_json::{json, Value};
-use subxt::{dynamic, OnlineClient, SubstrateConfig};
 
 const TOKEN: &str = "identity-token";
 const METRICS: &str = "metrics-token";
@@ -28,31 +31,13 @@ const CR_TEMPO: u16 = 49;
 const VERSION_KEY: u64 = 7;
 
 /// The built-in scenario (//Alice is uid 0, //Bob uid 1, validators on every subnet) with
-/// weights accepted at any block.
-fn scenario() -> Scenario {
-    let mut scenario = Scenario::builtin_default();
-    for subnet in &mut scenario.subnets {
-        let hyper = &mut subnet.hyperparameters;
-        hyper.weights_rate_limit = 0;
-        hyper.weights_version_key = VERSION_KEY;
-        if subnet.netuid == CR_NETUID {
-            hyper.tempo = CR_TEMPO;
-        }
-    }
-    scenario
-}
-
+/// weights accepted at any block under a known version key, and netuid 2's epochs short.
 async fn devnet(block_time: Duration) -> DevnetHandle {
-    let devnet = pylon_devnet::spawn(DevnetConfig {
-        port: 0,
-        block_time,
-        scenario: scenario(),
-        ..DevnetConfig::default()
-    })
-    .await
-    .expect("devnet starts");
-    devnet.seal_block().await;
-    devnet
+    let mut scenario = weights_scenario(CR_NETUID, CR_TEMPO);
+    for subnet in &mut scenario.subnets {
+        subnet.hyperparameters.weights_version_key = VERSION_KEY;
+    }
+    test_support::devnet(devnet_config(block_time, scenario)).await
 }
 
 /// Settings for identity `validator` (//Alice) on `netuid`, its wallet and jobs under `dir`.
@@ -114,38 +99,9 @@ async fn job_status_until(
     }
 }
 
-async fn api(devnet: &DevnetHandle) -> OnlineClient<SubstrateConfig> {
-    OnlineClient::<SubstrateConfig>::from_insecure_url(devnet.ws_url())
-        .await
-        .expect("subxt connects")
-}
-
-/// `SubtensorModule.Weights[(netuid, uid)]` at the devnet's best block, read with subxt.
-async fn stored_weights(devnet: &DevnetHandle, netuid: u16, uid: u16) -> Vec<(u16, u16)> {
-    let at = api(devnet).await.at_current_block().await.unwrap();
-    at.storage()
-        .fetch(
-            dynamic::storage::<(u16, u16), Vec<(u16, u16)>>("SubtensorModule", "Weights"),
-            (netuid, uid),
-        )
-        .await
-        .expect("Weights entry")
-        .decode()
-        .expect("Weights decodes")
-}
-
 /// //Alice's account nonce: how many extrinsics she has had included.
 async fn alice_nonce(devnet: &DevnetHandle) -> u64 {
-    let account = subxt::utils::AccountId32(dev_keypair("//Alice").unwrap().public);
-    api(devnet)
-        .await
-        .at_current_block()
-        .await
-        .unwrap()
-        .transactions()
-        .account_nonce(&account)
-        .await
-        .unwrap()
+    account_nonce(devnet, public_key("//Alice")).await
 }
 
 /// A hotkey that is on no subnet of the scenario.

@@ -1,12 +1,14 @@
 //! What the service's integration tests share: one HTTP/1.1 request on a fresh connection (so
-//! the test sees exactly the bytes the service sends), and a devnet-backed wallet directory.
+//! the test sees exactly the bytes the service sends) and a service in front of a devnet; the
+//! devnet, dev keys and wallets come from `pylon-test-support`.
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::net::SocketAddr;
-use std::path::Path;
 
-use pylon_devnet::dev_keypair;
 use serde_json::Value;
+
+// The set-up shared with the other crates' tests, under the names these tests use.
+pub use pylon_test_support::{dev_wallets, devnet, manual_devnet_config, ss58, write_dev_hotkey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub struct Reply {
@@ -65,38 +67,6 @@ pub fn bearer(token: &str) -> Vec<String> {
     vec![format!("Authorization: Bearer {token}")]
 }
 
-/// The ss58 address of a dev account (`//Alice`, …).
-pub fn ss58(uri: &str) -> String {
-    subxt::utils::AccountId32(dev_keypair(uri).unwrap().public).to_string()
-}
-
-/// Write `uri`'s hotkey as `<wallets>/<wallet>/hotkeys/<hotkey>`, a standard keyfile.
-pub fn write_dev_hotkey(wallets: &Path, wallet: &str, hotkey: &str, uri: &str) {
-    let signer =
-        pylon_wallet::HotkeySigner::from_private_key(&dev_keypair(uri).unwrap().secret_key_bytes())
-            .unwrap();
-    let path = pylon_wallet::hotkey_path(wallets.to_str().unwrap(), wallet, hotkey);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    pylon_wallet::write_hotkey(&path, &signer).unwrap();
-}
-
-/// A devnet as `config` says, with one block sealed (a live chain is never at genesis).
-pub async fn devnet(config: pylon_devnet::DevnetConfig) -> pylon_devnet::DevnetHandle {
-    let devnet = pylon_devnet::spawn(config).await.expect("devnet starts");
-    devnet.seal_block().await;
-    devnet
-}
-
-/// The built-in scenario on any port, blocks only when the test seals one.
-pub fn manual_devnet_config() -> pylon_devnet::DevnetConfig {
-    pylon_devnet::DevnetConfig {
-        port: 0,
-        block_time: std::time::Duration::ZERO,
-        scenario: pylon_devnet::Scenario::builtin_default(),
-        ..pylon_devnet::DevnetConfig::default()
-    }
-}
-
 /// Settings for a service on a free loopback port in front of `devnet`, the rest at defaults.
 pub fn local_settings(devnet: &pylon_devnet::DevnetHandle) -> pylon_service::Settings {
     let network = pylon_chain::Network::parse(&devnet.ws_url()).unwrap();
@@ -129,14 +99,6 @@ pub fn identity(name: &str, hotkey: &str, netuid: u16, token: &str) -> pylon_ser
         token: pylon_service::Secret::new(token),
         hotkey_password: None,
     }
-}
-
-/// A wallet directory holding `w/hotkeys/h` = //Alice and `w/hotkeys/h2` = //Bob.
-pub fn dev_wallets() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_dev_hotkey(dir.path(), "w", "h", "//Alice");
-    write_dev_hotkey(dir.path(), "w", "h2", "//Bob");
-    dir
 }
 
 /// A GET with an optional `X-Pylon-Timeout`: the status and the JSON body (null if not JSON).
