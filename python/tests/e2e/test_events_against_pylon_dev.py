@@ -131,7 +131,11 @@ async def test_the_identity_stream_reports_its_weights_job(config: AsyncConfig, 
                             return job_id, mine
         raise AssertionError("the stream ended")
 
-    job_id, mine = await asyncio.wait_for(follow(), STREAM_SECONDS)
+    # The job stays pending while the subnet's weights rate limit runs from an earlier test's
+    # weights (a block a second or so): give the stream that long on top.
+    async with AsyncPylonClient(config) as client:
+        rate_limit = (await client.identity.get_latest_hyperparameters()).weights_rate_limit
+    job_id, mine = await asyncio.wait_for(follow(), STREAM_SECONDS + 1.5 * rate_limit)
     assert all(e.netuid == netuid for e in mine)
     last = mine[-1]
     assert last.status in (WeightsJobStatus.SUBMITTED, WeightsJobStatus.INCLUDED, WeightsJobStatus.FAILED), mine
