@@ -178,17 +178,19 @@ def _free_port() -> int:
 
 
 def start_pylon_serve(
-    block_time: str = "1s", startup_timeout: float = 60.0
+    block_time: str = "1s",
+    startup_timeout: float = 60.0,
+    devnet_args: tuple[str, ...] = (),
 ) -> PylonServe:
-    """`pylon devnet` (built-in scenario) and `pylon serve` configured by environment variables only, as an
-    operator runs it: the dev identity (//Alice on netuid 1), open-access, identity and metrics tokens, the
-    devnet's EVM JSON-RPC."""
+    """`pylon devnet` (built-in scenario, or `devnet_args` such as `--scenario FILE`) and `pylon serve`
+    configured by environment variables only, as an operator runs it: the dev identity (//Alice on
+    netuid 1), open-access, identity and metrics tokens, the devnet's EVM JSON-RPC."""
     import secrets
     import urllib.request
 
     data_dir = Path(tempfile.mkdtemp(prefix="pylon-serve-"))
     chain = subprocess.Popen(
-        [str(pylon_binary()), "devnet", "--port", "0", "--block-time", block_time],
+        [str(pylon_binary()), "devnet", "--port", "0", "--block-time", block_time, *devnet_args],
         stdout=subprocess.PIPE,
         text=True,
         bufsize=1,

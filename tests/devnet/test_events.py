@@ -29,7 +29,7 @@ import pytest
 from async_substrate_interface import SubstrateInterface
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pylon_dev import start_pylon_dev
+from pylon_dev import start_pylon_serve
 
 SCENARIO = Path(__file__).with_name("epochs_scenario.toml")
 BLOCKS = 24
@@ -90,7 +90,8 @@ class EventReader(threading.Thread):
 
 @pytest.fixture(scope="module")
 def dev():
-    pylon = start_pylon_dev("--block-time", "0", "--scenario", str(SCENARIO))
+    # The production command, on the devnet's new JSON-RPC API and spec-424 runtime.
+    pylon = start_pylon_serve(block_time="0", devnet_args=("--scenario", str(SCENARIO)))
     try:
         yield pylon
     finally:
