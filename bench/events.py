@@ -29,7 +29,6 @@ import os
 import platform
 import resource
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,22 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import websockets
+from processes import free_port, rss_mb, start_devnet
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "bench-open-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -174,16 +161,7 @@ async def follow_chain(
 def start(
     binary: Path, work: Path, block_time: str, subscribers: int
 ) -> tuple[subprocess.Popen, subprocess.Popen, int, int]:
-    chain_port = free_port()
-    devnet = subprocess.Popen(
-        [str(binary), "devnet", "--port", str(chain_port), "--block-time", block_time],
-        stdout=subprocess.PIPE,
-        stderr=open(work / "devnet.log", "w"),  # noqa: SIM115 (the child keeps it)
-        text=True,
-    )
-    assert devnet.stdout is not None
-    if "listening on" not in devnet.stdout.readline():
-        raise RuntimeError("pylon devnet did not start")
+    devnet, chain_port = start_devnet(binary, work, block_time)
     port = free_port()
     (work / "none.env").write_text("")
     env = {

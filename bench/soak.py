@@ -38,6 +38,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from processes import free_port, rss_mb, start_devnet
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # //Alice, the built-in scenario's validator on netuid 1 (a public dev key), and //Bob.
@@ -91,22 +93,6 @@ class State:
         self.total_errors += 1
         if len(self.error_examples) < 10:
             self.error_examples.append(what)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except FileNotFoundError:
-        pass
-    return float("nan")
 
 
 class Connection:
@@ -420,16 +406,7 @@ runs with its default connection settings (`PYLON_MAX_CONNECTIONS` 1024, header 
 def start_processes(
     binary: Path, work: Path, block_time: str, cache_mb: int | None
 ) -> tuple[subprocess.Popen[str], subprocess.Popen[str], int, int]:
-    chain_port = free_port()
-    devnet = subprocess.Popen(
-        [str(binary), "devnet", "--port", str(chain_port), "--block-time", block_time],
-        stdout=subprocess.PIPE,
-        stderr=open(work / "devnet.log", "w"),  # noqa: SIM115 (the child keeps it)
-        text=True,
-    )
-    assert devnet.stdout is not None
-    if "listening on" not in devnet.stdout.readline():
-        raise RuntimeError("pylon devnet did not start")
+    devnet, chain_port = start_devnet(binary, work, block_time)
     hotkey = work / "wallets" / "soak" / "hotkeys" / "validator"
     hotkey.parent.mkdir(parents=True)
     hotkey.write_text(json.dumps(ALICE_KEYFILE))
