@@ -25,7 +25,6 @@ use prometheus::{
 };
 use pylon_chain::{ChainObserver, FallbackReason, Outcome};
 use pylon_weights::job::JobState;
-use pylon_weights::jobs::JobTask;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -337,17 +336,6 @@ pub fn observe_publication(kind: Publication, netuid: u16, included: bool, elaps
         .observe(elapsed.as_secs_f64());
 }
 
-/// Await a weights job's runner in the background and record its outcome and duration (from
-/// now, i.e. from when it was started or resumed). The runner keeps running if this is dropped.
-pub fn watch_weights_job(runner: JobTask, netuid: u16, hotkey: String) {
-    let started = std::time::Instant::now();
-    tokio::spawn(async move {
-        if let Ok(Ok(state)) = runner.await {
-            observe_weights_job(netuid, &hotkey, &state, started.elapsed());
-        }
-    });
-}
-
 /// Feeds the chain layer's reports into the registry, labelled as the reference labels them.
 /// Chain reads are shared by every caller, so `netuid` and `hotkey` are `N/A` (as the reference
 /// writes for labels an operation lacks); `uri` is the main node's, with any credentials masked.
@@ -583,24 +571,14 @@ mod tests {
         String::from_utf8(body).unwrap()
     }
 
-    #[tokio::test]
-    async fn a_watched_weights_job_is_recorded_with_its_real_outcome() {
+    #[test]
+    fn a_finished_weights_job_is_recorded_with_its_real_outcome() {
         let hotkey = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
-        let runner: JobTask = tokio::spawn(async { Ok(JobState::Expired) });
-        watch_weights_job(runner, 41, hotkey.to_string());
+        observe_weights_job(41, hotkey, &JobState::Expired, Duration::from_secs(3));
         let series = format!(
             "pylon_apply_weights_job_duration_seconds_count{{hotkey=\"{hotkey}\",job_status=\"expired\",netuid=\"41\",operation=\"run_job\",status=\"error\"}} 1"
         );
-        let mut seen = false;
-        for _ in 0..200 {
-            seen = exposition().contains(&series);
-            if seen {
-                break;
-            }
-            tokio::task::yield_now().await;
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        assert!(seen, "{}", exposition());
+        assert!(exposition().contains(&series), "{}", exposition());
 
         observe_weights_attempt(
             "set_weights",
