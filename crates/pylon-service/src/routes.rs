@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pylon_chain::BlockRef;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
 use crate::access::Scope;
@@ -27,8 +27,34 @@ use crate::{
 pub(crate) type AppResult = Result<Response, ApiError>;
 pub(crate) type St = State<Arc<AppState>>;
 
-/// A set of routes with their OpenAPI operations (one `routes!` per handler registers both).
-pub type Table = OpenApiRouter<Arc<AppState>>;
+/// A set of routes with their OpenAPI operations (one `routes!` per handler registers both), at
+/// paths relative to the prefix [`crate::table::mount`] registers them under. Kept as the
+/// `routes!` values rather than a router so that each route is registered once at its full path
+/// (no `nest`, whose `StripPrefix` rebuilds the URI of every request).
+#[derive(Default)]
+pub struct Table(Vec<UtoipaMethodRouter<Arc<AppState>>>);
+
+impl Table {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `route` (a `routes!(…)`) added to the table.
+    pub fn routes(mut self, route: UtoipaMethodRouter<Arc<AppState>>) -> Self {
+        self.0.push(route);
+        self
+    }
+
+    /// `other`'s routes added after this table's.
+    pub fn merge(mut self, other: Table) -> Self {
+        self.0.extend(other.0);
+        self
+    }
+
+    pub(crate) fn into_routes(self) -> impl Iterator<Item = UtoipaMethodRouter<Arc<AppState>>> {
+        self.0.into_iter()
+    }
+}
 
 /// Every route under a subnet prefix (`…/subnet/{netuid}`) of an API, for a tier: open access
 /// gets the reads; identities also get their own objects (`…/self`) and the writes.
@@ -51,7 +77,7 @@ pub fn subnet_table(api: Api, tier: Tier) -> Table {
 
 /// The reads of a subnet answered alike by every API (a new subnet read goes here).
 fn subnet_reads() -> Table {
-    OpenApiRouter::new()
+    Table::new()
         .routes(routes!(latest_block))
         .routes(routes!(latest_neurons))
         .routes(routes!(recent_neurons))
@@ -77,14 +103,14 @@ fn subnet_reads() -> Table {
 
 /// Subnet reads whose v1 answer differs from `_unstable`'s (see [`crate::unstable`]).
 fn v1_subnet_reads() -> Table {
-    OpenApiRouter::new()
+    Table::new()
         .routes(routes!(commitments))
         .routes(routes!(commitment))
 }
 
 /// `…/self`: the identity's own hotkey's objects (identity tier only).
 fn own_reads() -> Table {
-    OpenApiRouter::new()
+    Table::new()
         .routes(routes!(own_certificate))
         .routes(routes!(own_revealed_commitments))
         .routes(routes!(weights_read::own_weights))
@@ -94,13 +120,13 @@ fn own_reads() -> Table {
 }
 
 fn v1_own_reads() -> Table {
-    OpenApiRouter::new().routes(routes!(own_commitment))
+    Table::new().routes(routes!(own_commitment))
 }
 
 /// Routes about the chain rather than a subnet, under the API's root (v1: open access;
 /// `_unstable`: under `openaccess` and under `identity/{name}` alike).
 pub fn chain_table(api: Api) -> Table {
-    let table = OpenApiRouter::new()
+    let table = Table::new()
         .routes(routes!(latest_block))
         .routes(routes!(extrinsic))
         .routes(routes!(market::latest_prices))
@@ -116,7 +142,7 @@ pub fn chain_table(api: Api) -> Table {
 /// Routes under the API's root that are not about the chain: the identities (public) and the
 /// deprecated identity login.
 pub fn public_table() -> Table {
-    OpenApiRouter::new()
+    Table::new()
         .routes(routes!(identities))
         .routes(routes!(identity_login))
 }

@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use utoipa::openapi::path::Paths;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -71,20 +72,35 @@ pub fn api() -> (Router<Arc<AppState>>, OpenApi) {
         .split_for_parts()
 }
 
-/// `table` under `prefix`: its routes served there, its operations documented there with the
-/// prefix's own path parameters (`{netuid}`, `{name}`) declared once per path.
-pub fn mount(prefix: &str, mut table: Table) -> Table {
+/// `table` under `prefix`: each route registered once at its full path (`prefix` + its own), so
+/// a request is one lookup with no URI rewrite (`nest` would strip the prefix on every request);
+/// its operations documented there with the prefix's own path parameters (`{netuid}`, `{name}`)
+/// declared once per path.
+pub fn mount(prefix: &str, table: Table) -> OpenApiRouter<Arc<AppState>> {
     let parameters: Vec<_> = prefix
         .split('/')
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
         .map(prefix_parameter)
         .collect();
-    if !parameters.is_empty() {
-        for item in table.get_openapi_mut().paths.paths.values_mut() {
-            let mut all = parameters.clone();
-            all.extend(item.parameters.take().unwrap_or_default());
-            item.parameters = Some(all);
-        }
-    }
-    OpenApiRouter::new().nest(prefix, table)
+    table.into_routes().fold(
+        OpenApiRouter::new(),
+        |router, (schemas, paths, method_router)| {
+            let mut full = Paths::new();
+            full.extensions = paths.extensions;
+            for (path, mut item) in paths.paths {
+                if !parameters.is_empty() {
+                    let mut all = parameters.clone();
+                    all.extend(item.parameters.take().unwrap_or_default());
+                    item.parameters = Some(all);
+                }
+                // As `nest` composes them: a table's root is the prefix itself.
+                let path = match path.as_str() {
+                    "" | "/" => prefix.to_owned(),
+                    _ => format!("{prefix}{path}"),
+                };
+                full.paths.insert(path, item);
+            }
+            router.routes((schemas, full, method_router))
+        },
+    )
 }

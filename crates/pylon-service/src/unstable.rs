@@ -16,7 +16,6 @@ use axum::extract::State;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::access::Scope;
@@ -29,20 +28,20 @@ use crate::{reads, wire};
 
 /// `_unstable`-only subnet reads, and its versions of the reads whose answer differs from v1.
 pub fn subnet_reads() -> Table {
-    OpenApiRouter::new()
+    Table::new()
         .routes(routes!(commitments))
         .routes(routes!(commitment))
 }
 
 /// `…/self` reads whose `_unstable` answer differs from v1.
 pub fn own_reads() -> Table {
-    OpenApiRouter::new().routes(routes!(own_commitment))
+    Table::new().routes(routes!(own_commitment))
 }
 
 /// `_unstable`-only chain-level reads (under `/api/_unstable/openaccess` and
 /// `/api/_unstable/identity/{name}`).
 pub fn chain_reads() -> Table {
-    OpenApiRouter::new()
+    Table::new()
 }
 
 /// A commitment as the client's `CommitmentVariant`, discriminated by `kind`.

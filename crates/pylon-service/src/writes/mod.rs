@@ -25,7 +25,6 @@ use pylon_weights::job::{Job, JobId, JobKey, JobState};
 use pylon_weights::jobs::{JobTask, WeightsJobs};
 use pylon_weights::runner::RunnerConfig;
 use pylon_weights::store::{JobStore, StoreError};
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use self::submitter::{ChainWeightsSubmitter, Hotkeys};
@@ -317,7 +316,7 @@ pub(crate) fn acting_identity<'a>(
 
 /// The write routes (identity tier), relative to a subnet prefix.
 pub fn table() -> crate::routes::Table {
-    OpenApiRouter::new()
+    crate::routes::Table::new()
         .routes(routes!(weights::put_weights))
         .routes(routes!(weights::put_mechanism_weights))
         .routes(routes!(weights::status))
