@@ -4,11 +4,13 @@
 //! connections — one past it is answered `503` with a JSON reason and closed. Graceful shutdown
 //! stops accepting and lets open connections finish their request.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::body::{Body, HttpBody};
+use axum::http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -16,7 +18,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
 use crate::settings::Settings;
 
@@ -57,12 +59,22 @@ impl ConnectionLimits {
 
 /// Serve `router` on `listener` until `shutdown` resolves, then until every open connection
 /// has finished (the caller bounds that wait).
-pub async fn serve(
+pub async fn serve<S, B>(
     listener: TcpListener,
-    router: Router,
+    service: S,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) {
+) where
+    S: Service<Request<Body>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: HttpBody + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let builder = Arc::new(limits.http1());
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let refusal = Arc::new(refusal_response(limits.max_connections));
@@ -87,11 +99,12 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
-        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            router.clone().oneshot(request.map(axum::body::Body::new))
+        let service = service.clone();
+        let per_connection = hyper::service::service_fn(move |request: Request<Incoming>| {
+            service.clone().oneshot(request.map(Body::new))
         });
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let connection =
+            graceful.watch(builder.serve_connection(TokioIo::new(stream), per_connection));
         tokio::spawn(async move {
             let _open = crate::metrics::OpenConnection::new();
             if let Err(error) = connection.await {

@@ -1,14 +1,12 @@
 //! Per-request series: `pylon_requests_total`, `pylon_request_duration_seconds`,
 //! `pylon_requests_in_progress` and `pylon_requests_error_total`, labelled by method, the route's
 //! *template* (`/api/v1/subnet/{netuid}/block/latest/neurons`, never the raw path, so a scan of
-//! random URLs cannot grow the series) and status code.
+//! random URLs cannot grow the series) and status code. Counted by [`crate::frame`].
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
-use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::MatchedPath;
+use axum::http::{Method, StatusCode};
 use prometheus::IntGauge;
 
 use crate::metrics::{global, APP_NAME};
@@ -30,42 +28,52 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Decrements the in-progress gauge however the request ends (also when its future is dropped).
-struct InProgress(IntGauge);
+/// One request being counted: in the in-progress gauge from [`Tracker::start`] until it is
+/// finished or dropped (a request whose future is dropped still leaves the gauge).
+pub struct Tracker {
+    method: &'static str,
+    path: Option<MatchedPath>,
+    in_progress: IntGauge,
+    started: Instant,
+}
 
-impl Drop for InProgress {
-    fn drop(&mut self) {
-        self.0.dec();
+impl Tracker {
+    /// Start counting a request to `path` (the route's template; `None`: no route matched).
+    pub fn start(method: &Method, path: Option<&MatchedPath>) -> Self {
+        let method = method_label(method);
+        let path = path.cloned();
+        let label = path.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+        let in_progress = global()
+            .requests_in_progress
+            .with_label_values(&[method, label, APP_NAME]);
+        in_progress.inc();
+        Tracker {
+            method,
+            path,
+            in_progress,
+            started: Instant::now(),
+        }
+    }
+
+    /// The request was answered with `status`.
+    pub fn finish(self, status: StatusCode) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let metrics = global();
+        let path = self.path.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+        let labels = [self.method, path, status.as_str(), APP_NAME];
+        metrics.requests.with_label_values(&labels).inc();
+        metrics
+            .request_duration
+            .with_label_values(&labels)
+            .observe(elapsed);
+        if status.is_server_error() {
+            metrics.request_errors.with_label_values(&labels).inc();
+        }
     }
 }
 
-/// Middleware: count and time every request by route template.
-pub async fn track(request: Request, next: Next) -> Response {
-    let method = method_label(request.method());
-    let path = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| UNMATCHED.to_owned());
-    let metrics = global();
-    let gauge = metrics
-        .requests_in_progress
-        .with_label_values(&[method, path.as_str(), APP_NAME]);
-    gauge.inc();
-    let in_progress = InProgress(gauge);
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    drop(in_progress);
-    let status = response.status();
-    let labels = [method, path.as_str(), status.as_str(), APP_NAME];
-    metrics.requests.with_label_values(&labels).inc();
-    metrics
-        .request_duration
-        .with_label_values(&labels)
-        .observe(elapsed);
-    if status.is_server_error() {
-        metrics.request_errors.with_label_values(&labels).inc();
+impl Drop for Tracker {
+    fn drop(&mut self) {
+        self.in_progress.dec();
     }
-    response
 }

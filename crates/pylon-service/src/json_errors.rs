@@ -1,22 +1,19 @@
 //! Every error answer is the service's JSON shape (`{"status_code", "detail"}`), also the ones
 //! the router gives by itself: 405 for a method a path does not take (with its `Allow` header:
 //! unknown methods, `OPTIONS`, `TRACE`, a CORS preflight) and any extractor's plain-text
-//! rejection. Answers that are already JSON pass untouched.
+//! rejection. Answers that are already JSON pass untouched. Applied by [`crate::frame`].
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use pylon_weights::echo::echo;
 
 /// A plain-text error body longer than this is not repeated (only its status' reason is given).
 const MAX_TEXT: usize = 4096;
 
-pub async fn render(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let response = next.run(request).await;
+/// `response` to a `method` request, in the JSON shape if it is an error that is not yet.
+pub async fn render(method: &Method, response: Response) -> Response {
     let status = response.status();
     let is_json = response
         .headers()

@@ -9,6 +9,8 @@
 //!   shapes, also the OpenAPI document's schemas via [`schema`]).
 //! - [`prefetch`]: hot subnets fetched on each new head; [`respond`]: ETag / 304.
 //! - [`events`]: the live event streams (`…/events`), one hub following the heads.
+//! - [`frame`]: the one layer around every route: request id, span, metrics, body, timeout,
+//!   JSON errors.
 //! - Hostile clients: [`connections`] (timeouts, caps, buffer bounds), [`request_body`] (bodies
 //!   read whole, bounded in size and time), [`json_errors`] (every error in the JSON shape).
 //! - Operations: [`metrics`] (`/metrics`) with [`http_metrics`] (per-request series), [`health`]
@@ -21,6 +23,7 @@ pub mod encoding;
 pub mod error;
 pub mod events;
 pub mod evm;
+pub mod frame;
 pub mod health;
 pub mod http_metrics;
 pub mod hyperparams;
@@ -48,5 +51,5 @@ pub mod writes;
 
 pub use error::ApiError;
 pub use secret::Secret;
-pub use service::{app, run, Service, ServiceError};
+pub use service::{app, run, App, Service, ServiceError};
 pub use settings::{Identity, Settings, SettingsError};

@@ -2,15 +2,15 @@
 //! announced sizes refused before a byte is read) within `PYLON_BODY_READ_TIMEOUT_SECONDS` (408:
 //! a client that stops sending is the client's stall, not the chain's, and costs no more than
 //! that), and a body the client garbles (broken chunk sizes) is a 400. Every refusal is the
-//! usual JSON error; handlers then see a body that is already in memory.
+//! usual JSON error; handlers then see a body that is already in memory. Applied by
+//! [`crate::frame`].
 
 use std::time::Duration;
 
 use axum::body::{Body, HttpBody};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{CONNECTION, CONTENT_LENGTH};
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
@@ -38,30 +38,26 @@ fn closing(mut response: Response) -> Response {
     response
 }
 
-pub async fn read_whole(
-    State(limits): State<BodyLimits>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// `request` with its body in memory, or the refusal to answer instead.
+pub async fn read_whole(request: Request, limits: &BodyLimits) -> Result<Request, Response> {
     let announced = request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok());
     if announced.is_some_and(|length| length > limits.max_bytes as u64) {
-        return closing(too_large(&limits));
+        return Err(closing(too_large(limits)));
     }
     if request.body().size_hint().exact() == Some(0) {
-        return next.run(request).await;
+        return Ok(request);
     }
     let (parts, body) = request.into_parts();
     let read = Limited::new(body, limits.max_bytes).collect();
-    match tokio::time::timeout(limits.read_timeout, read).await {
+    let refusal = match tokio::time::timeout(limits.read_timeout, read).await {
         Ok(Ok(collected)) => {
-            next.run(Request::from_parts(parts, Body::from(collected.to_bytes())))
-                .await
+            return Ok(Request::from_parts(parts, Body::from(collected.to_bytes())))
         }
-        Ok(Err(error)) if error.is::<LengthLimitError>() => closing(too_large(&limits)),
+        Ok(Err(error)) if error.is::<LengthLimitError>() => too_large(limits),
         Ok(Err(error)) => {
             let mut reason = error.to_string();
             let mut source = std::error::Error::source(error.as_ref());
@@ -70,16 +66,13 @@ pub async fn read_whole(
                 reason.push_str(&cause.to_string());
                 source = cause.source();
             }
-            closing(
-                ApiError::BadRequest(format!("body: cannot be read ({reason})")).into_response(),
-            )
+            ApiError::BadRequest(format!("body: cannot be read ({reason})")).into_response()
         }
-        Err(_) => closing(
-            ApiError::RequestTimeout(format!(
-                "body: did not arrive in full within {:.3} s (PYLON_BODY_READ_TIMEOUT_SECONDS)",
-                limits.read_timeout.as_secs_f64()
-            ))
-            .into_response(),
-        ),
-    }
+        Err(_) => ApiError::RequestTimeout(format!(
+            "body: did not arrive in full within {:.3} s (PYLON_BODY_READ_TIMEOUT_SECONDS)",
+            limits.read_timeout.as_secs_f64()
+        ))
+        .into_response(),
+    };
+    Err(closing(refusal))
 }

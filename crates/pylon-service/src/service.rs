@@ -2,29 +2,24 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderValue, Request};
 use axum::Router;
 use pylon_chain::{ChainClient, ChainConfig};
 use pylon_weights::runner::RunnerConfig;
 use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
+use tower::{Layer, ServiceBuilder};
+use tower_http::compression::{Compression, CompressionLayer};
 
 use crate::connections::{self, ConnectionLimits};
 use crate::error::ApiError;
-use crate::request_body::{self, BodyLimits};
+use crate::frame::FrameLayer;
+use crate::request_body::BodyLimits;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::writes::{self, Writer, WriterError};
-use crate::{events, health, http_metrics, json_errors, metrics, prefetch, schema, table, timeout};
+use crate::{events, health, metrics, prefetch, schema, table};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -40,7 +35,7 @@ pub enum ServiceError {
 pub struct Service {
     listener: TcpListener,
     state: Arc<AppState>,
-    router: Router,
+    app: App,
 }
 
 impl Service {
@@ -92,11 +87,11 @@ impl Service {
                 state.events.chain_reset();
             }
         });
-        let router = app(state.clone(), body);
+        let app = app(state.clone(), body);
         Ok(Service {
             listener,
             state,
-            router,
+            app,
         })
     }
 
@@ -131,7 +126,7 @@ impl Service {
         };
         let (draining, drain) = bounded_shutdown(shutdown, self.state.settings.shutdown_timeout);
         let limits = ConnectionLimits::from_settings(&self.state.settings);
-        let server = connections::serve(self.listener, self.router, limits, draining);
+        let server = connections::serve(self.listener, self.app, limits, draining);
         let result = tokio::select! {
             () = server => Ok(()),
             () = drain => Ok(()),
@@ -186,36 +181,26 @@ pub async fn run(
     Service::bind(settings).await?.serve(shutdown).await
 }
 
+/// The whole service: every route in its [`frame`](crate::frame), and compression of the
+/// answers that are not compressed already (cached reads are compressed once, when cached).
+pub type App = Compression<Router>;
+
 /// The router with every layer, for a given state.
-pub fn app(state: Arc<AppState>, body: BodyLimits) -> Router {
+pub fn app(state: Arc<AppState>, body: BodyLimits) -> App {
     let (api, document) = table::api();
-    api.merge(schema::router(document))
+    // One layer per route: the frame, and the route's extractors taking the body the frame read
+    // (its size bound is the frame's, not axum's default).
+    let frame = ServiceBuilder::new()
+        .layer(FrameLayer::new(&state.settings, body))
+        .layer(axum::extract::DefaultBodyLimit::disable());
+    let router = api
+        .merge(schema::router(document))
         .merge(metrics::router())
         .merge(health::router())
         .fallback(no_such_route)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            timeout::limit,
-        ))
-        // Inside the router, where the matched route template is known (the metrics' label).
-        .layer(axum::middleware::from_fn(http_metrics::track))
-        .with_state(state)
-        // Bodies arrive whole and bounded (size, time) before any route sees them.
-        .layer(axum::extract::DefaultBodyLimit::disable())
-        .layer(axum::middleware::from_fn_with_state(
-            body,
-            request_body::read_whole,
-        ))
-        .layer(axum::middleware::from_fn(json_errors::render))
-        .layer(CompressionLayer::new().gzip(true).zstd(true))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        // Failures are logged once, with their reason, where they are rendered (`error.rs`).
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-        )
-        .layer(SetRequestIdLayer::x_request_id(Sequential::default()))
+        .layer(frame)
+        .with_state(state);
+    CompressionLayer::new().gzip(true).zstd(true).layer(router)
 }
 
 /// 404 for a path no table serves; under an open-access prefix, the identity routes are named
@@ -226,34 +211,4 @@ async fn no_such_route(uri: axum::http::Uri) -> ApiError {
         return ApiError::NotFound(format!("no such route; {}", writes::IDENTITY_ONLY));
     }
     ApiError::NotFound("no such route".into())
-}
-
-/// Every log line of a request carries its id (the `x-request-id` set just outside), method and
-/// path. The span is at info level so warnings inside it keep the id; no header other than the
-/// id and no query string goes in (tokens travel in headers).
-fn request_span<B>(request: &Request<B>) -> tracing::Span {
-    let id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!(
-        "request",
-        id,
-        method = %request.method(),
-        path = request.uri().path(),
-    )
-}
-
-/// Request ids: a process-unique sequence number (kept when the client sends its own).
-#[derive(Clone, Default)]
-struct Sequential(Arc<AtomicU64>);
-
-impl MakeRequestId for Sequential {
-    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let id = self.0.fetch_add(1, Ordering::Relaxed) + 1;
-        HeaderValue::from_str(&id.to_string())
-            .ok()
-            .map(RequestId::new)
-    }
 }
