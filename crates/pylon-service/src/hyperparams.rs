@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
 use pylon_chain::{BlockRef, HyperparamsSource};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,7 +14,7 @@ use crate::cache::Rendered;
 use crate::error::ApiError;
 use crate::paths::{BlockPath, Params};
 use crate::render::{block, to_bytes};
-use crate::respond::cached;
+use crate::respond::{cached, Conditions};
 use crate::routes::{head, AppResult, St};
 use crate::state::{AppState, CacheKey};
 use crate::wire;
@@ -106,7 +105,7 @@ async fn read(
 pub async fn latest_hyperparameters(
     axum::extract::State(state): St,
     scope: Scope,
-    headers: HeaderMap,
+    headers: Conditions,
 ) -> AppResult {
     let at = head(&state, &scope)?;
     Ok(cached(&read(&state, scope.netuid, &at).await?, &headers))
@@ -119,7 +118,7 @@ pub async fn hyperparameters_at(
     axum::extract::State(state): St,
     scope: Scope,
     Params(path): Params<BlockPath>,
-    headers: HeaderMap,
+    headers: Conditions,
 ) -> AppResult {
     state.note_requested(scope.netuid);
     let at = state.chain.block(path.block_number).await?;

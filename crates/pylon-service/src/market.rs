@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use pylon_chain::BlockRef;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,7 +22,7 @@ use crate::cache::Rendered;
 use crate::error::ApiError;
 use crate::paths::{BlockPath, Params};
 use crate::render::{block, to_bytes};
-use crate::respond::cached;
+use crate::respond::{cached, Conditions};
 use crate::routes::{AppResult, St};
 use crate::state::{AppState, CacheKey};
 use crate::wire::Block;
@@ -141,7 +140,7 @@ async fn price_read(
 /// Every subnet's alpha price at the latest block (rao of TAO per alpha).
 #[utoipa::path(get, path = "/block/latest/prices",
     responses((status = 200, body = SubnetPrices), (status = 304, description = "Not modified")))]
-pub async fn latest_prices(State(state): St, _scope: Scope, headers: HeaderMap) -> AppResult {
+pub async fn latest_prices(State(state): St, _scope: Scope, headers: Conditions) -> AppResult {
     let head = latest(&state)?;
     Ok(cached(&prices_read(&state, &head).await?, &headers))
 }
@@ -153,7 +152,7 @@ pub async fn prices_at(
     State(state): St,
     _scope: Scope,
     Params(path): Params<BlockPath>,
-    headers: HeaderMap,
+    headers: Conditions,
 ) -> AppResult {
     let at = block_at(&state, path.block_number).await?;
     Ok(cached(&prices_read(&state, &at).await?, &headers))
@@ -162,7 +161,7 @@ pub async fn prices_at(
 /// The subnet's alpha price at the latest block (rao of TAO per alpha).
 #[utoipa::path(get, path = "/block/latest/price",
     responses((status = 200, body = SubnetPrice), (status = 304, description = "Not modified")))]
-pub async fn latest_price(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
+pub async fn latest_price(State(state): St, scope: Scope, headers: Conditions) -> AppResult {
     let head = latest(&state)?;
     Ok(cached(
         &price_read(&state, scope.netuid, &head).await?,
@@ -177,7 +176,7 @@ pub async fn price_at(
     State(state): St,
     scope: Scope,
     Params(path): Params<BlockPath>,
-    headers: HeaderMap,
+    headers: Conditions,
 ) -> AppResult {
     let at = block_at(&state, path.block_number).await?;
     Ok(cached(
@@ -192,7 +191,7 @@ pub async fn price_at(
 pub async fn latest_evm_associations(
     State(state): St,
     scope: Scope,
-    headers: HeaderMap,
+    headers: Conditions,
 ) -> AppResult {
     let head = latest(&state)?;
     let netuid = scope.netuid;
@@ -229,7 +228,7 @@ pub async fn latest_evm_associations(
 /// published client sends no token for it.
 #[utoipa::path(get, path = "/block/latest/drand/last_stored_round", security(()),
     responses((status = 200, body = DrandLastStoredRound), (status = 304, description = "Not modified")))]
-pub async fn drand_last_stored_round(State(state): St, headers: HeaderMap) -> AppResult {
+pub async fn drand_last_stored_round(State(state): St, headers: Conditions) -> AppResult {
     let head = latest(&state)?;
     let rendered = state
         .cache

@@ -1,26 +1,56 @@
 //! Cached bytes as an HTTP response: `ETag`, `If-None-Match` → 304, and the block it is from.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::FromRequestParts;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
 };
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use crate::cache::Rendered;
-use crate::encoding::negotiate;
+use crate::encoding::{negotiate, Coding};
 
 /// Which block an answer is from, so a reader can tell a cached answer's age.
 pub const BLOCK_HEADER: &str = "x-pylon-block";
 const BLOCK_HEADER_NAME: HeaderName = HeaderName::from_static(BLOCK_HEADER);
 
+/// What a request asks of a cached answer: the tags of its `If-None-Match` and the coding it
+/// accepts. An extractor that reads the two headers, not a copy of the whole header map (which
+/// the `HeaderMap` extractor makes).
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    if_none_match: Option<HeaderValue>,
+    coding: Option<Coding>,
+}
+
+impl Conditions {
+    pub fn of(headers: &HeaderMap) -> Self {
+        Conditions {
+            if_none_match: headers.get(IF_NONE_MATCH).cloned(),
+            coding: negotiate(headers),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Conditions {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Conditions::of(&parts.headers))
+    }
+}
+
 /// On every cached read, so it allocates nothing but the response: the header values are the
 /// ones `Rendered` built once, the body a shared `Bytes` (compressed once per coding).
-pub fn cached(rendered: &Arc<Rendered>, request: &HeaderMap) -> Response {
+pub fn cached(rendered: &Arc<Rendered>, request: &Conditions) -> Response {
     let matches = request
-        .get(IF_NONE_MATCH)
+        .if_none_match
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.split(',')
@@ -30,7 +60,7 @@ pub fn cached(rendered: &Arc<Rendered>, request: &HeaderMap) -> Response {
         (StatusCode::NOT_MODIFIED, Body::empty(), None)
     } else {
         // The compression layer leaves bodies that already have a Content-Encoding alone.
-        match negotiate(request) {
+        match request.coding {
             Some(coding) => (
                 StatusCode::OK,
                 Body::from(rendered.encoded(coding)),

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pylon_chain::BlockRef;
@@ -17,7 +16,7 @@ use crate::access::Scope;
 use crate::cache::Rendered;
 use crate::error::ApiError;
 use crate::paths::{BlockPath, ExtrinsicPath, HotkeyArg, HotkeyPath, Params};
-use crate::respond::{self, cached};
+use crate::respond::{self, cached, Conditions};
 use crate::state::{AppState, View};
 use crate::table::{Api, Tier};
 use crate::{
@@ -159,7 +158,7 @@ async fn block_at(state: &AppState, scope: &Scope, number: u32) -> Result<BlockR
 
 pub(crate) fn ok(
     rendered: Result<Arc<Rendered>, pylon_chain::ChainError>,
-    headers: &HeaderMap,
+    headers: &Conditions,
 ) -> AppResult {
     Ok(cached(&rendered?, headers))
 }
@@ -167,7 +166,7 @@ pub(crate) fn ok(
 /// Latest block: number, hash, timestamp.
 #[utoipa::path(get, path = "/block/latest",
     responses((status = 200, body = wire::BlockInfo), (status = 304, description = "Not modified")))]
-async fn latest_block(State(state): St, _scope: Scope, headers: HeaderMap) -> AppResult {
+async fn latest_block(State(state): St, _scope: Scope, headers: Conditions) -> AppResult {
     let head = state.chain.latest_block()?;
     ok(reads::block_info(&state, &head).await, &headers)
 }
@@ -175,7 +174,7 @@ async fn latest_block(State(state): St, _scope: Scope, headers: HeaderMap) -> Ap
 /// Neurons at the latest block.
 #[utoipa::path(get, path = "/block/latest/neurons",
     responses((status = 200, body = wire::NeuronsResponse), (status = 304, description = "Not modified")))]
-async fn latest_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
+async fn latest_neurons(State(state): St, scope: Scope, headers: Conditions) -> AppResult {
     let head = head(&state, &scope)?;
     ok(
         reads::latest(&state, View::Neurons, scope.netuid, &head).await,
@@ -186,7 +185,7 @@ async fn latest_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> A
 /// Newest neurons already fetched.
 #[utoipa::path(get, path = "/block/recent/neurons",
     responses((status = 200, body = wire::NeuronsResponse), (status = 304, description = "Not modified")))]
-async fn recent_neurons(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
+async fn recent_neurons(State(state): St, scope: Scope, headers: Conditions) -> AppResult {
     state.note_requested(scope.netuid);
     let rendered = reads::recent_neurons(&state, scope.netuid).await?;
     let head = state.chain.head().map(|head| head.number);
@@ -204,7 +203,7 @@ async fn neurons_at(
     State(state): St,
     scope: Scope,
     Params(path): Params<BlockPath>,
-    headers: HeaderMap,
+    headers: Conditions,
 ) -> AppResult {
     let block = block_at(&state, &scope, path.block_number).await?;
     let answer = ok(reads::neurons(&state, scope.netuid, &block).await, &headers)?;
@@ -215,7 +214,7 @@ async fn neurons_at(
 /// Validators at the latest block.
 #[utoipa::path(get, path = "/block/latest/validators",
     responses((status = 200, body = wire::ValidatorsResponse), (status = 304, description = "Not modified")))]
-async fn latest_validators(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
+async fn latest_validators(State(state): St, scope: Scope, headers: Conditions) -> AppResult {
     let head = head(&state, &scope)?;
     ok(
         reads::latest(&state, View::Validators, scope.netuid, &head).await,
@@ -230,7 +229,7 @@ async fn validators_at(
     State(state): St,
     scope: Scope,
     Params(path): Params<BlockPath>,
-    headers: HeaderMap,
+    headers: Conditions,
 ) -> AppResult {
     let block = block_at(&state, &scope, path.block_number).await?;
     let answer = ok(
@@ -263,7 +262,7 @@ async fn extrinsic(
     responses((status = 200, body = BTreeMap<String, wire::NeuronCertificate>,
         description = "By hotkey (a bare map, as the reference answers)"),
         (status = 304, description = "Not modified")))]
-async fn certificates(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
+async fn certificates(State(state): St, scope: Scope, headers: Conditions) -> AppResult {
     let head = head(&state, &scope)?;
     ok(
         reads::certificates(&state, scope.netuid, &head).await,
@@ -306,7 +305,7 @@ async fn certificate_of(state: &AppState, scope: &Scope, hotkey: &str, id: [u8; 
 /// Every commitment of a hotkey registered on the subnet.
 #[utoipa::path(get, path = "/block/latest/commitments",
     responses((status = 200, body = wire::CommitmentsResponse), (status = 304, description = "Not modified")))]
-async fn commitments(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
+async fn commitments(State(state): St, scope: Scope, headers: Conditions) -> AppResult {
     let head = head(&state, &scope)?;
     let (all, registered) = tokio::try_join!(
         async { Ok::<_, ApiError>(reads::commitments(&state, scope.netuid, &head).await?) },
@@ -375,7 +374,7 @@ async fn commitment_of(state: &AppState, scope: &Scope, hotkey: &str, id: [u8; 3
 /// Every revealed commitment on the subnet.
 #[utoipa::path(get, path = "/block/latest/commitments/revealed",
     responses((status = 200, body = wire::RevealedCommitmentsResponse), (status = 304, description = "Not modified")))]
-async fn revealed_commitments(State(state): St, scope: Scope, headers: HeaderMap) -> AppResult {
+async fn revealed_commitments(State(state): St, scope: Scope, headers: Conditions) -> AppResult {
     let head = head(&state, &scope)?;
     ok(
         reads::revealed_commitments(&state, scope.netuid, &head).await,
