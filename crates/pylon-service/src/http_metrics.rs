@@ -3,11 +3,13 @@
 //! *template* (`/api/v1/subnet/{netuid}/block/latest/neurons`, never the raw path, so a scan of
 //! random URLs cannot grow the series) and status code. Counted by [`crate::frame`].
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use axum::extract::MatchedPath;
 use axum::http::{Method, StatusCode};
-use prometheus::IntGauge;
+use prometheus::{Histogram, IntCounter, IntGauge};
 
 use crate::metrics::{global, APP_NAME};
 
@@ -28,6 +30,89 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
+/// One route's series handles, per method and status, looked up in the registry once: a lookup
+/// there hashes every label value and takes a lock, three times per request.
+#[derive(Default)]
+struct RouteSeries {
+    in_progress: Vec<(&'static str, IntGauge)>,
+    answered: Vec<(&'static str, StatusCode, Answered)>,
+}
+
+#[derive(Clone)]
+struct Answered {
+    requests: IntCounter,
+    duration: Histogram,
+    errors: Option<IntCounter>,
+}
+
+/// By route template; bounded by the route table (unmatched paths share one label).
+static SERIES: LazyLock<RwLock<HashMap<String, RouteSeries>>> = LazyLock::new(Default::default);
+
+/// `find` in the route's series, or `make` it and keep it.
+fn series<T: Clone>(
+    path: &str,
+    find: impl Fn(&RouteSeries) -> Option<T>,
+    make: impl FnOnce(&mut RouteSeries) -> T,
+) -> T {
+    let known = SERIES
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(path)
+        .and_then(&find);
+    if let Some(found) = known {
+        return found;
+    }
+    let mut all = SERIES.write().unwrap_or_else(PoisonError::into_inner);
+    let route = all.entry(path.to_owned()).or_default();
+    find(route).unwrap_or_else(|| make(route))
+}
+
+fn in_progress(method: &'static str, path: &str) -> IntGauge {
+    series(
+        path,
+        |route| {
+            route
+                .in_progress
+                .iter()
+                .find(|(m, _)| *m == method)
+                .map(|(_, gauge)| gauge.clone())
+        },
+        |route| {
+            let gauge = global()
+                .requests_in_progress
+                .with_label_values(&[method, path, APP_NAME]);
+            route.in_progress.push((method, gauge.clone()));
+            gauge
+        },
+    )
+}
+
+fn answered(method: &'static str, path: &str, status: StatusCode) -> Answered {
+    series(
+        path,
+        |route| {
+            route
+                .answered
+                .iter()
+                .find(|(m, s, _)| *m == method && *s == status)
+                .map(|(_, _, series)| series.clone())
+        },
+        |route| {
+            let metrics = global();
+            let labels = [method, path, status.as_str(), APP_NAME];
+            let series = Answered {
+                requests: metrics.requests.with_label_values(&labels),
+                duration: metrics.request_duration.with_label_values(&labels),
+                errors: status
+                    .is_server_error()
+                    .then(|| metrics.request_errors.with_label_values(&labels)),
+            };
+            route.answered.push((method, status, series.clone()));
+            series
+        },
+    )
+}
+
 /// One request being counted: in the in-progress gauge from [`Tracker::start`] until it is
 /// finished or dropped (a request whose future is dropped still leaves the gauge).
 pub struct Tracker {
@@ -42,10 +127,7 @@ impl Tracker {
     pub fn start(method: &Method, path: Option<&MatchedPath>) -> Self {
         let method = method_label(method);
         let path = path.cloned();
-        let label = path.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-        let in_progress = global()
-            .requests_in_progress
-            .with_label_values(&[method, label, APP_NAME]);
+        let in_progress = in_progress(method, path.as_ref().map_or(UNMATCHED, MatchedPath::as_str));
         in_progress.inc();
         Tracker {
             method,
@@ -58,16 +140,12 @@ impl Tracker {
     /// The request was answered with `status`.
     pub fn finish(self, status: StatusCode) {
         let elapsed = self.started.elapsed().as_secs_f64();
-        let metrics = global();
         let path = self.path.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-        let labels = [self.method, path, status.as_str(), APP_NAME];
-        metrics.requests.with_label_values(&labels).inc();
-        metrics
-            .request_duration
-            .with_label_values(&labels)
-            .observe(elapsed);
-        if status.is_server_error() {
-            metrics.request_errors.with_label_values(&labels).inc();
+        let series = answered(self.method, path, status);
+        series.requests.inc();
+        series.duration.observe(elapsed);
+        if let Some(errors) = series.errors {
+            errors.inc();
         }
     }
 }
