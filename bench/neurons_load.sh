@@ -3,7 +3,7 @@
 #
 # Runs `pylon dev` (release build), then, for each content coding a client asks for (identity, gzip,
 # zstd), wrk against Pylon and against a bare server answering the same bytes Pylon sends for that
-# coding (the ceiling), side by side in one run. Reports req/s, p50/p99 latency, the ratio to the
+# coding (the ceiling), in alternating rounds of one run; figures are the rounds' medians. Reports req/s, p50/p99 latency, the ratio to the
 # ceiling, Pylon's peak RSS, and the chain RPCs the devnet served per 1000 HTTP requests.
 # Results go to bench/results/neurons_load.md.
 #
@@ -11,11 +11,13 @@
 #   PYLON_BENCH_BIN=path  bench that pylon binary instead of building target/release/pylon (to
 #                         compare two builds: copy the first aside, rebuild, run both)
 #   PYLON_BENCH_OUT=path  write the results there instead of bench/results/neurons_load.md
+#   PYLON_BENCH_ROUNDS=n  rounds per coding, Pylon and the ceiling alternating (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=${1:-30s}
 connections=${2:-64}
+rounds=${PYLON_BENCH_ROUNDS:-3}
 threads=2
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 
@@ -58,24 +60,40 @@ rpc_count() {
 }
 
 run_wrk() { wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "Authorization: Bearer $token" -H "Accept-Encoding: $2" "$1"; }
-summarize() {
-    python3 - "$1" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
-lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", text, re.M))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{float(rps):.0f} | {lat.get('50')} | {lat.get('99')} | {errors.group(1) if errors else 0}")
+# Median req/s, p50, p99 and the non-2xx count over the rounds of one server and coding.
+medians() {
+    python3 - "$@" <<'PY'
+import re, statistics, sys
+def ms(value):
+    number, unit = re.match(r"([\d.]+)(us|ms|s)$", value).groups()
+    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+rows = []
+for path in sys.argv[2:]:
+    text = open(path).read()
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", text, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    rows.append((float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+                 ms(lat["50"]), ms(lat["99"]), int(errors.group(1)) if errors else 0))
+rps, p50, p99 = (statistics.median(r[i] for r in rows) for i in range(3))
+if sys.argv[1] == "row":
+    print(f"{rps:.0f} | {p50:.2f}ms | {p99:.2f}ms | {sum(r[3] for r in rows)}")
+else:
+    print(rps, p99)
 PY
 }
 
+# Rounds alternate Pylon and the ceiling, so a slow spell of a shared machine hits both alike;
+# each figure is the median of the rounds.
 rpc_before=$(rpc_count)
-run_wrk "$url$path" identity > "$work/pylon.identity.txt"
+for coding in $codings; do
+    for round in $(seq 1 "$rounds"); do
+        run_wrk "$url$path" "$coding" > "$work/pylon.$coding.$round.txt"
+        run_wrk "${bare_url[$coding]}$path" "$coding" > "$work/bare.$coding.$round.txt"
+    done
+done
 rpc_after=$(rpc_count)
-pylon_requests=$(grep -oE '^\s+[0-9]+ requests in' "$work/pylon.identity.txt" | grep -oE '[0-9]+')
-for coding in gzip zstd; do run_wrk "$url$path" "$coding" > "$work/pylon.$coding.txt"; done
 rss_kb=$(grep VmHWM "/proc/$pylon_pid/status" | grep -oE '[0-9]+')
-for coding in $codings; do run_wrk "${bare_url[$coding]}$path" "$coding" > "$work/bare.$coding.txt"; done
+pylon_requests=$(cat "$work"/pylon.*.txt | grep -oE '^\s+[0-9]+ requests in' | grep -oE '[0-9]+' | python3 -c "import sys; print(sum(map(int, sys.stdin.read().split())))")
 
 if [[ "$rpc_before" =~ ^[0-9]+$ && "$rpc_after" =~ ^[0-9]+$ ]]; then
     rpc_per_1000=$(python3 -c "print(f'{($rpc_after - $rpc_before) * 1000 / $pylon_requests:.3f}')")
@@ -87,29 +105,21 @@ mkdir -p "$(dirname "$out")"
 {
     echo "# Latest neurons under load"
     echo
-    echo "Command: \`${PYLON_BENCH_BIN:+PYLON_BENCH_BIN=$pylon_bin }bench/neurons_load.sh $duration $connections\` ($(date -u +%Y-%m-%d), $(nproc) cores, wrk -t$threads -c$connections -d$duration)."
+    echo "Command: \`${PYLON_BENCH_BIN:+PYLON_BENCH_BIN=$pylon_bin }bench/neurons_load.sh $duration $connections\` ($(date -u +%Y-%m-%d), $(nproc) cores, wrk -t$threads -c$connections -d$duration, $rounds alternating rounds, medians)."
     echo "Subnet: netuid 1 of the built-in devnet scenario, $neurons neurons, $(wc -c < "$work/neurons.json") bytes of JSON per response."
     echo
     echo "| coding | bytes | server | req/s | p50 | p99 | non-2xx |"
     echo "|---|---|---|---|---|---|---|"
     for coding in $codings; do
         bytes=$(wc -c < "$work/body.$coding")
-        echo "| $coding | $bytes | Pylon (\`pylon dev\`, release) | $(summarize "$work/pylon.$coding.txt") |"
-        echo "| $coding | $bytes | bare server, same bytes (ceiling) | $(summarize "$work/bare.$coding.txt") |"
+        echo "| $coding | $bytes | Pylon (\`pylon dev\`, release) | $(medians row "$work"/pylon."$coding".*.txt) |"
+        echo "| $coding | $bytes | bare server, same bytes (ceiling) | $(medians row "$work"/bare."$coding".*.txt) |"
     done
     echo
     for coding in $codings; do
-        python3 - "$coding" "$work/pylon.$coding.txt" "$work/bare.$coding.txt" <<'PY'
-import re, sys
-def read(path):
-    text = open(path).read()
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\b", text, re.M)
-    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
-    return rps, float(p99.group(1)) * scale
-coding, (p_rps, p_p99), (b_rps, b_p99) = sys.argv[1], read(sys.argv[2]), read(sys.argv[3])
-print(f"- {coding}: Pylon {p_rps / b_rps:.2f}x the ceiling's throughput, p99 {p_p99 / b_p99:.2f}x the ceiling's.")
-PY
+        read -r p_rps p_p99 <<< "$(medians pair "$work"/pylon."$coding".*.txt)"
+        read -r b_rps b_p99 <<< "$(medians pair "$work"/bare."$coding".*.txt)"
+        python3 -c "print(f'- $coding: Pylon {$p_rps / $b_rps:.2f}x the ceiling\'s throughput, p99 {$p_p99 / $b_p99:.2f}x the ceiling\'s.')"
     done
     echo "- Pylon peak RSS during the run (whole \`pylon dev\` process, devnet included): $((rss_kb / 1024)) MiB."
     echo "- Chain RPCs served by the devnet per 1000 HTTP requests: $rpc_per_1000 (all of them the"

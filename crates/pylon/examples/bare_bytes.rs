@@ -1,7 +1,8 @@
 //! The benchmark ceiling: a bare axum server answering every GET with the same pre-serialized bytes.
 //!
 //! `bench/neurons_load.sh` serves a real Pylon neurons response with it, so the gap between this and
-//! Pylon is what Pylon's routing, auth, caching and headers cost.
+//! Pylon is what Pylon's routing, auth, caching and headers cost. Its sockets are set up like
+//! Pylon's (`TCP_NODELAY`), so the socket options are not part of that gap.
 //!
 //! Usage: bare_bytes <file> <port> [content-encoding]: the file's bytes are sent as they are, with
 //! that `Content-Encoding` when given (a body Pylon already compressed).
@@ -9,6 +10,7 @@
 use axum::http::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use bytes::Bytes;
 
@@ -36,5 +38,8 @@ async fn main() -> std::io::Result<()> {
     }));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port.parse().unwrap_or(0))).await?;
     println!("listening on http://{}", listener.local_addr()?);
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, app).await
 }
