@@ -1,6 +1,6 @@
 //! The frame every request passes through, as one layer around each route (and the fallback):
 //! its id and log span, its body read whole ([`request_body`]), its time budget ([`timeout`]),
-//! its per-route series ([`http_metrics`]) and every error in the JSON shape ([`json_errors`]).
+//! and its per-route series ([`http_metrics`]).
 //!
 //! One hand-written layer, one boxed future per request: a stack of separate middlewares costs
 //! a boxed service clone and a boxed future each, per request, which on a cached read is a large
@@ -8,7 +8,9 @@
 //!
 //! Order, outside in: request id → span → metrics → body → timeout → route. So the id is on every
 //! answer and log line, refused bodies and timeouts are counted, and the timeout covers the
-//! route's work, not the client's upload (which has its own bound).
+//! route's work, not the client's upload (which has its own bound). Errors the router gives by
+//! itself are put in the JSON shape around the whole router
+//! ([`json_errors`](crate::json_errors)).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -25,9 +27,11 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 use crate::error::ApiError;
+#[cfg(doc)]
+use crate::json_errors;
 use crate::request_body::BodyLimits;
 use crate::settings::Settings;
-use crate::{http_metrics, json_errors, request_body, timeout};
+use crate::{http_metrics, request_body, timeout};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -107,8 +111,8 @@ async fn answer<S>(mut inner: S, shared: &Shared, request: Request) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
-    let method = request.method().clone();
-    let tracked = http_metrics::Tracker::start(&method, request.extensions().get::<MatchedPath>());
+    let tracked =
+        http_metrics::Tracker::start(request.method(), request.extensions().get::<MatchedPath>());
     let response = match request_body::read_whole(request, &shared.body).await {
         Err(refusal) => refusal,
         Ok(request) => match shared.budget.of(request.headers()) {
@@ -121,7 +125,7 @@ where
         },
     };
     tracked.finish(response.status());
-    json_errors::render(&method, response).await
+    response
 }
 
 /// The client's `x-request-id` when it sent one; else the next of a process-wide sequence. It is

@@ -1,9 +1,18 @@
 //! Every error answer is the service's JSON shape (`{"status_code", "detail"}`), also the ones
 //! the router gives by itself: 405 for a method a path does not take (with its `Allow` header:
 //! unknown methods, `OPTIONS`, `TRACE`, a CORS preflight) and any extractor's plain-text
-//! rejection. Answers that are already JSON pass untouched. Applied by [`crate::frame`].
+//! rejection. Answers that are already JSON pass untouched.
+//!
+//! It wraps the whole router, not each route: axum adds a 405's `Allow` header outside the
+//! route's layers, and the detail names the allowed methods.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::body::Body;
+use axum::extract::Request;
 use axum::http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
@@ -11,6 +20,30 @@ use pylon_weights::echo::echo;
 
 /// A plain-text error body longer than this is not repeated (only its status' reason is given).
 const MAX_TEXT: usize = 4096;
+
+/// The router with every error answer in the JSON shape.
+#[derive(Clone)]
+pub struct JsonErrors<S>(pub S);
+
+impl<S> tower::Service<Request> for JsonErrors<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let method = request.method().clone();
+        let answer = self.0.call(request);
+        Box::pin(async move { Ok(render(&method, answer.await?).await) })
+    }
+}
 
 /// `response` to a `method` request, in the JSON shape if it is an error that is not yet.
 pub async fn render(method: &Method, response: Response) -> Response {

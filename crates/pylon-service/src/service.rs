@@ -15,6 +15,7 @@ use tower_http::compression::{Compression, CompressionLayer};
 use crate::connections::{self, ConnectionLimits};
 use crate::error::ApiError;
 use crate::frame::FrameLayer;
+use crate::json_errors::JsonErrors;
 use crate::request_body::BodyLimits;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -181,9 +182,10 @@ pub async fn run(
     Service::bind(settings).await?.serve(shutdown).await
 }
 
-/// The whole service: every route in its [`frame`](crate::frame), and compression of the
-/// answers that are not compressed already (cached reads are compressed once, when cached).
-pub type App = Compression<Router>;
+/// The whole service: every route in its [`frame`](crate::frame), every error in the JSON shape
+/// ([`JsonErrors`]), and compression of the answers that are not compressed already (cached
+/// reads are compressed once, when cached).
+pub type App = Compression<JsonErrors<Router>>;
 
 /// The router with every layer, for a given state.
 pub fn app(state: Arc<AppState>, body: BodyLimits) -> App {
@@ -200,7 +202,10 @@ pub fn app(state: Arc<AppState>, body: BodyLimits) -> App {
         .fallback(no_such_route)
         .layer(frame)
         .with_state(state);
-    CompressionLayer::new().gzip(true).zstd(true).layer(router)
+    CompressionLayer::new()
+        .gzip(true)
+        .zstd(true)
+        .layer(JsonErrors(router))
 }
 
 /// 404 for a path no table serves; under an open-access prefix, the identity routes are named
