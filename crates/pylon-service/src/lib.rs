@@ -9,10 +9,9 @@
 //!   shapes, also the OpenAPI document's schemas via [`schema`]).
 //! - [`prefetch`]: hot subnets fetched on each new head; [`respond`]: ETag / 304.
 //! - [`events`]: the live event streams (`…/events`), one hub following the heads.
-//! - [`frame`]: the one layer around every route: request id, span, metrics, body, timeout,
-//!   JSON errors.
+//! - [`frame`]: the one layer around every route: request id, span, metrics, body, timeout.
 //! - Hostile clients: [`connections`] (timeouts, caps, buffer bounds), [`request_body`] (bodies
-//!   read whole, bounded in size and time), [`json_errors`] (every error in the JSON shape).
+//!   read whole, bounded in size and time), [`json_errors`] (every error in the JSON shape, around the router).
 //! - Operations: [`metrics`] (`/metrics`) with [`http_metrics`] (per-request series), [`health`]
 //!   (`/health`, `/ready`).
 
