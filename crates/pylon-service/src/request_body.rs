@@ -1,4 +1,4 @@
-//! Request bodies are read here, whole, before routing: at most `PYLON_MAX_BODY_BYTES` (413,
+//! Request bodies are read here, whole, before a handler runs: at most `PYLON_MAX_BODY_BYTES` (413,
 //! announced sizes refused before a byte is read) within `PYLON_BODY_READ_TIMEOUT_SECONDS` (408:
 //! a client that stops sending is the client's stall, not the chain's, and costs no more than
 //! that), and a body the client garbles (broken chunk sizes) is a 400. Every refusal is the
