@@ -124,7 +124,13 @@ where
             },
         },
     };
-    tracked.finish(response.status());
+    let took = tracked.finish(response.status());
+    // Every request at debug level (an access log when asked for; in the request's span).
+    tracing::debug!(
+        status = response.status().as_u16(),
+        latency_ms = took.as_secs_f64() * 1e3,
+        "finished processing request"
+    );
     response
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, PoisonError, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::MatchedPath;
 use axum::http::{Method, StatusCode};
@@ -137,9 +137,10 @@ impl Tracker {
         }
     }
 
-    /// The request was answered with `status`.
-    pub fn finish(self, status: StatusCode) {
-        let elapsed = self.started.elapsed().as_secs_f64();
+    /// The request was answered with `status`; how long it took.
+    pub fn finish(self, status: StatusCode) -> Duration {
+        let took = self.started.elapsed();
+        let elapsed = took.as_secs_f64();
         let path = self.path.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
         let series = answered(self.method, path, status);
         series.requests.inc();
@@ -147,6 +148,7 @@ impl Tracker {
         if let Some(errors) = series.errors {
             errors.inc();
         }
+        took
     }
 }
 
