@@ -27,8 +27,6 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 use crate::error::ApiError;
-#[cfg(doc)]
-use crate::json_errors;
 use crate::request_body::BodyLimits;
 use crate::settings::Settings;
 use crate::{http_metrics, request_body, timeout};

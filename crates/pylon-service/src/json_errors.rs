@@ -46,7 +46,7 @@ where
 }
 
 /// `response` to a `method` request, in the JSON shape if it is an error that is not yet.
-pub async fn render(method: &Method, response: Response) -> Response {
+async fn render(method: &Method, response: Response) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
